@@ -1,0 +1,1 @@
+"""Alembic migrations of the schema, applied by `o2c db upgrade` and on open."""

@@ -1,0 +1,34 @@
+"""The audit trail: who changed what, when, before and after."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from o2c_desktop.models.base import Base, UTCDateTime, utcnow
+
+
+class AuditEntry(Base):
+    """One change to one business record."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_record", "table_name", "record_id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_login: Mapped[str | None] = mapped_column(String(64))
+    table_name: Mapped[str] = mapped_column(String(60))
+    record_id: Mapped[str] = mapped_column(String(40))
+    operation: Mapped[str] = mapped_column(String(10))  # insert, update, delete
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+def record_key(value: object) -> str:
+    """The audit log's text form of a primary key."""
+    return str(value) if not isinstance(value, uuid.UUID) else value.hex

@@ -1,0 +1,55 @@
+"""Helpers shared by services: conflicts on stale writes, simple look-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from o2c_desktop.models.base import Versioned
+
+T = TypeVar("T")
+
+
+class ConflictError(Exception):
+    """Somebody else changed the record since it was read; nothing was written."""
+
+
+def describe_change(record: Versioned) -> str:
+    """"changed by X at T" for a freshly read record."""
+    when = record.updated_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"changed by {record.updated_by or 'another user'} at {when}"
+
+
+@contextmanager
+def guard_conflicts(
+    reload: Callable[[], Versioned | None], what: str
+) -> Iterator[None]:
+    """Turn a stale optimistic-lock write into a clear `ConflictError`.
+
+    Args:
+        reload: reads the record again in a new session (after the failure).
+        what: how the user names the record, e.g. "Action 35426".
+
+    Raises:
+        ConflictError: "Action 35426 was changed by X at T; reload it..."
+    """
+    try:
+        yield
+    except StaleDataError as exc:
+        current = reload()
+        detail = describe_change(current) if current is not None else "deleted"
+        raise ConflictError(
+            f"{what} was {detail}. Your change was not saved: reload and try again."
+        ) from exc
+
+
+def get_one(session: Session, model: type[T], key: object) -> T:
+    """Load a row by primary key or raise LookupError naming it."""
+    row = session.get(model, key)
+    if row is None:
+        raise LookupError(f"{getattr(model, '__name__', model)} {key} not found")
+    return row

@@ -1,0 +1,119 @@
+"""User preferences as a frozen dataclass, stored in a small INI file.
+
+No Qt here: the `o2c` command reads the same file as the app. Secrets never
+go in this file; they live in the operating system's keyring (`secrets.py`).
+Environment variables override the file, which is how CI and a nightly
+server job point `o2c` at a shared database:
+
+- ``O2C_DATABASE_URL``: the database (``sqlite:///...`` or ``postgresql+psycopg://...``)
+- ``O2C_USER``: the login of the current user
+- ``O2C_CONFIG_DIR`` / ``O2C_DATA_DIR``: where settings and the embedded database live
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "o2c-desktop"
+_SECTION = "settings"
+
+
+def config_dir() -> Path:
+    """Folder of the settings file."""
+    env = os.environ.get("O2C_CONFIG_DIR")
+    return Path(env) if env else Path(platformdirs.user_config_dir(APP_NAME, False))
+
+
+def data_dir() -> Path:
+    """Folder of the embedded database, backups and generated documents."""
+    env = os.environ.get("O2C_DATA_DIR")
+    return Path(env) if env else Path(platformdirs.user_data_dir(APP_NAME, False))
+
+
+def default_database_url() -> str:
+    """The embedded SQLite database in the user's data directory."""
+    return f"sqlite:///{(data_dir() / 'o2c.sqlite3').as_posix()}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Preferences of one user on one machine.
+
+    Attributes:
+        database_url: SQLAlchemy URL without password; empty means the embedded
+            SQLite database.
+        user_login: login of the current user in the `app_user` table.
+        language: UI language ("fr" or "en").
+        send_cap: an automatic run that would send more emails or letters than
+            this stops and asks for confirmation.
+    """
+
+    database_url: str = ""
+    user_login: str = ""
+    language: str = "fr"
+    send_cap: int = 500
+
+    @property
+    def effective_database_url(self) -> str:
+        """The URL to open, after environment overrides and defaults."""
+        return (
+            os.environ.get("O2C_DATABASE_URL")
+            or self.database_url
+            or default_database_url()
+        )
+
+    @property
+    def effective_user(self) -> str:
+        """The current user's login, after environment overrides."""
+        return os.environ.get("O2C_USER") or self.user_login
+
+
+def settings_path() -> Path:
+    """Path of the settings file."""
+    return config_dir() / "settings.ini"
+
+
+def load(path: Path | None = None) -> Settings:
+    """Read settings, falling back to defaults for missing or invalid values."""
+    path = path or settings_path()
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path, encoding="utf-8")
+    if not parser.has_section(_SECTION):
+        return Settings()
+    section = parser[_SECTION]
+    values: dict[str, object] = {}
+    for field in dataclasses.fields(Settings):
+        if field.name not in section:
+            continue
+        raw = section[field.name]
+        if field.type == "int":
+            try:
+                values[field.name] = int(raw)
+            except ValueError:
+                log.warning("Ignoring invalid %s=%r in %s", field.name, raw, path)
+        else:
+            values[field.name] = raw
+    return Settings(**values)  # type: ignore[arg-type]  # values typed per field above
+
+
+def save(settings: Settings, path: Path | None = None) -> None:
+    """Write settings atomically (a crash never leaves half a file)."""
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    parser = configparser.ConfigParser(interpolation=None)
+    parser[_SECTION] = {
+        f.name: str(getattr(settings, f.name)) for f in dataclasses.fields(Settings)
+    }
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        parser.write(fh)
+    tmp.replace(path)
