@@ -9,11 +9,21 @@ from __future__ import annotations
 import gettext
 import logging
 from functools import cache
-from o2c_desktop import resources
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_currency, format_decimal
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from decimal import Decimal
 
 log = logging.getLogger(__name__)
 
-LOCALE_DIR = resources.path("locale")
+# resources/ installs as o2c_desktop.resources (see pyproject.toml).
+LOCALE_DIR = Path(str(files("o2c_desktop.resources") / "locale"))
 DOMAIN = "o2c_desktop"
 SUPPORTED_LANGUAGES = ("fr", "en")
 
@@ -37,7 +47,7 @@ def translator(language: str) -> gettext.NullTranslations:
 
 def set_language(language: str) -> None:
     """Switch the process-wide UI language."""
-    global _current  # noqa: PLW0603 - one UI language per process, by design
+    global _current
     _current = translator(language)
     log.debug("UI language set to %s", language)
 
@@ -55,3 +65,31 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:  # noqa: N802 - gettext convention
     """Mark `message` for extraction without translating it now."""
     return message
+
+
+# Locale formatting. Babel knows each locale's separators, so French gets
+# "1 234,56 €" (narrow no-break spaces) and English "€1,234.56".
+_LOCALES = {"fr": "fr_FR", "en": "en_GB", "es": "es_ES", "de": "de_DE"}
+_DATE_PATTERNS = {"de": "dd.MM.yyyy"}
+
+
+def locale_for(language: str) -> str:
+    """The Babel locale used to format numbers and dates for `language`."""
+    return _LOCALES.get(language, language)
+
+
+def format_money(amount: Decimal, currency: str, language: str) -> str:
+    """Format an amount with its currency, e.g. ``1 234,56 €`` in French."""
+    return format_currency(amount, currency, locale=locale_for(language))
+
+
+def format_amount(amount: Decimal, language: str) -> str:
+    """Format an amount with two decimals and no currency sign."""
+    return format_decimal(amount, format="#,##0.00", locale=locale_for(language))
+
+
+def format_date(day: dt.date, language: str) -> str:
+    """Format a date the short way, e.g. ``24/03/2020`` in French."""
+    # Four-digit years always: Babel's "short" gives 24/3/20 in Spanish.
+    pattern = _DATE_PATTERNS.get(language, "dd/MM/yyyy")
+    return babel_format_date(day, format=pattern, locale=locale_for(language))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import keyring
@@ -37,7 +38,5 @@ def set_password(key: str, password: str) -> None:
 
 def delete_password(key: str) -> None:
     """Forget a secret if stored."""
-    try:
+    with contextlib.suppress(keyring.errors.PasswordDeleteError):
         keyring.delete_password(SERVICE, key)
-    except keyring.errors.PasswordDeleteError:
-        pass

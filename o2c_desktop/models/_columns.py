@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Enum
+
+if TYPE_CHECKING:
+    from enum import StrEnum
 
 
 def enum_column(enum: type[StrEnum]) -> Enum:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -22,10 +21,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from o2c_desktop.engine.types import ActionStatus, ActionType, DocumentKind
 from o2c_desktop.models._columns import enum_column
-from o2c_desktop.models.base import Base, Money, Timestamped, UTCDateTime, UuidPk, Versioned
-
-if TYPE_CHECKING:
-    from o2c_desktop.models.customers import Contact, Customer
+from o2c_desktop.models.base import (
+    Base,
+    Money,
+    Timestamped,
+    UTCDateTime,
+    UuidPk,
+    Versioned,
+)
+from o2c_desktop.models.customers import Contact, Customer
 
 
 class Action(UuidPk, Versioned, Base):
@@ -129,4 +133,3 @@ class Notification(UuidPk, Timestamped, Base):
     action_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("action.id"))
     message: Mapped[str] = mapped_column(Text)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-

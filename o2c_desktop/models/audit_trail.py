@@ -6,13 +6,15 @@ import datetime as dt
 import enum
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, insert, inspect
-from sqlalchemy.orm import Session, UOWTransaction
 
 from o2c_desktop.models.audit import AuditEntry, record_key
 from o2c_desktop.models.base import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, UOWTransaction
 
 # Bookkeeping columns that change on every write and say nothing to a reader.
 _SKIPPED = frozenset({"version", "updated_at", "updated_by", "created_at", "content"})
@@ -88,7 +90,7 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
     user = session.info.get("user_login")
     rows = []
     for obj, operation, changes in pending:
-        identity = inspect(obj).identity or ()
+        identity: tuple[Any, ...] = inspect(obj).identity or ()
         key: object = identity[0] if len(identity) == 1 else identity
         rows.append(
             {

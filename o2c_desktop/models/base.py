@@ -13,12 +13,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, String, Uuid
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
 
 CENT = Decimal("0.01")
 
@@ -43,11 +45,13 @@ class Money(TypeDecorator[Decimal]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """Integer cents on SQLite, NUMERIC elsewhere."""
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(18, 2, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        """Round to the cent (banker's rounding) and convert for the engine."""
         if value is None:
             return None
         amount = Decimal(value).quantize(CENT, ROUND_HALF_EVEN)
@@ -56,6 +60,7 @@ class Money(TypeDecorator[Decimal]):
         return amount
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """Back to a two-place Decimal."""
         if value is None:
             return None
         if dialect.name == "sqlite":
@@ -66,6 +71,7 @@ class Money(TypeDecorator[Decimal]):
 
     @property
     def python_type(self) -> type[Decimal]:
+        """The Decimal type."""
         return Decimal
 
 
@@ -76,6 +82,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        """Refuse naive datetimes; store UTC."""
         if value is None:
             return None
         if not isinstance(value, datetime) or value.tzinfo is None:
@@ -84,6 +91,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """An aware UTC datetime."""
         if value is None:
             return None
         assert isinstance(value, datetime)
@@ -93,6 +101,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     @property
     def python_type(self) -> type[datetime]:
+        """The datetime type."""
         return datetime
 
 

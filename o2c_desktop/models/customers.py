@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -20,10 +19,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from o2c_desktop.models.base import Base, IntPk, Money, UuidPk, Versioned
-
-if TYPE_CHECKING:
-    from o2c_desktop.models.org import Entity, Portfolio, User
-    from o2c_desktop.models.scenarios import Scenario
+from o2c_desktop.models.org import Entity, Portfolio, User
+from o2c_desktop.models.scenarios import Scenario
 
 
 class Customer(IntPk, Versioned, Base):
@@ -70,7 +67,7 @@ class Customer(IntPk, Versioned, Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
     entity: Mapped[Entity] = relationship()
-    portfolio: Mapped[Portfolio | None] = relationship(back_populates="customers")
+    portfolio: Mapped[Portfolio | None] = relationship()
     collector: Mapped[User | None] = relationship()
     scenario: Mapped[Scenario | None] = relationship()
     contacts: Mapped[list[Contact]] = relationship(

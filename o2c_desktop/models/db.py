@@ -8,25 +8,27 @@ SQLite) and returns a `Database` whose `session()` opens one unit of work.
 from __future__ import annotations
 
 import logging
-import shutil
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from o2c_desktop.models import audit_trail
 from o2c_desktop.models.base import utcnow
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.engine import URL
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,8 @@ class Database:
         url = self.engine.url
         if url.get_backend_name() == "sqlite":
             return f"SQLite — {url.database}"
-        return f"PostgreSQL — {url.username or ''}@{url.host}:{url.port or 5432}/{url.database}"
+        where = f"{url.host}:{url.port or 5432}/{url.database}"
+        return f"PostgreSQL — {url.username or ''}@{where}"
 
     @contextmanager
     def session(self, user_login: str | None = None) -> Iterator[AuditedSession]:
@@ -93,7 +96,7 @@ def make_engine(url: str | URL, password: str | None = None) -> Engine:
     """
     try:
         parsed = make_url(url)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a bad setting
+    except Exception as exc:
         raise DatabaseError(f"Invalid database URL {url!r}: {exc}") from exc
     backend = parsed.get_backend_name()
     if backend == "postgresql":
@@ -177,7 +180,7 @@ def check_revision(engine: Engine) -> str | None:
     script = ScriptDirectory.from_config(alembic_config())
     try:
         script.get_revision(revision)
-    except Exception as exc:  # noqa: BLE001 - alembic raises several kinds here
+    except Exception as exc:
         raise DatabaseError(
             f"This database was written by a newer version of O2C Desktop "
             f"(schema {revision}). Install the newer version to open it; "

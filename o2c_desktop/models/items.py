@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -20,9 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from o2c_desktop.engine.types import ItemKind, ItemStatus
 from o2c_desktop.models._columns import enum_column
 from o2c_desktop.models.base import Base, IntPk, Money, Timestamped, UTCDateTime
-
-if TYPE_CHECKING:
-    from o2c_desktop.models.customers import Customer
+from o2c_desktop.models.customers import Customer
 
 
 class Item(Timestamped, Base):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,9 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from o2c_desktop.engine.types import Role
 from o2c_desktop.models._columns import enum_column
 from o2c_desktop.models.base import Base, IntPk, Versioned
-
-if TYPE_CHECKING:
-    from o2c_desktop.models.customers import Customer
 
 
 class Entity(IntPk, Versioned, Base):
@@ -82,7 +78,6 @@ class Portfolio(IntPk, Versioned, Base):
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
     collector: Mapped[User | None] = relationship()
-    customers: Mapped[list[Customer]] = relationship(back_populates="portfolio")
 
     @property
     def label(self) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from o2c_desktop.models.base import Versioned
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from sqlalchemy.orm import Session
+
+    from o2c_desktop.models.base import Versioned
 
 T = TypeVar("T")
 
@@ -19,7 +22,7 @@ class ConflictError(Exception):
 
 
 def describe_change(record: Versioned) -> str:
-    """"changed by X at T" for a freshly read record."""
+    """Say who changed a freshly read record and when ("changed by X at T")."""
     when = record.updated_at.strftime("%Y-%m-%d %H:%M UTC")
     return f"changed by {record.updated_by or 'another user'} at {when}"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import given, settings
@@ -11,8 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from o2c_desktop.models import AuditEntry, Customer, Entity, Item
-from o2c_desktop.models.db import Database
 from o2c_desktop.models.repo import ConflictError, guard_conflicts
+
+if TYPE_CHECKING:
+    from o2c_desktop.models.db import Database
 
 
 def _customer(db: Database) -> int:
@@ -20,7 +23,9 @@ def _customer(db: Database) -> int:
         entity = Entity(code="FR01", name="Acme France")
         s.add(entity)
         s.flush()
-        customer = Customer(entity_id=entity.id, reference="18981", name="Monnier et Fils")
+        customer = Customer(
+            entity_id=entity.id, reference="18981", name="Monnier et Fils"
+        )
         s.add(customer)
         s.flush()
         return customer.id
@@ -47,7 +52,12 @@ def _add_item(db: Database, customer_id: int, number: str, amount: Decimal) -> N
 
 def test_amounts_come_back_exact_and_sum_exactly(db: Database) -> None:
     customer_id = _customer(db)
-    amounts = [Decimal("0.10"), Decimal("0.20"), Decimal("1234567890123.45"), Decimal("-12.50")]
+    amounts = [
+        Decimal("0.10"),
+        Decimal("0.20"),
+        Decimal("1234567890123.45"),
+        Decimal("-12.50"),
+    ]
     for n, amount in enumerate(amounts):
         _add_item(db, customer_id, f"F{n}", amount)
     with db.session() as s:
@@ -59,8 +69,10 @@ def test_amounts_come_back_exact_and_sum_exactly(db: Database) -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False))
-def test_any_two_place_amount_round_trips_on_sqlite(tmp_path_factory: pytest.TempPathFactory, amount: Decimal) -> None:
+@given(st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False))
+def test_any_two_place_amount_round_trips_on_sqlite(
+    tmp_path_factory: pytest.TempPathFactory, amount: Decimal
+) -> None:
     from tests.conftest import _build
 
     db = _build(f"sqlite:///{tmp_path_factory.mktemp('h') / 'x.sqlite3'}")
@@ -82,7 +94,9 @@ def test_timestamps_are_utc_aware(db: Database) -> None:
         assert customer.created_at.utcoffset() == dt.timedelta(0)
 
 
-def test_every_change_is_in_the_audit_trail_with_who_and_before_after(db: Database) -> None:
+def test_every_change_is_in_the_audit_trail_with_who_and_before_after(
+    db: Database,
+) -> None:
     customer_id = _customer(db)
     with db.session("bob") as s:
         customer = s.get(Customer, customer_id)
@@ -90,17 +104,24 @@ def test_every_change_is_in_the_audit_trail_with_who_and_before_after(db: Databa
         customer.name = "Monnier & Fils"
     with db.session() as s:
         entries = s.scalars(
-            select(AuditEntry).where(AuditEntry.table_name == "customer").order_by(AuditEntry.id)
+            select(AuditEntry)
+            .where(AuditEntry.table_name == "customer")
+            .order_by(AuditEntry.id)
         ).all()
         updated = s.get(Customer, customer_id)
         assert updated is not None
         assert updated.updated_by == "bob"
-    assert [(e.operation, e.user_login) for e in entries] == [("insert", "alice"), ("update", "bob")]
+    assert [(e.operation, e.user_login) for e in entries] == [
+        ("insert", "alice"),
+        ("update", "bob"),
+    ]
     assert entries[1].changes == {"name": ["Monnier et Fils", "Monnier & Fils"]}
     assert entries[1].record_id == str(customer_id)
 
 
-def test_a_stale_write_fails_with_who_changed_it_and_keeps_their_change(db: Database) -> None:
+def test_a_stale_write_fails_with_who_changed_it_and_keeps_their_change(
+    db: Database,
+) -> None:
     customer_id = _customer(db)
     with db.session("alice") as s:
         mine = s.get(Customer, customer_id)
@@ -115,10 +136,13 @@ def test_a_stale_write_fails_with_who_changed_it_and_keeps_their_change(db: Data
         with db.session() as s2:
             return s2.get(Customer, customer_id)
 
-    with pytest.raises(ConflictError, match=r"changed by bob at \d{4}-\d\d-\d\d"):
+    def save_mine() -> None:
         with guard_conflicts(reload, "Customer 18981"), db.session("alice") as s:
-            mine = s.merge(mine)
-            mine.credit_limit = Decimal("10000.00")
+            stale = s.merge(mine)
+            stale.credit_limit = Decimal("10000.00")
+
+    with pytest.raises(ConflictError, match=r"changed by bob at \d{4}-\d\d-\d\d"):
+        save_mine()
     with db.session() as s:
         kept = s.get(Customer, customer_id)
         assert kept is not None
