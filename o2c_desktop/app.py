@@ -1,0 +1,2 @@
+"""tmp."""
+from __future__ import annotations
