@@ -40,7 +40,16 @@ def ensure_venv(extras: str) -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
         run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     spec = f".[{extras}]" if extras else "."
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", spec)
+    run(
+        PYTHON,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-e",
+        spec,
+    )
 
 
 def tool(name: str) -> Path:
@@ -89,7 +98,9 @@ def main() -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    app = sub.add_parser("app", help="install and open the desktop app on the demo book")
+    app = sub.add_parser(
+        "app", help="install and open the desktop app on the demo book"
+    )
     app.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for o2c-desktop")
     app.set_defaults(func=cmd_app)
     test = sub.add_parser("test", help="lint, types, layer contracts and all tests")

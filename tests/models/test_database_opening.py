@@ -100,7 +100,9 @@ def test_a_file_that_is_not_a_database_is_refused_and_left_as_it_was(
 
 
 def test_an_unreachable_server_gives_a_clear_message() -> None:
-    with pytest.raises(DatabaseError, match=r"Cannot reach the database server at 127\.0\.0\.1:9"):
+    with pytest.raises(
+        DatabaseError, match=r"Cannot reach the database server at 127\.0\.0\.1:9"
+    ):
         open_database("postgresql://o2c@127.0.0.1:9/book")
 
 
