@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Developer entry point: one command to run the app, one to run every check.
 
-    python3 tools/dev.py app    # install into .venv, build the demo book once, open the app
+    python3 tools/dev.py app    # install, build the demo book once, open the app
     python3 tools/dev.py test   # install dev tools, then lint, types, layers, tests
 
 Only the standard library here: this runs before anything is installed.
@@ -33,7 +33,7 @@ def run(*cmd: str | Path, check: bool = True, env: dict[str, str] | None = None)
 
 def ensure_venv(extras: str) -> None:
     """Create .venv and install the project (editable) with `extras`."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - runs before any check of ours
         sys.exit("O2C Desktop needs Python 3.11 or newer.")
     if not PYTHON.exists():
         print(f"Creating {VENV}", flush=True)
@@ -72,13 +72,13 @@ def cmd_test(args: argparse.Namespace) -> int:
     """Lint, type-check, check layer contracts, then run the test suite."""
     ensure_venv("dev")
     failures = []
-    checks = [
+    checks: list[tuple[str, list[str | Path]]] = [
         ("ruff", [tool("ruff"), "check", "."]),
         ("ruff format", [tool("ruff"), "format", "--check", "."]),
         ("mypy", [tool("mypy")]),
         ("import contracts", [tool("lint-imports")]),
     ]
-    for name, cmd in checks:
+    for name, cmd in checks:  # each is a list[str | Path]
         if run(*cmd, check=False) != 0:
             failures.append(name)
     env = dict(os.environ)

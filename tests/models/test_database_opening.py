@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from alembic import command
@@ -20,6 +20,9 @@ from o2c_desktop.models.db import (
     make_engine,
     open_database,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FIRST_REVISION = "0001"
 
@@ -40,7 +43,7 @@ def test_a_database_from_the_first_revision_is_upgraded_and_keeps_its_data(
     engine = make_engine(db_url)
     command.upgrade(alembic_config(engine), FIRST_REVISION)
     with engine.begin() as conn:
-        now = dt.datetime(2026, 1, 2, 3, 4, 5)
+        now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC).replace(tzinfo=None)
         conn.execute(
             text(
                 "INSERT INTO entity (code, name, currency, country, language, version,"
