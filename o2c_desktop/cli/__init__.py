@@ -21,7 +21,10 @@ from o2c_desktop import __version__
 log = logging.getLogger(__name__)
 
 # Feature modules, each with register(subparsers). Keep alphabetical.
-COMMANDS = ("o2c_desktop.cli.db",)
+COMMANDS = (
+    "o2c_desktop.cli.cases",
+    "o2c_desktop.cli.db",
+)
 
 
 class CommandError(Exception):

@@ -60,6 +60,8 @@ class Action(UuidPk, Versioned, Base):
     performed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
     outcome: Mapped[str | None] = mapped_column(String(60))
+    # What the action did to its case: case_opened, case_broken, case_escalated...
+    case_event: Mapped[str | None] = mapped_column(String(30))
     comment: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(String(300))  # cancelled / failed why
     send_log: Mapped[str | None] = mapped_column(Text)

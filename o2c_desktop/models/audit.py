@@ -24,11 +24,11 @@ class AuditEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_login: Mapped[str | None] = mapped_column(String(64))
     table_name: Mapped[str] = mapped_column(String(60))
-    record_id: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(80))
     operation: Mapped[str] = mapped_column(String(10))  # insert, update, delete
     changes: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-def record_key(value: object) -> str:
-    """The audit log's text form of a primary key."""
-    return str(value) if not isinstance(value, uuid.UUID) else value.hex
+def record_key(*values: object) -> str:
+    """The audit log's text form of a (possibly composite) primary key."""
+    return ":".join(v.hex if isinstance(v, uuid.UUID) else str(v) for v in values)

@@ -90,14 +90,15 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
     user = session.info.get("user_login")
     rows = []
     for obj, operation, changes in pending:
-        identity: tuple[Any, ...] = inspect(obj).identity or ()
-        key: object = identity[0] if len(identity) == 1 else identity
+        # The identity key isn't set yet for new rows; read the primary key.
+        state = inspect(obj)
+        key = state.mapper.primary_key_from_instance(obj)
         rows.append(
             {
                 "at": at,
                 "user_login": user,
                 "table_name": getattr(obj, "__tablename__", ""),
-                "record_id": record_key(key),
+                "record_id": record_key(*key),
                 "operation": operation,
                 "changes": changes,
             }

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from o2c_desktop.engine.types import CaseKind, CaseStatus
@@ -24,7 +24,7 @@ class Case(UuidPk, Versioned, Base):
     __tablename__ = "case_file"
     __table_args__ = (Index("ix_case_customer", "customer_id", "kind", "status"),)
 
-    number: Mapped[str] = mapped_column(String(40))
+    number: Mapped[str] = mapped_column(String(40), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     kind: Mapped[CaseKind] = mapped_column(enum_column(CaseKind))
     status: Mapped[CaseStatus] = mapped_column(
@@ -48,6 +48,7 @@ class Case(UuidPk, Versioned, Base):
     stage: Mapped[str | None] = mapped_column(String(60))
     partner: Mapped[str | None] = mapped_column(String(200))
     fees: Mapped[Decimal | None] = mapped_column(Money)
+    interest_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))  # % a year
     comment: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[CaseItem]] = relationship(

@@ -58,6 +58,10 @@ class Item(Timestamped, Base):
     )
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     disputed: Mapped[bool] = mapped_column(default=False)
+    # Part of the remaining amount under dispute; None = the whole item.
+    disputed_amount: Mapped[Decimal | None] = mapped_column(Money)
+    hold_reason: Mapped[str | None] = mapped_column(String(200))
+    hold_until: Mapped[dt.date | None] = mapped_column(Date)
     in_litigation: Mapped[bool] = mapped_column(default=False)
     suspended_until: Mapped[dt.date | None] = mapped_column(Date)
     dunning_step_id: Mapped[int | None] = mapped_column(ForeignKey("scenario_step.id"))

@@ -1,0 +1,229 @@
+"""`o2c cases|promise|dispute|litigation ...`: case work, headless.
+
+The nightly job runs ``o2c cases review --date D`` before the dunning run, so
+broken promises and plans are in the agenda and their items resume.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from contextlib import contextmanager
+from dataclasses import asdict
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from o2c_desktop.cli import CommandError, Result, add_json_flag
+from o2c_desktop.cli._common import app_context, parse_date
+from o2c_desktop.engine.cases import DEFAULT_DISPUTE_REASONS, DEFAULT_GRACE_DAYS
+from o2c_desktop.engine.types import CaseKind
+from o2c_desktop.models.repo import ConflictError
+from o2c_desktop.services.cases import CasesService
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterator
+
+    from o2c_desktop.engine.cases import CaseInfo
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: Any) -> None:
+    """Add `o2c cases`, `o2c promise`, `o2c dispute` and `o2c litigation`."""
+    cases = subparsers.add_parser("cases", help="promises, plans, disputes: review")
+    cases_sub = cases.add_subparsers(
+        dest="cases_command", metavar="ACTION", required=True
+    )
+    review = cases_sub.add_parser(
+        "review",
+        help="close kept or broken promises and plans, escalate disputes, lift holds",
+    )
+    review.add_argument("--date", type=_date, default=None, help="the day (today)")
+    add_json_flag(review)
+    review.set_defaults(handler=_review)
+
+    promise = subparsers.add_parser("promise", help="promises to pay")
+    promise_sub = promise.add_subparsers(
+        dest="promise_command", metavar="ACTION", required=True
+    )
+    add = promise_sub.add_parser("add", help="record a promise to pay")
+    _customer_args(add)
+    add.add_argument("--amount", type=_amount, help="amount promised (all by default)")
+    add.add_argument("--date", type=_date, required=True, help="promised date")
+    add.add_argument("--items", help="item numbers N1,N2 (every overdue item)")
+    add.add_argument(
+        "--grace",
+        type=int,
+        default=DEFAULT_GRACE_DAYS,
+        help="grace days after the date",
+    )
+    add.add_argument("--source", default="call", help="call, email, letter")
+    add.set_defaults(handler=_promise_add)
+
+    dispute = subparsers.add_parser("dispute", help="disputes (litiges)")
+    dispute_sub = dispute.add_subparsers(
+        dest="dispute_command", metavar="ACTION", required=True
+    )
+    open_ = dispute_sub.add_parser("open", help="register a dispute on items")
+    _customer_args(open_)
+    open_.add_argument("--items", required=True, help="item numbers N1,N2")
+    open_.add_argument(
+        "--reason",
+        required=True,
+        help="one of: " + ", ".join(r.code for r in DEFAULT_DISPUTE_REASONS),
+    )
+    open_.add_argument(
+        "--amount", type=_amount, help="disputed amount, for one item disputed in part"
+    )
+    open_.add_argument("--owner", help="login of who must answer (you)")
+    open_.add_argument("--due", type=_date, help="answer due date (in 15 days)")
+    open_.add_argument("--number", help="the dispute's number, if it has one already")
+    open_.add_argument("--comment")
+    open_.set_defaults(handler=_dispute_open)
+
+    litigation = subparsers.add_parser(
+        "litigation", help="legal recovery (contentieux)"
+    )
+    lit_sub = litigation.add_subparsers(
+        dest="litigation_command", metavar="ACTION", required=True
+    )
+    export = lit_sub.add_parser("export", help="write the file a lawyer asks for (zip)")
+    export.add_argument("--case", required=True, help="the litigation case number")
+    export.add_argument("--out", type=Path, required=True, help="FILE.zip")
+    export.add_argument(
+        "--date", type=_date, default=None, help="interest up to this day (today)"
+    )
+    add_json_flag(export)
+    export.set_defaults(handler=_litigation_export)
+
+
+def _customer_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--customer", required=True, help="customer reference")
+    parser.add_argument("--entity", help="entity code, when references repeat")
+    parser.add_argument("--today", type=_date, default=None, help="the day (today)")
+    add_json_flag(parser)
+
+
+def _date(text: str) -> dt.date:
+    return parse_date(text)
+
+
+def _amount(text: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(",", ".").replace(" ", ""))
+    except InvalidOperation as exc:
+        raise CommandError(f"invalid amount {text!r}") from exc
+    return value
+
+
+def _today(value: dt.date | None) -> dt.date:
+    # The user's local date: a nightly job runs after midnight local time.
+    return value or dt.datetime.now(dt.UTC).astimezone().date()
+
+
+@contextmanager
+def _service() -> Iterator[CasesService]:
+    """The cases service for one command; refusals become one-line errors."""
+    with app_context() as ctx:
+        try:
+            yield CasesService(ctx)
+        except (LookupError, ValueError, ConflictError) as exc:
+            raise CommandError(str(exc)) from exc
+
+
+def _numbers(text: str) -> list[str]:
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _case_data(case: CaseInfo) -> dict[str, Any]:
+    data = asdict(case)
+    data["label"] = case.label
+    return data
+
+
+def _review(args: argparse.Namespace) -> Result:
+    today = _today(args.date)
+    with _service() as service:
+        report = service.review_due_cases(today).report
+    data = asdict(report)
+    lines = [f"Case review for {today.isoformat()}:"]
+    for key, value in data.items():
+        if key == "today" or not value:
+            continue
+        shown = ", ".join(value) if isinstance(value, tuple) else str(value)
+        lines.append(f"  {key.replace('_', ' ')}: {shown}")
+    if len(lines) == 1:
+        lines.append("  nothing to do")
+    return Result(data=data, text="\n".join(lines))
+
+
+def _promise_add(args: argparse.Namespace) -> Result:
+    today = _today(args.today)
+    with _service() as service:
+        customer = service.find_customer(args.customer, args.entity)
+        items = (
+            service.find_items(customer, _numbers(args.items)) if args.items else None
+        )
+        case = service.open_promise(
+            customer,
+            today=today,
+            promised_date=args.date,
+            amount=args.amount,
+            item_ids=items,
+            grace_days=args.grace,
+            source=args.source,
+        ).case
+    return Result(
+        data=_case_data(case),
+        text=f"{case.label}: {case.amount} {case.currency or ''} on "
+        f"{args.date.isoformat()} by {case.customer_reference} {case.customer_name} "
+        f"({len(case.items)} item(s) suspended until "
+        f"{(args.date + dt.timedelta(days=args.grace)).isoformat()})",
+    )
+
+
+def _dispute_open(args: argparse.Namespace) -> Result:
+    today = _today(args.today)
+    with _service() as service:
+        customer = service.find_customer(args.customer, args.entity)
+        ids = service.find_items(customer, _numbers(args.items))
+        if args.amount is not None:
+            if len(ids) != 1:
+                raise CommandError("--amount disputes part of one item: name one item")
+            items: Any = {ids[0]: args.amount}
+        else:
+            items = list(ids)
+        case = service.open_dispute(
+            customer,
+            today=today,
+            items=items,
+            reason=args.reason,
+            owner=args.owner,
+            answer_due=args.due,
+            number=args.number,
+            comment=args.comment,
+        ).case
+    answer = case.answer_due.isoformat() if case.answer_due else "-"
+    return Result(
+        data=_case_data(case),
+        text=f"{case.label} ({case.reason}): {case.amount} {case.currency or ''} "
+        f"on {', '.join(i.number for i in case.items)}; answer from "
+        f"{case.owner} due {answer}",
+    )
+
+
+def _litigation_export(args: argparse.Namespace) -> Result:
+    today = _today(args.date)
+    with _service() as service:
+        case = service.case_by_number(args.case, CaseKind.LITIGATION)
+        data = service.export_litigation(case.id, today=today)
+    try:
+        args.out.write_bytes(data)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.out}: {exc.strerror}") from exc
+    return Result(
+        data={"case": case.number, "file": str(args.out), "bytes": len(data)},
+        text=f"{case.label} written to {args.out} ({len(data)} bytes)",
+    )

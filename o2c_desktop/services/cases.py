@@ -1,0 +1,2021 @@
+"""Case work: promises to pay, payment plans, disputes, litigation, holds, notes.
+
+`CasesService` opens one session per call, applies the rules of
+`o2c_desktop.engine.cases` and returns frozen values, never ORM objects.
+How each case reaches the dunning engine (which only reads item and customer
+flags) is described in docs/design.md, "Cases":
+
+- a promise sets `item.suspended_until` to its date plus grace days;
+- an open payment plan keeps its items suspended until its last instalment
+  plus grace days; `review_due_cases` breaks it on a missed instalment;
+- a dispute sets `item.disputed`, litigation `item.in_litigation`;
+- a hold sets `customer.on_hold` / `hold_until`, or an item's `suspended_until`.
+
+Edits of a case may quote the version the user saw: a colleague's change in
+between fails with `ConflictError` ("changed by X at T") and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import re
+import uuid
+import zipfile
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from o2c_desktop.engine import interest
+from o2c_desktop.engine.cases import (
+    CASE_KIND_LABELS,
+    DEFAULT_DISPUTE_REASONS,
+    DEFAULT_GRACE_DAYS,
+    DISPUTE_OUTCOME_LABELS,
+    FOLLOW_UP_ACTION_TYPES,
+    FOLLOW_UP_LABELS,
+    ZERO,
+    CaseActionInfo,
+    CaseEvent,
+    CaseInfo,
+    CaseItemInfo,
+    DisputedPart,
+    DisputeOutcome,
+    DisputeReason,
+    FollowUpKind,
+    Instalment,
+    InstalmentInfo,
+    LitigationStage,
+    NotificationInfo,
+    PlanOutcome,
+    PromiseOutcome,
+    PromiseRecord,
+    Reliability,
+    ReviewReport,
+    append_instalments,
+    explicit_instalments,
+    kept_instalments,
+    match_payments,
+    missed_instalments,
+    needs_escalation,
+    plan_outcome,
+    plan_paid,
+    promise_deadline,
+    promise_outcome,
+    promise_reliability,
+    reschedule,
+    resolve_dispute,
+    schedule_dates,
+    split_instalments,
+)
+from o2c_desktop.engine.types import (
+    ActionStatus,
+    ActionType,
+    CaseKind,
+    CaseStatus,
+    ItemKind,
+    ItemStatus,
+    Role,
+)
+from o2c_desktop.i18n import N_, _
+from o2c_desktop.models import (
+    Action,
+    ActionItem,
+    Case,
+    CaseItem,
+    Contact,
+    Customer,
+    Document,
+    Entity,
+    Item,
+    Notification,
+    PlanInstalment,
+    User,
+)
+from o2c_desktop.models.base import utcnow
+from o2c_desktop.models.repo import ConflictError, describe_change, get_one
+from o2c_desktop.services.context import Changes
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+    from decimal import Decimal
+
+    from sqlalchemy.orm import Session
+
+    from o2c_desktop.services.context import AppContext
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ANSWER_DAYS = 15
+
+# Cases that suspend their items (as opposed to taking them out of dunning).
+_SUSPENDING = (CaseKind.PROMISE, CaseKind.PAYMENT_PLAN)
+# Resolutions after which a dispute still holds the items awaiting a credit note.
+_AWAITING_CREDIT = (DisputeOutcome.JUSTIFIED, DisputeOutcome.PARTLY_JUSTIFIED)
+
+_EVENT_LABELS: dict[tuple[CaseKind, CaseEvent], str] = {
+    (CaseKind.PROMISE, CaseEvent.OPENED): N_("Promise recorded"),
+    (CaseKind.PROMISE, CaseEvent.KEPT): N_("Promise kept"),
+    (CaseKind.PROMISE, CaseEvent.BROKEN): N_("Broken promise"),
+    (CaseKind.PROMISE, CaseEvent.CANCELLED): N_("Promise cancelled"),
+    (CaseKind.PAYMENT_PLAN, CaseEvent.OPENED): N_("Payment plan agreed"),
+    (CaseKind.PAYMENT_PLAN, CaseEvent.SCHEDULE_EDITED): N_("Schedule changed"),
+    (CaseKind.PAYMENT_PLAN, CaseEvent.KEPT): N_("Payment plan completed"),
+    (CaseKind.PAYMENT_PLAN, CaseEvent.BROKEN): N_("Broken payment plan"),
+    (CaseKind.PAYMENT_PLAN, CaseEvent.CANCELLED): N_("Payment plan cancelled"),
+    (CaseKind.DISPUTE, CaseEvent.OPENED): N_("Dispute registered"),
+    (CaseKind.DISPUTE, CaseEvent.RESOLVED): N_("Dispute resolved"),
+    (CaseKind.DISPUTE, CaseEvent.CLOSED): N_("Credit note received"),
+    (CaseKind.DISPUTE, CaseEvent.ESCALATED): N_("No answer: escalated"),
+    (CaseKind.LITIGATION, CaseEvent.OPENED): N_("Handed over to litigation"),
+    (CaseKind.LITIGATION, CaseEvent.STAGE_CHANGED): N_("Litigation stage changed"),
+    (CaseKind.LITIGATION, CaseEvent.CLOSED): N_("Litigation closed"),
+}
+
+
+class CaseStateError(ValueError):
+    """The case is not in a state that allows this (e.g. keeping a closed promise)."""
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """A case after a write, and what views should refresh."""
+
+    case: CaseInfo
+    changes: Changes
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """What the nightly review decided and what views should refresh."""
+
+    report: ReviewReport
+    changes: Changes
+
+
+_CASE_CHANGES = Changes(cases=True, items=True, actions=True)
+
+
+class CasesService:
+    """Open, work and close cases; hold dunning; notify colleagues.
+
+    Args:
+        ctx: the database and the current user.
+        dispute_reasons: the configurable list of dispute reasons.
+        promise_tolerance: a shortfall this small still keeps a promise.
+    """
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        dispute_reasons: Sequence[DisputeReason] = DEFAULT_DISPUTE_REASONS,
+        promise_tolerance: Decimal = ZERO,
+    ) -> None:
+        self._db = ctx.db
+        self._login = ctx.user_login or None
+        self._reasons = {r.code: r for r in dispute_reasons}
+        self._tolerance = promise_tolerance
+
+    # --- reading -------------------------------------------------------------
+
+    @property
+    def dispute_reasons(self) -> tuple[DisputeReason, ...]:
+        """The reasons a dispute may be opened with."""
+        return tuple(self._reasons.values())
+
+    def case(self, case_id: str | uuid.UUID) -> CaseInfo:
+        """One case.
+
+        Raises:
+            LookupError: no such case.
+        """
+        with self._db.session(self._login) as s:
+            return _info(s, get_one(s, Case, _uuid(case_id)))
+
+    def case_by_number(self, number: str, kind: CaseKind | None = None) -> CaseInfo:
+        """The case users know as N°`number` (the most recent one if reused).
+
+        Raises:
+            LookupError: no such case.
+        """
+        with self._db.session(self._login) as s:
+            query = select(Case).where(Case.number == number)
+            if kind is not None:
+                query = query.where(Case.kind == kind)
+            found = s.scalars(query.order_by(Case.created_at.desc()).limit(1)).first()
+            if found is None:
+                what = CASE_KIND_LABELS[kind] if kind else "Case"
+                raise LookupError(f"{what} N°{number} not found")
+            return _info(s, found)
+
+    def customer_cases(
+        self, customer_id: int, *, open_only: bool = False
+    ) -> tuple[CaseInfo, ...]:
+        """A customer's cases, newest first."""
+        with self._db.session(self._login) as s:
+            query = select(Case).where(Case.customer_id == customer_id)
+            if open_only:
+                query = query.where(Case.status == CaseStatus.OPEN)
+            cases = s.scalars(query.order_by(Case.opened_on.desc(), Case.number.desc()))
+            return tuple(_info(s, c) for c in cases)
+
+    def case_actions(self, case_id: str | uuid.UUID) -> tuple[CaseActionInfo, ...]:
+        """The timeline of one case, oldest first."""
+        with self._db.session(self._login) as s:
+            rows = s.execute(
+                select(Action, User.login)
+                .outerjoin(User, User.id == Action.assigned_to_id)
+                .where(Action.case_id == _uuid(case_id))
+                .order_by(Action.planned_date, Action.created_at)
+            ).all()
+            return tuple(
+                CaseActionInfo(
+                    id=str(a.id),
+                    planned_date=a.planned_date,
+                    action_type=a.action_type,
+                    status=a.status,
+                    subject=a.subject,
+                    event=a.outcome,
+                    assigned_to=login,
+                    comment=a.comment,
+                )
+                for a, login in rows
+            )
+
+    def schedule_history(self, case_id: str | uuid.UUID) -> tuple[InstalmentInfo, ...]:
+        """Every version of a payment plan's schedule, oldest version first."""
+        with self._db.session(self._login) as s:
+            rows = s.scalars(
+                select(PlanInstalment)
+                .where(PlanInstalment.case_id == _uuid(case_id))
+                .order_by(PlanInstalment.plan_version, PlanInstalment.seq)
+            )
+            return tuple(_instalment_info(i) for i in rows)
+
+    def promise_reliability(self, customer_id: int, today: dt.date) -> Reliability:
+        """Promises kept over promises made by the customer in the last 12 months."""
+        with self._db.session(self._login) as s:
+            rows = s.execute(
+                select(Case.opened_on, Case.status).where(
+                    Case.customer_id == customer_id, Case.kind == CaseKind.PROMISE
+                )
+            ).all()
+        return promise_reliability(
+            (PromiseRecord(opened, status) for opened, status in rows), today
+        )
+
+    def find_customer(self, reference: str, entity_code: str | None = None) -> int:
+        """The id of the customer with ERP reference `reference`.
+
+        Raises:
+            LookupError: none, or several entities have that reference.
+        """
+        with self._db.session(self._login) as s:
+            query = select(Customer.id).where(Customer.reference == reference)
+            if entity_code:
+                query = query.join(Entity, Entity.id == Customer.entity_id).where(
+                    Entity.code == entity_code
+                )
+            ids = s.scalars(query.limit(2)).all()
+        if not ids:
+            raise LookupError(f"customer {reference} not found")
+        if len(ids) > 1:
+            raise LookupError(f"several customers {reference}: name the entity")
+        return ids[0]
+
+    def find_items(self, customer_id: int, numbers: Iterable[str]) -> tuple[int, ...]:
+        """Ids of the customer's open items with these numbers (every instalment).
+
+        Raises:
+            LookupError: a number matches no open item of the customer.
+        """
+        wanted = [n.strip() for n in numbers if n.strip()]
+        with self._db.session(self._login) as s:
+            rows = s.execute(
+                select(Item.id, Item.number)
+                .where(
+                    Item.customer_id == customer_id,
+                    Item.number.in_(wanted),
+                    Item.status == ItemStatus.OPEN,
+                )
+                .order_by(Item.due_date, Item.number, Item.instalment)
+            ).all()
+        missing = sorted(set(wanted) - {number for _id, number in rows})
+        if missing:
+            raise LookupError(f"no open item {', '.join(missing)} for this customer")
+        return tuple(item_id for item_id, _number in rows)
+
+    def notifications(
+        self, login: str | None = None, *, unread_only: bool = False
+    ) -> tuple[NotificationInfo, ...]:
+        """A user's notifications (the current user's by default), newest first."""
+        with self._db.session(self._login) as s:
+            user = _user(s, login or self._login)
+            sender = select(User.login).where(User.id == Notification.sender_id)
+            query = (
+                select(Notification, sender.scalar_subquery())
+                .where(Notification.user_id == user.id)
+                .order_by(Notification.created_at.desc())
+            )
+            if unread_only:
+                query = query.where(Notification.read_at.is_(None))
+            return tuple(
+                NotificationInfo(
+                    id=str(n.id),
+                    user=user.login,
+                    sender=sender_login,
+                    message=n.message,
+                    customer_id=n.customer_id,
+                    action_id=str(n.action_id) if n.action_id else None,
+                    created_at=n.created_at,
+                    read=n.read_at is not None,
+                )
+                for n, sender_login in s.execute(query).all()
+            )
+
+    # --- promises to pay ---------------------------------------------------------
+
+    def open_promise(
+        self,
+        customer_id: int,
+        *,
+        today: dt.date,
+        promised_date: dt.date,
+        amount: Decimal | None = None,
+        item_ids: Sequence[int] | None = None,
+        grace_days: int = DEFAULT_GRACE_DAYS,
+        contact_id: str | uuid.UUID | None = None,
+        source: str | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Record a promise to pay; its items wait until the date plus grace days.
+
+        Args:
+            customer_id: the customer who promised.
+            today: the day it was made.
+            promised_date: the day the customer will pay.
+            amount: the amount promised; all the items' remaining by default.
+            item_ids: the items covered; every overdue undisputed item by default.
+            grace_days: days allowed after the date (bank delays).
+            contact_id: who promised.
+            source: how it was made (call, email, letter).
+            comment: free text.
+
+        Raises:
+            ValueError: no item to cover, a date in the past or a bad amount.
+        """
+        if promised_date < today:
+            raise ValueError("the promised date is in the past")
+        with self._db.session(self._login) as s:
+            customer = get_one(s, Customer, customer_id)
+            items = _case_items(s, customer, item_ids, today)
+            total = sum((i.remaining for i in items), ZERO)
+            promised = total if amount is None else amount
+            if promised <= 0:
+                raise ValueError("the amount promised must be above zero")
+            case = self._new_case(s, customer, CaseKind.PROMISE, today, contact_id)
+            case.amount = promised
+            case.promised_date = promised_date
+            case.grace_days = grace_days
+            case.source = source
+            case.comment = comment
+            covered = [(i, i.remaining) for i in items]
+            _cover(s, case, covered)
+            _suspend(
+                [i for i, _a in covered], promise_deadline(promised_date, grace_days)
+            )
+            self._event(
+                s, case, today, CaseEvent.OPENED, comment=comment, items=covered
+            )
+            return CaseChange(_info(s, case), _CASE_CHANGES)
+
+    def keep_promise(
+        self,
+        case_id: str | uuid.UUID,
+        *,
+        today: dt.date,
+        version: int | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Close a promise as kept (the collector saw the payment)."""
+        return self._finish(
+            case_id,
+            (CaseKind.PROMISE,),
+            CaseStatus.KEPT,
+            CaseEvent.KEPT,
+            today,
+            version,
+            comment,
+        )
+
+    def break_promise(
+        self,
+        case_id: str | uuid.UUID,
+        *,
+        today: dt.date,
+        version: int | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Close a promise as broken now; its items go back to dunning."""
+        return self._finish(
+            case_id,
+            (CaseKind.PROMISE,),
+            CaseStatus.BROKEN,
+            CaseEvent.BROKEN,
+            today,
+            version,
+            comment,
+        )
+
+    def cancel_case(
+        self,
+        case_id: str | uuid.UUID,
+        *,
+        today: dt.date,
+        version: int | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Cancel a promise or a payment plan: its items resume at their step."""
+        return self._finish(
+            case_id,
+            _SUSPENDING,
+            CaseStatus.CANCELLED,
+            CaseEvent.CANCELLED,
+            today,
+            version,
+            comment,
+        )
+
+    # --- payment plans -----------------------------------------------------------
+
+    def open_payment_plan(
+        self,
+        customer_id: int,
+        *,
+        today: dt.date,
+        item_ids: Sequence[int] | None = None,
+        count: int | None = None,
+        first_due: dt.date | None = None,
+        every_months: int = 1,
+        schedule: Sequence[tuple[dt.date, Decimal]] | None = None,
+        annual_rate: Decimal | None = None,
+        grace_days: int = DEFAULT_GRACE_DAYS,
+        contact_id: str | uuid.UUID | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Agree a payment plan; it replaces its items for dunning.
+
+        Either `count` instalments from `first_due` every `every_months`
+        months (equal split, remainder on the last, optional `annual_rate`
+        interest in percent), or an explicit `schedule` of (date, amount).
+
+        Raises:
+            ValueError: no item, no schedule, or a schedule not covering the debt.
+        """
+        with self._db.session(self._login) as s:
+            customer = get_one(s, Customer, customer_id)
+            items = _case_items(s, customer, item_ids, today)
+            principal = sum((i.remaining for i in items), ZERO)
+            plan = _proposed(
+                principal, today, count, first_due, every_months, schedule, annual_rate
+            )
+            case = self._new_case(s, customer, CaseKind.PAYMENT_PLAN, today, contact_id)
+            case.amount = principal
+            case.grace_days = grace_days
+            case.comment = comment
+            covered = [(i, i.remaining) for i in items]
+            _cover(s, case, covered)
+            _store_schedule(s, case, 1, plan)
+            _suspend([i for i, _a in covered], _plan_end(plan, grace_days))
+            self._event(
+                s,
+                case,
+                today,
+                CaseEvent.OPENED,
+                comment=_schedule_text(plan, case.currency),
+                items=covered,
+            )
+            return CaseChange(_info(s, case), _CASE_CHANGES)
+
+    def edit_schedule(
+        self,
+        case_id: str | uuid.UUID,
+        *,
+        today: dt.date,
+        version: int | None = None,
+        count: int | None = None,
+        first_due: dt.date | None = None,
+        every_months: int = 1,
+        schedule: Sequence[tuple[dt.date, Decimal]] | None = None,
+        annual_rate: Decimal | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Replace what is left of a plan by new instalments (a new plan version).
+
+        Instalments already paid are kept; the rest of the plan is split over
+        the new dates, or `schedule` gives the new instalments explicitly.
+        Earlier versions stay in `schedule_history`.
+
+        Raises:
+            ConflictError: the plan changed since `version` was read.
+        """
+        uid = _uuid(case_id)
+        with self._unit(uid) as s:
+            case = self._load(s, uid, (CaseKind.PAYMENT_PLAN,), version)
+            current_version, current = _current_schedule(s, case)
+            paid = _refresh_plan(s, case, current_version)
+            old = [
+                Instalment(i.seq, i.due_date, i.amount, ZERO, i.paid) for i in current
+            ]
+            if schedule is not None:
+                kept = kept_instalments(old, paid)
+                left = sum((i.amount for i in old), ZERO) - sum(
+                    (i.amount for i in kept), ZERO
+                )
+                plan = append_instalments(kept, explicit_instalments(schedule, left))
+            else:
+                if count is None or first_due is None:
+                    raise ValueError(
+                        "give the number of instalments and the first date"
+                    )
+                dates = schedule_dates(first_due, count, every_months)
+                plan = reschedule(
+                    old, paid, dates, annual_rate=annual_rate, start=today
+                )
+            old_end = _plan_end_from(current, case.grace_days)
+            _store_schedule(s, case, current_version + 1, plan)
+            match = match_payments([i.amount for i in plan], paid)
+            for row, part in zip(_current_schedule(s, case)[1], match, strict=True):
+                row.paid = part
+            items = _covered_items(s, case)
+            _release_suspension(s, case, [i for i, _a in items], old_end)
+            _suspend([i for i, _a in items], _plan_end(plan, case.grace_days))
+            # A new schedule is an edit of the case: bump its version and author
+            # (the audit trail skips these bookkeeping columns).
+            case.updated_at = utcnow()
+            case.updated_by = self._login
+            text = _schedule_text(plan, case.currency)
+            self._event(
+                s,
+                case,
+                today,
+                CaseEvent.SCHEDULE_EDITED,
+                comment=f"{comment}\n{text}" if comment else text,
+            )
+            return CaseChange(_info(s, case), _CASE_CHANGES)
+
+    # --- disputes ----------------------------------------------------------------
+
+    def open_dispute(
+        self,
+        customer_id: int,
+        *,
+        today: dt.date,
+        items: Sequence[int] | Mapping[int, Decimal],
+        reason: str,
+        owner: str | None = None,
+        answer_due: dt.date | None = None,
+        number: str | None = None,
+        contact_id: str | uuid.UUID | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Register a dispute on items, or on part of an item's amount.
+
+        Args:
+            customer_id: the customer who contests.
+            today: the day it is registered.
+            items: item ids, or item id -> disputed amount (part of what remains).
+            reason: a code from `dispute_reasons` (price, quantity...).
+            owner: login of who must answer (may be a sales rep); the current
+                user by default. The owner is notified.
+            answer_due: when the answer is due; in 15 days by default.
+            number: the dispute's number when it comes from elsewhere (ERP).
+            contact_id: who contested.
+            comment: free text.
+
+        Raises:
+            ValueError: unknown reason, no item, or an amount above what remains.
+        """
+        if reason not in self._reasons:
+            known = ", ".join(self._reasons)
+            raise ValueError(f"unknown dispute reason {reason!r} (known: {known})")
+        with self._db.session(self._login) as s:
+            customer = get_one(s, Customer, customer_id)
+            amounts = dict(items) if isinstance(items, Mapping) else {}
+            rows = _case_items(s, customer, list(items), today)
+            covered = []
+            for item in rows:
+                part = amounts.get(item.id, item.remaining)
+                if not ZERO < part <= item.remaining:
+                    raise ValueError(
+                        f"item {item.number}: the disputed amount must be above zero "
+                        f"and at most {item.remaining}"
+                    )
+                covered.append((item, part))
+            owner_user = _user(s, owner or self._login)
+            case = self._new_case(s, customer, CaseKind.DISPUTE, today, contact_id)
+            if number:
+                case.number = number
+            case.owner_id = owner_user.id
+            case.reason = reason
+            case.answer_due = answer_due or today + dt.timedelta(DEFAULT_ANSWER_DAYS)
+            case.amount = sum((a for _i, a in covered), ZERO)
+            case.comment = comment
+            _cover(s, case, covered)
+            for item, _part in covered:
+                # A boolean flag: the whole item leaves dunning, even for a part
+                # disputed (schema change proposed: item.disputed_amount, #6).
+                item.disputed = True
+            action = self._event(
+                s,
+                case,
+                today,
+                CaseEvent.OPENED,
+                comment=comment,
+                items=covered,
+                assigned_to=owner_user.id,
+            )
+            notified = False
+            if owner_user.login != self._login:
+                self._notify_users(
+                    s,
+                    [owner_user],
+                    _("{subject}: your answer is due on {due}").format(
+                        subject=action.subject, due=case.answer_due.isoformat()
+                    ),
+                    customer.id,
+                    action.id,
+                )
+                notified = True
+            return CaseChange(
+                _info(s, case), _CASE_CHANGES | Changes(notifications=notified)
+            )
+
+    def record_follow_up(
+        self,
+        case_id: str | uuid.UUID,
+        *,
+        today: dt.date,
+        kind: FollowUpKind,
+        comment: str | None = None,
+        contact_id: str | uuid.UUID | None = None,
+        answer_due: dt.date | None = None,
+    ) -> CaseChange:
+        """Add a follow-up to a dispute's timeline (call, email, the owner's answer).
+
+        An `ANSWER` (e.g. the sales rep's feedback) stops the escalation;
+        `answer_due` postpones the date an answer is expected.
+        """
+        uid = _uuid(case_id)
+        with self._unit(uid) as s:
+            case = self._load(s, uid, (CaseKind.DISPUTE,), None, open_only=False)
+            if case.status not in (CaseStatus.OPEN, CaseStatus.RESOLVED):
+                raise CaseStateError(f"{_label(case)} is {case.status.value}")
+            if answer_due is not None:
+                case.answer_due = answer_due
+            event = (
+                CaseEvent.ANSWER if kind == FollowUpKind.ANSWER else CaseEvent.FOLLOW_UP
+            )
+            self._event(
+                s,
+                case,
+                today,
+                event,
+                comment=comment,
+                items=_covered_items(s, case),
+                action_type=FOLLOW_UP_ACTION_TYPES[kind],
+                label=FOLLOW_UP_LABELS[kind],
+                contact_id=contact_id,
+            )
+            return CaseChange(_info(s, case), _CASE_CHANGES)
+
+    def resolve_dispute(
+        self,
+        case_id: str | uuid.UUID,
+        *,
+        today: dt.date,
+        outcome: DisputeOutcome,
+        justified_amount: Decimal | None = None,
+        version: int | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Resolve a dispute as justified, unjustified or partly justified.
+
+        Unjustified: the items go back to dunning at their next step.
+        Justified: they stay out of dunning until the credit note arrives
+        (`record_credit_note`, or the review when the items are settled).
+        Partly justified: the justified amount is taken from the items in
+        order; items with nothing justified go back to dunning, the others
+        wait for the credit note.
+
+        Raises:
+            ConflictError: the dispute changed since `version` was read.
+            ValueError: a partly justified outcome without a valid amount.
+        """
+        uid = _uuid(case_id)
+        with self._unit(uid) as s:
+            case = self._load(s, uid, (CaseKind.DISPUTE,), version)
+            self._resolve(s, case, today, outcome, justified_amount, comment)
+            return CaseChange(_info(s, case), _CASE_CHANGES)
+
+    def record_credit_note(
+        self,
+        case_id: str | uuid.UUID,
+        *,
+        today: dt.date,
+        version: int | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """The credit note of a justified dispute arrived: close it, release items."""
+        uid = _uuid(case_id)
+        with self._unit(uid) as s:
+            case = self._load(s, uid, (CaseKind.DISPUTE,), version, open_only=False)
+            if case.status != CaseStatus.RESOLVED:
+                raise CaseStateError(f"{_label(case)} is not resolved")
+            self._close_dispute(s, case, today, comment)
+            return CaseChange(_info(s, case), _CASE_CHANGES)
+
+    # --- litigation --------------------------------------------------------------
+
+    def open_litigation(
+        self,
+        customer_id: int,
+        *,
+        today: dt.date,
+        stage: LitigationStage,
+        item_ids: Sequence[int] | None = None,
+        partner: str | None = None,
+        fees: Decimal | None = None,
+        owner: str | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Hand items (every open item of the customer by default) to legal recovery.
+
+        The items leave dunning until the litigation is closed.
+        """
+        with self._db.session(self._login) as s:
+            customer = get_one(s, Customer, customer_id)
+            items = _case_items(s, customer, item_ids, today, overdue_only=False)
+            case = self._new_case(s, customer, CaseKind.LITIGATION, today, None)
+            case.stage = LitigationStage(stage).value
+            case.partner = partner
+            case.fees = fees
+            case.owner_id = _user(s, owner or self._login).id
+            case.amount = sum((i.remaining for i in items), ZERO)
+            case.comment = comment
+            covered = [(i, i.remaining) for i in items]
+            _cover(s, case, covered)
+            for item in items:
+                item.in_litigation = True
+            self._event(
+                s,
+                case,
+                today,
+                CaseEvent.OPENED,
+                comment=_litigation_text(case, comment),
+                items=covered,
+                action_type=ActionType.LITIGATION_HANDOVER,
+            )
+            return CaseChange(_info(s, case), _CASE_CHANGES)
+
+    def update_litigation(
+        self,
+        case_id: str | uuid.UUID,
+        *,
+        today: dt.date,
+        version: int | None = None,
+        stage: LitigationStage | None = None,
+        partner: str | None = None,
+        fees: Decimal | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Move a litigation to another stage, change its partner or fees.
+
+        Raises:
+            ConflictError: the case changed since `version` was read.
+        """
+        uid = _uuid(case_id)
+        with self._unit(uid) as s:
+            case = self._load(s, uid, (CaseKind.LITIGATION,), version)
+            if stage is not None:
+                case.stage = LitigationStage(stage).value
+            if partner is not None:
+                case.partner = partner
+            if fees is not None:
+                case.fees = fees
+            if comment:
+                case.comment = comment
+            self._event(
+                s,
+                case,
+                today,
+                CaseEvent.STAGE_CHANGED,
+                comment=_litigation_text(case, comment),
+            )
+            return CaseChange(_info(s, case), _CASE_CHANGES)
+
+    def close_litigation(
+        self,
+        case_id: str | uuid.UUID,
+        *,
+        today: dt.date,
+        version: int | None = None,
+        comment: str | None = None,
+    ) -> CaseChange:
+        """Close a litigation: items still open go back under their scenario."""
+        return self._finish(
+            case_id,
+            (CaseKind.LITIGATION,),
+            CaseStatus.CLOSED,
+            CaseEvent.CLOSED,
+            today,
+            version,
+            comment,
+        )
+
+    def export_litigation(self, case_id: str | uuid.UUID, *, today: dt.date) -> bytes:
+        """The file a lawyer asks for, as zip bytes.
+
+        It holds ``litigation_<N>.xlsx`` (the items with amounts, interest and
+        indemnities on `today`, the customer's legal details, the history of
+        exchanges), ``history.csv`` and the PDFs of every reminder sent
+        (``reminders/``).
+        """
+        with self._db.session(self._login) as s:
+            case = self._load(
+                s, _uuid(case_id), (CaseKind.LITIGATION,), None, open_only=False
+            )
+            customer = get_one(s, Customer, case.customer_id)
+            entity = get_one(s, Entity, customer.entity_id)
+            items = [i for i, _a in _covered_items(s, case)]
+            history = _history_rows(s, customer.id)
+            documents = s.execute(
+                select(Document.filename, Document.content, Action.planned_date)
+                .join(Action, Action.id == Document.action_id)
+                .where(
+                    Action.customer_id == customer.id,
+                    Action.status == ActionStatus.DONE,
+                    Document.mime_type == "application/pdf",
+                )
+                .order_by(Action.planned_date, Document.created_at)
+            ).all()
+            contacts = s.scalars(
+                select(Contact).where(Contact.customer_id == customer.id)
+            ).all()
+            workbook = _litigation_workbook(
+                case, customer, entity, items, contacts, history, today
+            )
+            number = case.number
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(f"litigation_{_safe(number)}.xlsx", workbook)
+            zf.writestr("history.csv", _history_csv(history))
+            used: set[str] = set()
+            for filename, content, day in documents:
+                name = f"reminders/{day.isoformat()}_{_safe(filename)}"
+                while name in used:
+                    name = (
+                        name.replace(".pdf", "_.pdf") if ".pdf" in name else name + "_"
+                    )
+                used.add(name)
+                zf.writestr(name, content)
+        return out.getvalue()
+
+    # --- holds -------------------------------------------------------------------
+
+    def hold_customer(
+        self,
+        customer_id: int,
+        *,
+        today: dt.date,
+        reason: str,
+        until: dt.date | None,
+        version: int | None = None,
+    ) -> Changes:
+        """Hold dunning of a customer until `until` (None: until lifted by hand).
+
+        Raises:
+            ConflictError: the customer changed since `version` was read.
+        """
+        if until is not None and until < today:
+            raise ValueError("the hold's end date is in the past")
+        with self._db.session(self._login) as s:
+            customer = get_one(s, Customer, customer_id)
+            _check_version(customer, version, f"Customer {customer.reference}")
+            customer.on_hold = True
+            customer.hold_reason = reason
+            customer.hold_until = until
+            self._hold_event(s, customer.id, today, CaseEvent.HOLD, reason, until, [])
+            return Changes(customers=True, actions=True)
+
+    def lift_customer_hold(
+        self, customer_id: int, *, today: dt.date, version: int | None = None
+    ) -> Changes:
+        """Resume dunning of a customer now."""
+        with self._db.session(self._login) as s:
+            customer = get_one(s, Customer, customer_id)
+            _check_version(customer, version, f"Customer {customer.reference}")
+            self._lift_hold(s, customer, today)
+            return Changes(customers=True, actions=True)
+
+    def hold_items(
+        self, item_ids: Sequence[int], *, today: dt.date, reason: str, until: dt.date
+    ) -> Changes:
+        """Hold dunning of some items until `until`; it lifts itself after that day."""
+        if until < today:
+            raise ValueError("the hold's end date is in the past")
+        with self._db.session(self._login) as s:
+            items = [get_one(s, Item, i) for i in item_ids]
+            if not items or len({i.customer_id for i in items}) != 1:
+                raise ValueError("hold items of one customer at a time")
+            _suspend(items, until)
+            self._hold_event(
+                s,
+                items[0].customer_id,
+                today,
+                CaseEvent.HOLD,
+                reason,
+                until,
+                [(i, i.remaining) for i in items],
+            )
+            return Changes(items=True, actions=True)
+
+    # --- notifications -----------------------------------------------------------
+
+    def notify(
+        self,
+        logins: Iterable[str],
+        message: str,
+        *,
+        customer_id: int | None = None,
+        action_id: str | uuid.UUID | None = None,
+    ) -> Changes:
+        """Tell colleagues something, linked to a customer and an action.
+
+        Raises:
+            LookupError: an unknown login.
+        """
+        with self._db.session(self._login) as s:
+            users = [_user(s, login) for login in dict.fromkeys(logins)]
+            self._notify_users(
+                s,
+                users,
+                message,
+                customer_id,
+                _uuid(action_id) if action_id else None,
+            )
+            return Changes(notifications=bool(users))
+
+    def mark_read(
+        self, notification_id: str | uuid.UUID, *, read: bool = True
+    ) -> Changes:
+        """Mark a notification read (or unread again)."""
+        with self._db.session(self._login) as s:
+            note = get_one(s, Notification, _uuid(notification_id))
+            note.read_at = utcnow() if read else None
+            return Changes(notifications=True)
+
+    # --- the nightly review ------------------------------------------------------
+
+    def review_due_cases(self, today: dt.date) -> ReviewResult:
+        """Decide what time did to open cases; the nightly dunning run calls it first.
+
+        Kept promises and plans close; broken ones close and put a "broken
+        promise" / "broken plan" task in the collector's agenda (their items
+        resume at their next step); paid disputes resolve themselves; disputes
+        unanswered past their due date escalate to the credit managers;
+        holds past their end date are lifted. Running it twice on the same day
+        changes nothing the second time.
+        """
+        with self._db.session(self._login) as s:
+            out: dict[str, list[str]] = {}
+            actions = notes = 0
+            for case, covered in _open_cases(s, _SUSPENDING):
+                decided = self._review_suspending(s, case, covered, today)
+                if decided:
+                    out.setdefault(decided, []).append(case.number)
+                    actions += 1
+            for case, covered in _open_cases(s, (CaseKind.DISPUTE,)):
+                if covered and all(_settled(i) for i, _a in covered):
+                    self._resolve(s, case, today, DisputeOutcome.PAID, None, None)
+                    out.setdefault("disputes_paid", []).append(case.number)
+                    actions += 1
+                    continue
+                sent = self._maybe_escalate(s, case, today)
+                if sent is not None:
+                    out.setdefault("disputes_escalated", []).append(case.number)
+                    actions += 1
+                    notes += sent
+            for case in s.scalars(
+                select(Case).where(
+                    Case.kind == CaseKind.DISPUTE, Case.status == CaseStatus.RESOLVED
+                )
+            ):
+                credit = _credit_expected(s, case.id)
+                held = [i for i, _a in _covered_items(s, case) if credit.get(i.id)]
+                if held and all(_settled(i) for i in held):
+                    self._close_dispute(s, case, today, None)
+                    out.setdefault("disputes_closed", []).append(case.number)
+                    actions += 1
+            lifted = []
+            for customer in s.scalars(
+                select(Customer).where(
+                    Customer.on_hold.is_(True), Customer.hold_until < today
+                )
+            ):
+                self._lift_hold(s, customer, today)
+                lifted.append(customer.reference)
+                actions += 1
+            item_holds = 0
+            for item in s.scalars(select(Item).where(Item.suspended_until < today)):
+                item.suspended_until = None
+                item_holds += 1
+            report = ReviewReport(
+                today=today,
+                promises_kept=tuple(out.get("promises_kept", ())),
+                promises_broken=tuple(out.get("promises_broken", ())),
+                plans_kept=tuple(out.get("plans_kept", ())),
+                plans_broken=tuple(out.get("plans_broken", ())),
+                disputes_paid=tuple(out.get("disputes_paid", ())),
+                disputes_escalated=tuple(out.get("disputes_escalated", ())),
+                disputes_closed=tuple(out.get("disputes_closed", ())),
+                customer_holds_lifted=tuple(lifted),
+                item_holds_lifted=item_holds,
+                actions_created=actions,
+                notifications_sent=notes,
+            )
+        log.info("Case review for %s: %s", today, report)
+        changed = report.changed
+        return ReviewResult(
+            report,
+            Changes(
+                cases=changed,
+                items=changed,
+                actions=changed,
+                customers=bool(lifted),
+                notifications=notes > 0,
+            ),
+        )
+
+    # --- internals -----------------------------------------------------------------
+
+    @contextmanager
+    def _unit(self, case_id: uuid.UUID) -> Iterator[Session]:
+        """A session that turns a stale write of the case into a ConflictError."""
+        try:
+            with self._db.session(self._login) as s:
+                yield s
+        except StaleDataError as exc:
+            with self._db.session() as s:
+                current = s.get(Case, case_id)
+                what = _label(current) if current else "The case"
+                detail = describe_change(current) if current else "deleted"
+            raise ConflictError(
+                f"{what} was {detail}. Your change was not saved: reload and try again."
+            ) from exc
+
+    def _load(
+        self,
+        s: Session,
+        case_id: uuid.UUID,
+        kinds: Sequence[CaseKind],
+        version: int | None,
+        *,
+        open_only: bool = True,
+    ) -> Case:
+        case = get_one(s, Case, case_id)
+        if case.kind not in kinds:
+            raise CaseStateError(f"{_label(case)} is not a {' or '.join(kinds)}")
+        _check_version(case, version, _label(case))
+        if open_only and case.status != CaseStatus.OPEN:
+            raise CaseStateError(f"{_label(case)} is already {case.status.value}")
+        return case
+
+    def _new_case(
+        self,
+        s: Session,
+        customer: Customer,
+        kind: CaseKind,
+        today: dt.date,
+        contact_id: str | uuid.UUID | None,
+    ) -> Case:
+        # Added by `_cover` once every field is set: one complete audit insert.
+        return Case(
+            id=uuid.uuid4(),
+            number=_next_number(s),
+            customer_id=customer.id,
+            kind=kind,
+            status=CaseStatus.OPEN,
+            opened_on=today,
+            owner_id=_user_id(s, self._login),
+            contact_id=_uuid(contact_id) if contact_id else None,
+            currency=customer.entity.currency,
+        )
+
+    def _event(
+        self,
+        s: Session,
+        case: Case,
+        today: dt.date,
+        event: CaseEvent,
+        *,
+        comment: str | None = None,
+        items: Sequence[tuple[Item, Decimal]] = (),
+        status: ActionStatus = ActionStatus.DONE,
+        assigned_to: int | None = None,
+        action_type: ActionType = ActionType.INTERNAL_TASK,
+        label: str | None = None,
+        contact_id: str | uuid.UUID | None = None,
+        amount: Decimal | None = None,
+    ) -> Action:
+        """Add an action to the case's timeline (done, unless a task to do)."""
+        me = _user_id(s, self._login)
+        text = _(label or _EVENT_LABELS.get((case.kind, event), event.value))
+        action = Action(
+            id=uuid.uuid4(),
+            customer_id=case.customer_id,
+            case_id=case.id,
+            action_type=action_type,
+            subject=f"{_prefix(case, self._reasons)} - {text}",
+            planned_date=today,
+            status=status,
+            automatic=False,
+            amount=amount,
+            currency=case.currency,
+            assigned_to_id=assigned_to if assigned_to is not None else me,
+            created_by_id=me,
+            contact_id=_uuid(contact_id) if contact_id else case.contact_id,
+            outcome=event.value,
+            comment=comment,
+        )
+        if status == ActionStatus.DONE:
+            action.performed_by_id = me
+            action.performed_at = utcnow()
+        action.items = [
+            ActionItem(item_id=item.id, amount=part, days_late=item.days_late(today))
+            for item, part in items
+        ]
+        s.add(action)
+        s.flush()
+        return action
+
+    def _hold_event(
+        self,
+        s: Session,
+        customer_id: int,
+        today: dt.date,
+        event: CaseEvent,
+        reason: str | None,
+        until: dt.date | None,
+        items: Sequence[tuple[Item, Decimal]],
+    ) -> None:
+        me = _user_id(s, self._login)
+        if event == CaseEvent.HOLD:
+            end = until.isoformat() if until else _("further notice")
+            subject = _("Dunning on hold until {end}").format(end=end)
+        else:
+            subject = _("Dunning hold lifted")
+        action = Action(
+            id=uuid.uuid4(),
+            customer_id=customer_id,
+            action_type=ActionType.INTERNAL_TASK,
+            subject=subject,
+            planned_date=today,
+            status=ActionStatus.DONE,
+            assigned_to_id=me,
+            created_by_id=me,
+            performed_by_id=me,
+            performed_at=utcnow(),
+            outcome=event.value,
+            comment=reason,
+        )
+        action.items = [
+            ActionItem(item_id=item.id, amount=part, days_late=item.days_late(today))
+            for item, part in items
+        ]
+        s.add(action)
+
+    def _lift_hold(self, s: Session, customer: Customer, today: dt.date) -> None:
+        reason = customer.hold_reason
+        customer.on_hold = False
+        customer.hold_reason = None
+        customer.hold_until = None
+        self._hold_event(s, customer.id, today, CaseEvent.HOLD_LIFTED, reason, None, [])
+
+    def _finish(
+        self,
+        case_id: str | uuid.UUID,
+        kinds: Sequence[CaseKind],
+        status: CaseStatus,
+        event: CaseEvent,
+        today: dt.date,
+        version: int | None,
+        comment: str | None,
+    ) -> CaseChange:
+        uid = _uuid(case_id)
+        with self._unit(uid) as s:
+            case = self._load(s, uid, kinds, version)
+            self._close(s, case, status, today, "case closed")
+            self._event(
+                s,
+                case,
+                today,
+                event,
+                comment=comment,
+                items=_covered_items(s, case),
+            )
+            return CaseChange(_info(s, case), _CASE_CHANGES)
+
+    def _close(
+        self, s: Session, case: Case, status: CaseStatus, today: dt.date, why: str
+    ) -> None:
+        """Set the final status, cancel the case's pending tasks, release items."""
+        case.status = status
+        case.closed_on = today
+        for action in s.scalars(
+            select(Action).where(
+                Action.case_id == case.id,
+                Action.status.in_((ActionStatus.PENDING, ActionStatus.TO_CONFIRM)),
+            )
+        ):
+            action.status = ActionStatus.CANCELLED
+            action.reason = why
+        items = [i for i, _a in _covered_items(s, case)]
+        if case.kind in _SUSPENDING:
+            _release_suspension(s, case, items, _suspension_end(s, case))
+        else:
+            s.flush()
+            _refresh_flags(s, items)
+
+    def _resolve(
+        self,
+        s: Session,
+        case: Case,
+        today: dt.date,
+        outcome: DisputeOutcome,
+        justified_amount: Decimal | None,
+        comment: str | None,
+    ) -> None:
+        covered = _covered_items(s, case)
+        parts = resolve_dispute(
+            [DisputedPart(item.id, amount) for item, amount in covered],
+            outcome,
+            justified_amount,
+        )
+        case.resolution = DisputeOutcome(outcome).value
+        credit = sum((p.credit_expected for p in parts), ZERO)
+        back = sum((p.back_to_dunning for p in parts), ZERO)
+        text = _(
+            "Resolution: {outcome}; credit note expected {credit}, claimed again {back}"
+        )
+        summary = text.format(
+            outcome=_(DISPUTE_OUTCOME_LABELS[outcome]), credit=credit, back=back
+        )
+        # The resolution action's items carry the credit expected per item; the
+        # flags are recomputed from it by `_close`.
+        self._event(
+            s,
+            case,
+            today,
+            CaseEvent.RESOLVED,
+            comment=f"{summary}\n{comment}" if comment else summary,
+            items=[
+                (item, part.credit_expected)
+                for (item, _a), part in zip(covered, parts, strict=True)
+            ],
+        )
+        self._close(s, case, CaseStatus.RESOLVED, today, "dispute resolved")
+
+    def _close_dispute(
+        self, s: Session, case: Case, today: dt.date, comment: str | None
+    ) -> None:
+        self._close(s, case, CaseStatus.CLOSED, today, "credit note received")
+        self._event(s, case, today, CaseEvent.CLOSED, comment=comment)
+
+    def _review_suspending(
+        self,
+        s: Session,
+        case: Case,
+        covered: Sequence[tuple[Item, Decimal]],
+        today: dt.date,
+    ) -> str | None:
+        """Close a promise or plan whose outcome is known; say which list it joins."""
+        principal_paid = _paid_since_opened(covered)
+        grace = case.grace_days or 0
+        kind = "promises" if case.kind == CaseKind.PROMISE else "plans"
+        comment: str | None = None
+        if case.kind == CaseKind.PROMISE:
+            assert case.promised_date is not None  # set by open_promise
+            promised = case.amount or ZERO
+            outcome = promise_outcome(
+                promised,
+                principal_paid,
+                case.promised_date,
+                grace,
+                today,
+                self._tolerance,
+            )
+            if outcome == PromiseOutcome.PENDING:
+                return None
+            kept = outcome == PromiseOutcome.KEPT
+            left = max(promised - principal_paid, ZERO)
+            if outcome == PromiseOutcome.PARTLY_PAID:
+                comment = _("Paid {paid} of {promised}").format(
+                    paid=principal_paid, promised=promised
+                )
+        else:
+            version, rows = _current_schedule(s, case)
+            paid = _refresh_plan(s, case, version)
+            dates = [r.due_date for r in rows]
+            amounts = [r.amount for r in rows]
+            parts = [r.paid for r in rows]
+            result = plan_outcome(dates, amounts, parts, today, grace)
+            if result == PlanOutcome.RUNNING:
+                return None
+            kept = result == PlanOutcome.KEPT
+            left = max(sum(amounts, ZERO) - paid, ZERO)
+            missed = missed_instalments(dates, amounts, parts, today, grace)
+            comment = "\n".join(
+                _("Instalment {seq} of {due}: {paid} paid of {amount}").format(
+                    seq=rows[n].seq,
+                    due=rows[n].due_date.isoformat(),
+                    paid=rows[n].paid,
+                    amount=rows[n].amount,
+                )
+                for n in missed
+            )
+        if kept:
+            self._close(s, case, CaseStatus.KEPT, today, "case kept")
+            self._event(s, case, today, CaseEvent.KEPT, items=covered)
+            return f"{kind}_kept"
+        self._close(s, case, CaseStatus.BROKEN, today, "case broken")
+        customer = get_one(s, Customer, case.customer_id)
+        self._event(
+            s,
+            case,
+            today,
+            CaseEvent.BROKEN,
+            comment=comment,
+            items=[(i, i.remaining) for i, _a in covered if not _settled(i)],
+            status=ActionStatus.PENDING,
+            assigned_to=_collector_id(s, customer, today),
+            amount=left,
+        )
+        return f"{kind}_broken"
+
+    def _maybe_escalate(self, s: Session, case: Case, today: dt.date) -> int | None:
+        """Escalate an unanswered dispute; return the notifications sent, or None."""
+        events = s.execute(
+            select(Action.outcome, Action.planned_date).where(
+                Action.case_id == case.id,
+                Action.outcome.in_((CaseEvent.ANSWER.value, CaseEvent.ESCALATED.value)),
+            )
+        ).all()
+        answered = [d for e, d in events if e == CaseEvent.ANSWER.value]
+        escalated = [d for e, d in events if e == CaseEvent.ESCALATED.value]
+        if not needs_escalation(
+            case.answer_due,
+            today,
+            answered_on=max(answered, default=None),
+            escalated_on=max(escalated, default=None),
+        ):
+            return None
+        managers = s.scalars(
+            select(User)
+            .where(User.role == Role.CREDIT_MANAGER, User.active.is_(True))
+            .order_by(User.id)
+        ).all()
+        if not managers:
+            customer = get_one(s, Customer, case.customer_id)
+            collector = _collector_id(s, customer, today)
+            managers = [get_one(s, User, collector)] if collector else []
+        owner = s.get(User, case.owner_id) if case.owner_id else None
+        assert case.answer_due is not None  # checked by needs_escalation
+        comment = _("No answer from {owner} since {due}").format(
+            owner=owner.full_name if owner else "?", due=case.answer_due.isoformat()
+        )
+        action = self._event(
+            s,
+            case,
+            today,
+            CaseEvent.ESCALATED,
+            comment=comment,
+            items=_covered_items(s, case),
+            status=ActionStatus.PENDING,
+            assigned_to=managers[0].id if managers else None,
+            amount=case.amount,
+        )
+        self._notify_users(
+            s, managers, f"{action.subject}: {comment}", case.customer_id, action.id
+        )
+        return len(managers)
+
+    def _notify_users(
+        self,
+        s: Session,
+        users: Sequence[User],
+        message: str,
+        customer_id: int | None,
+        action_id: uuid.UUID | None,
+    ) -> None:
+        sender = _user_id(s, self._login)
+        for user in users:
+            s.add(
+                Notification(
+                    id=uuid.uuid4(),
+                    user_id=user.id,
+                    sender_id=sender,
+                    customer_id=customer_id,
+                    action_id=action_id,
+                    message=message,
+                )
+            )
+
+
+# --- helpers (session in, values or ORM rows out; never leave this module) -------
+
+
+def _uuid(value: str | uuid.UUID) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise LookupError(f"not a case or record id: {value!r}") from exc
+
+
+def _label(case: Case) -> str:
+    return f"{_(CASE_KIND_LABELS[case.kind])} N°{case.number}"
+
+
+def _prefix(case: Case, reasons: Mapping[str, DisputeReason]) -> str:
+    """The subject prefix: "Price dispute - Case N°1419", "Promise to pay N°6437"."""
+    if case.kind == CaseKind.DISPUTE and case.reason:
+        reason = reasons.get(case.reason)
+        label = _(reason.label) if reason else case.reason
+        return f"{label} - {_('Case')} N°{case.number}"
+    return _label(case)
+
+
+def _check_version(record: Case | Customer, version: int | None, what: str) -> None:
+    """Refuse an edit based on a version older than the stored one."""
+    if version is not None and record.version != version:
+        raise ConflictError(
+            f"{what} was {describe_change(record)}. "
+            "Your change was not saved: reload and try again."
+        )
+
+
+def _user(s: Session, login: str | None) -> User:
+    if not login:
+        raise LookupError("no user: set one with `o2c config set-user LOGIN`")
+    user = s.scalars(select(User).where(User.login == login)).first()
+    if user is None:
+        raise LookupError(f"user {login} not found")
+    return user
+
+
+def _user_id(s: Session, login: str | None) -> int | None:
+    if not login:
+        return None
+    return s.scalars(select(User.id).where(User.login == login)).first()
+
+
+def _collector_id(s: Session, customer: Customer, today: dt.date) -> int | None:
+    """The customer's collector, or their replacement while they are away."""
+    uid = customer.collector_id
+    if uid is None and customer.portfolio is not None:
+        uid = customer.portfolio.collector_id
+    if uid is None:
+        return None
+    user = s.get(User, uid)
+    if user is not None and user.is_absent(today) and user.replacement_id:
+        return user.replacement_id
+    return uid
+
+
+def _next_number(s: Session) -> str:
+    """The next case number: one more than the highest numeric one."""
+    # Case numbers are not unique in the schema yet (see the issue 6 note).
+    numbers = s.scalars(select(Case.number)).all()
+    highest = max((int(n) for n in numbers if n.isdigit()), default=0)
+    return str(highest + 1)
+
+
+def _case_items(
+    s: Session,
+    customer: Customer,
+    item_ids: Sequence[int] | None,
+    today: dt.date,
+    *,
+    overdue_only: bool = True,
+) -> list[Item]:
+    """The items a new case covers: those named, or the customer's open debts."""
+    if item_ids is None:
+        query = select(Item).where(
+            Item.customer_id == customer.id,
+            Item.status == ItemStatus.OPEN,
+            Item.remaining > 0,
+            Item.kind.in_((ItemKind.INVOICE, ItemKind.ADJUSTMENT)),
+            Item.disputed.is_(False),
+            Item.in_litigation.is_(False),
+        )
+        if overdue_only:
+            query = query.where(Item.due_date < today)
+        items = list(s.scalars(query.order_by(Item.due_date, Item.number)))
+        if not items:
+            raise ValueError(f"customer {customer.reference} has no open debt to cover")
+        return items
+    if not item_ids:
+        raise ValueError("name at least one item")
+    items = [get_one(s, Item, i) for i in dict.fromkeys(item_ids)]
+    for item in items:
+        if item.customer_id != customer.id:
+            raise ValueError(f"item {item.number} belongs to another customer")
+        if item.status != ItemStatus.OPEN or item.remaining <= 0:
+            raise ValueError(f"item {item.number} has nothing left to pay")
+    return sorted(items, key=lambda i: (i.due_date, i.number))
+
+
+def _cover(s: Session, case: Case, covered: Sequence[tuple[Item, Decimal]]) -> None:
+    s.add(case)
+    s.flush()
+    for item, amount in covered:
+        s.add(CaseItem(case_id=case.id, item_id=item.id, amount=amount))
+    s.flush()
+
+
+def _covered_items(s: Session, case: Case) -> list[tuple[Item, Decimal]]:
+    rows = s.execute(
+        select(Item, CaseItem.amount)
+        .join(CaseItem, CaseItem.item_id == Item.id)
+        .where(CaseItem.case_id == case.id)
+        .order_by(Item.due_date, Item.number)
+    ).all()
+    return [(item, amount) for item, amount in rows]
+
+
+def _open_cases(
+    s: Session, kinds: Sequence[CaseKind]
+) -> list[tuple[Case, list[tuple[Item, Decimal]]]]:
+    """Open cases of these kinds with their items, in two queries."""
+    cases = s.scalars(
+        select(Case)
+        .where(Case.kind.in_(kinds), Case.status == CaseStatus.OPEN)
+        .order_by(Case.opened_on, Case.number)
+    ).all()
+    covered: dict[uuid.UUID, list[tuple[Item, Decimal]]] = {c.id: [] for c in cases}
+    if cases:
+        rows = s.execute(
+            select(CaseItem.case_id, Item, CaseItem.amount)
+            .join(Item, Item.id == CaseItem.item_id)
+            .join(Case, Case.id == CaseItem.case_id)
+            .where(Case.kind.in_(kinds), Case.status == CaseStatus.OPEN)
+            .order_by(Item.due_date, Item.number)
+        ).all()
+        for case_id, item, amount in rows:
+            covered[case_id].append((item, amount))
+    return [(c, covered[c.id]) for c in cases]
+
+
+def _settled(item: Item) -> bool:
+    """Whether nothing is left to pay on an item (paid or credited)."""
+    return item.status == ItemStatus.CLOSED or item.remaining <= 0
+
+
+def _left_on(item: Item) -> Decimal:
+    return ZERO if _settled(item) else item.remaining
+
+
+def _paid_since_opened(covered: Iterable[tuple[Item, Decimal]]) -> Decimal:
+    """How much the items' remaining fell since the case recorded it."""
+    return max(sum((amount - _left_on(item) for item, amount in covered), ZERO), ZERO)
+
+
+def _suspend(items: Iterable[Item], until: dt.date) -> None:
+    for item in items:
+        if item.suspended_until is None or item.suspended_until < until:
+            item.suspended_until = until
+
+
+def _suspension_end(s: Session, case: Case) -> dt.date | None:
+    """The day a promise or plan keeps its items suspended until."""
+    if case.kind == CaseKind.PROMISE and case.promised_date is not None:
+        return promise_deadline(case.promised_date, case.grace_days or 0)
+    if case.kind == CaseKind.PAYMENT_PLAN:
+        return _plan_end_from(_current_schedule(s, case)[1], case.grace_days)
+    return None
+
+
+def _release_suspension(
+    s: Session, case: Case, items: Sequence[Item], end: dt.date | None
+) -> None:
+    """Undo this case's suspension, keeping a later one set by another case or hold."""
+    s.flush()
+    for item in items:
+        if end is None or item.suspended_until != end:
+            continue  # a hold or another promise moved it: not ours to undo
+        others = s.scalars(
+            select(Case)
+            .join(CaseItem, CaseItem.case_id == Case.id)
+            .where(
+                CaseItem.item_id == item.id,
+                Case.id != case.id,
+                Case.status == CaseStatus.OPEN,
+                Case.kind.in_(_SUSPENDING),
+            )
+        ).all()
+        ends = [e for e in (_suspension_end(s, c) for c in others) if e is not None]
+        item.suspended_until = max(ends, default=None)
+
+
+def _credit_expected(s: Session, case_id: uuid.UUID) -> dict[int, Decimal]:
+    """Item id -> credit note expected, from a dispute's resolution action.
+
+    The resolution is read from the action that recorded it, so the disputed
+    amounts on `case_item` stay as they were (the history of the dispute).
+    """
+    rows = s.execute(
+        select(ActionItem.item_id, ActionItem.amount)
+        .join(Action, Action.id == ActionItem.action_id)
+        .where(Action.case_id == case_id, Action.outcome == CaseEvent.RESOLVED.value)
+    ).all()
+    return dict(rows)
+
+
+def _refresh_flags(s: Session, items: Sequence[Item]) -> None:
+    """Recompute `disputed` and `in_litigation` from the cases still holding items."""
+    for item in items:
+        rows = s.execute(
+            select(Case.id, Case.kind, Case.status, Case.resolution)
+            .join(CaseItem, CaseItem.case_id == Case.id)
+            .where(CaseItem.item_id == item.id)
+        ).all()
+        disputed = in_litigation = False
+        for case_id, kind, status, resolution in rows:
+            if kind == CaseKind.LITIGATION:
+                in_litigation = in_litigation or status == CaseStatus.OPEN
+            elif kind == CaseKind.DISPUTE and status == CaseStatus.OPEN:
+                disputed = True
+            elif (
+                kind == CaseKind.DISPUTE
+                and status == CaseStatus.RESOLVED
+                and resolution in _AWAITING_CREDIT
+            ):
+                credit = _credit_expected(s, case_id).get(item.id, ZERO)
+                disputed = disputed or credit > 0
+        item.disputed = disputed
+        item.in_litigation = in_litigation
+
+
+def _proposed(
+    principal: Decimal,
+    today: dt.date,
+    count: int | None,
+    first_due: dt.date | None,
+    every_months: int,
+    schedule: Sequence[tuple[dt.date, Decimal]] | None,
+    annual_rate: Decimal | None,
+) -> tuple[Instalment, ...]:
+    if schedule is not None:
+        return explicit_instalments(schedule, principal)
+    if count is None or first_due is None:
+        raise ValueError("give the number of instalments and the first date")
+    if first_due < today:
+        raise ValueError("the first instalment is in the past")
+    dates = schedule_dates(first_due, count, every_months)
+    return split_instalments(principal, dates, annual_rate=annual_rate, start=today)
+
+
+def _store_schedule(
+    s: Session, case: Case, version: int, plan: Sequence[Instalment]
+) -> None:
+    for inst in plan:
+        s.add(
+            PlanInstalment(
+                id=uuid.uuid4(),
+                case_id=case.id,
+                plan_version=version,
+                seq=inst.seq,
+                due_date=inst.due_date,
+                amount=inst.amount,
+                paid=inst.paid,
+            )
+        )
+    s.flush()
+
+
+def _current_schedule(s: Session, case: Case) -> tuple[int, list[PlanInstalment]]:
+    rows = s.scalars(
+        select(PlanInstalment)
+        .where(PlanInstalment.case_id == case.id)
+        .order_by(PlanInstalment.plan_version.desc(), PlanInstalment.seq)
+    ).all()
+    if not rows:
+        return 0, []
+    version = rows[0].plan_version
+    return version, [r for r in rows if r.plan_version == version]
+
+
+def _refresh_plan(s: Session, case: Case, version: int) -> Decimal:
+    """Match what the items were paid to the current instalments; return the total."""
+    rows = [r for r in _current_schedule(s, case)[1] if r.plan_version == version]
+    total = sum((r.amount for r in rows), ZERO)
+    paid = plan_paid(
+        _paid_since_opened(_covered_items(s, case)), case.amount or ZERO, total
+    )
+    for row, part in zip(
+        rows, match_payments([r.amount for r in rows], paid), strict=True
+    ):
+        if row.paid != part:
+            row.paid = part
+    return paid
+
+
+def _plan_end(plan: Sequence[Instalment], grace_days: int | None) -> dt.date:
+    return plan[-1].due_date + dt.timedelta(days=grace_days or 0)
+
+
+def _plan_end_from(
+    rows: Sequence[PlanInstalment], grace_days: int | None
+) -> dt.date | None:
+    if not rows:
+        return None
+    return max(r.due_date for r in rows) + dt.timedelta(days=grace_days or 0)
+
+
+def _schedule_text(plan: Sequence[Instalment], currency: str | None) -> str:
+    return "\n".join(
+        f"{i.seq}. {i.due_date.isoformat()} {i.amount} {currency or ''}".rstrip()
+        + (f" ({_('paid')})" if i.paid >= i.amount else "")
+        for i in plan
+    )
+
+
+def _litigation_text(case: Case, comment: str | None) -> str:
+    parts = [f"{_('Stage')}: {case.stage}"]
+    if case.partner:
+        parts.append(f"{_('Partner')}: {case.partner}")
+    if case.fees is not None:
+        parts.append(f"{_('Fees')}: {case.fees} {case.currency or ''}".rstrip())
+    if comment:
+        parts.append(comment)
+    return "\n".join(parts)
+
+
+def _instalment_info(row: PlanInstalment) -> InstalmentInfo:
+    return InstalmentInfo(
+        plan_version=row.plan_version,
+        seq=row.seq,
+        due_date=row.due_date,
+        amount=row.amount,
+        paid=row.paid,
+    )
+
+
+def _info(s: Session, case: Case) -> CaseInfo:
+    s.flush()  # so `version` is the one just written
+    customer = get_one(s, Customer, case.customer_id)
+    owner = s.get(User, case.owner_id) if case.owner_id else None
+    credit = (
+        _credit_expected(s, case.id)
+        if case.kind == CaseKind.DISPUTE and case.status != CaseStatus.OPEN
+        else {}
+    )
+    items = tuple(
+        CaseItemInfo(
+            item_id=item.id,
+            number=item.number,
+            due_date=item.due_date,
+            remaining=item.remaining,
+            covered=amount,
+            currency=item.currency,
+            disputed=item.disputed,
+            in_litigation=item.in_litigation,
+            suspended_until=item.suspended_until,
+            credit_expected=credit.get(item.id),
+        )
+        for item, amount in _covered_items(s, case)
+    )
+    return CaseInfo(
+        id=str(case.id),
+        number=case.number,
+        kind=case.kind,
+        status=case.status,
+        customer_id=customer.id,
+        customer_reference=customer.reference,
+        customer_name=customer.name,
+        opened_on=case.opened_on,
+        closed_on=case.closed_on,
+        owner=owner.login if owner else None,
+        amount=case.amount,
+        currency=case.currency,
+        version=case.version,
+        updated_by=case.updated_by,
+        promised_date=case.promised_date,
+        grace_days=case.grace_days,
+        source=case.source,
+        reason=case.reason,
+        answer_due=case.answer_due,
+        resolution=case.resolution,
+        stage=case.stage,
+        partner=case.partner,
+        fees=case.fees,
+        comment=case.comment,
+        items=items,
+        instalments=tuple(_instalment_info(r) for r in _current_schedule(s, case)[1]),
+    )
+
+
+# --- the litigation file ----------------------------------------------------------
+
+_HISTORY_HEADER = ("date", "type", "status", "subject", "by", "comment", "case")
+
+
+def _history_rows(s: Session, customer_id: int) -> list[tuple[str, ...]]:
+    """Every action with the customer, oldest first, as text cells."""
+    rows = s.execute(
+        select(Action, User.full_name, Case.number)
+        .outerjoin(User, User.id == Action.performed_by_id)
+        .outerjoin(Case, Case.id == Action.case_id)
+        .where(Action.customer_id == customer_id)
+        .order_by(Action.planned_date, Action.created_at)
+    ).all()
+    return [
+        (
+            a.planned_date.isoformat(),
+            a.action_type.value,
+            a.status.value,
+            a.subject or "",
+            by or "",
+            a.comment or "",
+            number or "",
+        )
+        for a, by, number in rows
+    ]
+
+
+def _history_csv(rows: Sequence[tuple[str, ...]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(_HISTORY_HEADER)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _safe(name: str) -> str:
+    """A file name safe in a zip on every system."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "file"
+
+
+def _litigation_workbook(
+    case: Case,
+    customer: Customer,
+    entity: Entity,
+    items: Sequence[Item],
+    contacts: Sequence[Contact],
+    history: Sequence[tuple[str, ...]],
+    today: dt.date,
+) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    law = interest.law_for(entity.country)
+    open_items = [i for i in items if not _settled(i)]
+    claim = interest.late_payment_claim(
+        # Payment dates are not stored: interest runs on what remains.
+        [
+            interest.LateDebt(i.number, i.due_date, i.remaining, i.currency)
+            for i in open_items
+        ],
+        today,
+        law,
+        insolvency=customer.insolvency,
+    )
+    by_number = {d.number: d for d in claim.debts}
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None  # a new workbook has one sheet
+    sheet.title = "Items"
+    sheet.append([f"{_label(case)} - {customer.reference} {customer.name}"])
+    sheet.append([_("Amounts on {day}").format(day=today.isoformat())])
+    sheet.append([])
+    header = [
+        "Invoice",
+        "Issue date",
+        "Due date",
+        "Days late",
+        "Amount",
+        "Remaining",
+        "Currency",
+        "Interest",
+        "Indemnity",
+        "Total claimed",
+    ]
+    sheet.append(header)
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    totals = [ZERO, ZERO, ZERO, ZERO]
+    for item in open_items:
+        debt = by_number.get(item.number)
+        due_interest = debt.interest if debt else ZERO
+        indemnity = debt.indemnity if debt else ZERO
+        claimed = item.remaining + due_interest + indemnity
+        sheet.append(
+            [
+                item.number,
+                item.issue_date,
+                item.due_date,
+                max(item.days_late(today), 0),
+                item.amount,
+                item.remaining,
+                item.currency,
+                due_interest,
+                indemnity,
+                claimed,
+            ]
+        )
+        for n, value in enumerate((item.remaining, due_interest, indemnity, claimed)):
+            totals[n] += value
+    sheet.append(["Total", None, None, None, None, *totals[:1], None, *totals[1:]])
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold
+    sheet.append([])
+    if claim.excluded_reason:
+        sheet.append(
+            [_("No interest claimed: {why}").format(why=claim.excluded_reason)]
+        )
+    else:
+        sheet.append(
+            [_("Late-payment interest and indemnities: {law}").format(law=law.name)]
+        )
+        sheet.append(
+            [_("Interest runs on the remaining amount from the day after due.")]
+        )
+    if case.fees is not None:
+        sheet.append([_("Litigation fees"), case.fees, case.currency])
+    for column, width in zip(
+        "ABCDEFGHIJ", (18, 12, 12, 10, 14, 14, 9, 12, 12, 14), strict=True
+    ):
+        sheet.column_dimensions[column].width = width
+
+    legal = book.create_sheet("Customer")
+    details = [
+        ("Reference", customer.reference),
+        ("Name", customer.name),
+        ("Legal id", customer.legal_id),
+        ("VAT number", customer.vat_number),
+        ("Address", customer.address1),
+        ("", customer.address2),
+        ("Postal code", customer.postal_code),
+        ("City", customer.city),
+        ("Country", customer.country),
+        ("Phone", customer.phone),
+        ("Email", customer.email),
+        ("Insolvency", customer.insolvency),
+        (
+            "Insolvency since",
+            customer.insolvency_since.isoformat()
+            if customer.insolvency_since
+            else None,
+        ),
+        ("", None),
+        ("Creditor", entity.name),
+        ("Creditor legal id", entity.legal_id),
+        ("Creditor VAT number", entity.vat_number),
+        ("Trade registry", entity.trade_registry),
+        ("", None),
+        ("Case", _label(case)),
+        ("Opened on", case.opened_on.isoformat()),
+        ("Stage", case.stage),
+        ("Partner", case.partner),
+    ]
+    for key, detail in details:
+        legal.append([key, detail])
+    legal.append([])
+    legal.append(["Contacts", "Role", "Function", "Phone", "Email"])
+    for contact in contacts:
+        legal.append(
+            [contact.name, contact.role, contact.function, contact.phone, contact.email]
+        )
+    legal.column_dimensions["A"].width = 22
+    legal.column_dimensions["B"].width = 40
+
+    log_sheet = book.create_sheet("History")
+    log_sheet.append([h.capitalize() for h in _HISTORY_HEADER])
+    for row in history:
+        log_sheet.append(list(row))
+    log_sheet.column_dimensions["D"].width = 60
+
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
