@@ -1,2 +1,202 @@
-"""tmp."""
+"""Composition root of the desktop app: settings, database, services, windows.
+
+This is the one module that knows both the UI and the layers below it. It
+builds the `Backend` the UI calls (through workers) and starts the window,
+which opens the database off the UI thread. ``o2c-desktop --self-test``
+imports everything, opens a temporary database and builds the window.
+"""
+
 from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import logging
+import os
+import pkgutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from o2c_desktop import __version__, i18n
+from o2c_desktop import settings as settings_mod
+from o2c_desktop.models.db import DatabaseError, open_database
+from o2c_desktop.models.repo import ConflictError
+from o2c_desktop.services.book import BookService, check_connection
+from o2c_desktop.services.context import AppContext, database_password
+from o2c_desktop.ui.ports import Backend, Workspace
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    from o2c_desktop.settings import Settings
+    from o2c_desktop.ui.main_window import MainWindow
+    from o2c_desktop.ui.workers import TaskRunner
+
+log = logging.getLogger(__name__)
+
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, ConflictError)
+_STARTED = time.perf_counter()
+
+
+def local_today() -> dt.date:
+    """Today in the computer's time zone (the one place the app reads the clock)."""
+    return dt.datetime.now(dt.UTC).astimezone().date()
+
+
+def open_workspace(settings: Settings, url: str) -> Workspace:
+    """Open (upgrading if needed) the database at `url` for the settings' user.
+
+    Runs on a worker thread.
+
+    Raises:
+        DatabaseError: with a message for the user; nothing was written.
+    """
+    db = open_database(url, password=database_password(url))
+    book = BookService(
+        AppContext(db=db, user_login=settings.effective_user, settings=settings)
+    )
+    try:
+        user = book.current_user()
+    except Exception:
+        book.close()
+        raise
+    log.info("Opened %s for %r", book.description, settings.effective_user)
+    return Workspace(book=book, user=user)
+
+
+def make_backend(today: Callable[[], dt.date] = local_today) -> Backend:
+    """The calls the UI makes below itself."""
+    return Backend(
+        open_workspace=open_workspace, check_connection=check_connection, today=today
+    )
+
+
+def import_page_factory() -> Callable[[], QWidget] | None:
+    """How to build the import screen, None when this build has none.
+
+    The screen is its own module (`ui/import_view.py`); the window shows a
+    plain "not available" page without it.
+    """
+    try:
+        module = importlib.import_module("o2c_desktop.ui.import_view")
+    except ModuleNotFoundError as exc:
+        if exc.name != "o2c_desktop.ui.import_view":
+            raise
+        log.info("No import screen in this build")
+        return None
+    view_class = module.ImportView
+    return lambda: view_class()  # duck-typed plug-in page
+
+
+def build_window(
+    app: QApplication,
+    settings: Settings,
+    *,
+    backend: Backend | None = None,
+    runner: TaskRunner | None = None,
+    store_path: Path | None = None,
+) -> MainWindow:
+    """Create the main window with its services; it connects when asked."""
+    from o2c_desktop.ui.main_window import MainWindow, install_qt_translations
+    from o2c_desktop.ui.settings_store import SettingsStore
+    from o2c_desktop.ui.workers import TaskRunner
+
+    i18n.set_language(settings.language)
+    install_qt_translations(app, settings.language)
+    store = SettingsStore(store_path or settings_mod.config_dir() / "window-state.ini")
+    return MainWindow(
+        runner or TaskRunner(EXPECTED_ERRORS),
+        backend or make_backend(),
+        settings,
+        store=store,
+        import_page_factory=import_page_factory(),
+    )
+
+
+def self_test() -> int:
+    """Import every module, open a temporary database, build the window."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import o2c_desktop
+
+    for info in pkgutil.walk_packages(o2c_desktop.__path__, "o2c_desktop."):
+        # Alembic runs migrations/ itself; importing env.py outside it fails.
+        if ".migrations" not in info.name:
+            importlib.import_module(info.name)
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["o2c-desktop", "--self-test"])
+    assert isinstance(app, QApplication)
+    with tempfile.TemporaryDirectory(prefix="o2c-self-test-") as tmp:
+        url = f"sqlite:///{Path(tmp, 'self-test.sqlite3').as_posix()}"
+        settings = settings_mod.Settings(database_url=url, user_login="self-test")
+        workspace = open_workspace(settings, url)
+        today = local_today()
+        book = workspace.book
+        book.summary(today)
+        book.customers("", 0, 10, today)
+        book.agenda(today)
+        book.scenarios()
+        window = build_window(app, settings, store_path=Path(tmp, "window.ini"))
+        window.set_workspace(workspace)
+        window.close()
+    sys.stdout.write(f"o2c-desktop {__version__} self-test passed\n")
+    return 0
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """The desktop app's few command-line options."""
+    parser = argparse.ArgumentParser(prog="o2c-desktop", description="O2C Desktop")
+    parser.add_argument(
+        "--version", action="version", version=f"o2c-desktop {__version__}"
+    )
+    parser.add_argument(
+        "--self-test", action="store_true", help="check the installation and exit"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    parser.add_argument(
+        "--quit-when-ready",
+        action="store_true",
+        help="exit once the agenda is shown (measures start-up time)",
+    )
+    # Qt's own options (-platform, -style...) pass through to QApplication.
+    args, _qt_args = parser.parse_known_args(list(argv[1:]))
+    return args
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the desktop app; return its exit code."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.self_test:
+        return self_test()
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(list(argv))
+    app.setApplicationName("O2C Desktop")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("O2C")
+    settings = settings_mod.load()
+    window = build_window(app, settings)
+    agenda = window.pages()["agenda"]
+
+    def ready() -> None:
+        log.info("Agenda shown %.2f s after start", time.perf_counter() - _STARTED)
+        if args.quit_when_ready:
+            sys.stderr.write(f"ready in {time.perf_counter() - _STARTED:.2f} s\n")
+            QTimer.singleShot(0, window.close)
+
+    agenda.loaded.connect(ready)  # type: ignore[attr-defined]  # AgendaView.loaded
+    if args.quit_when_ready:
+        window.database_failed.connect(lambda _m: QTimer.singleShot(0, window.close))
+    window.show()
+    window.connect_database(settings)
+    return app.exec()

@@ -1,0 +1,330 @@
+"""The main window: navigation, status bar, global search, drops, failures."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from o2c_desktop.i18n import format_money
+from o2c_desktop.settings import Settings, default_database_url
+from o2c_desktop.ui import customers_view
+from o2c_desktop.ui.main_window import PAGES, ImportUnavailableView, MainWindow
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from PySide6.QtWidgets import QWidget
+    from pytestqt.qtbot import QtBot
+
+    from o2c_desktop.ui.agenda_view import AgendaView
+    from o2c_desktop.ui.customers_view import CustomersView
+    from o2c_desktop.ui.dashboard_view import DashboardView
+    from o2c_desktop.ui.ports import Backend
+    from o2c_desktop.ui.scenarios_view import ScenariosView
+    from o2c_desktop.ui.workers import TaskRunner
+    from tests.ui.conftest import FakeImportPage
+
+
+def _settle(qtbot: QtBot, window: MainWindow) -> None:
+    """Wait until every page has its first data (nothing in flight)."""
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10000)
+
+
+def _drop(target: QWidget, paths: list[Path]) -> bool:
+    """Drag `paths` over `target` and drop them; True when the drop was taken."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    mime.setText("\n".join(str(p) for p in paths))
+    actions = Qt.DropAction.CopyAction
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPointF(5, 5), actions, mime, buttons, mods)
+    QApplication.sendEvent(target, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(QPointF(5, 5), actions, mime, buttons, mods)
+    QApplication.sendEvent(target, drop)
+    return drop.isAccepted()
+
+
+def test_navigation_lists_every_page_in_french_and_switches_pages(
+    window: MainWindow,
+) -> None:
+    labels = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert labels == [
+        "Agenda",
+        "Clients",
+        "Scénarios",
+        "Tableaux de bord",
+        "Import",
+        "Paramètres",
+    ]
+    assert all(
+        not window.nav.item(i).icon().isNull() for i in range(window.nav.count())
+    )
+    for row, name in enumerate(PAGES):
+        window.nav.setCurrentRow(row)
+        assert window.current_page_name() == name
+        assert window.stack.currentWidget() is window.pages()[name]
+
+
+def test_status_bar_names_the_database_and_the_user(
+    window: MainWindow, book_url: str
+) -> None:
+    path = book_url.removeprefix("sqlite:///")
+    assert window.db_label.text() == f"Base de données : SQLite — {path}"
+    assert (
+        window.user_label.text() == "Utilisateur : Alex Rossi (Chargé de recouvrement)"
+    )
+
+
+def test_the_agenda_shows_the_users_actions_late_ones_on_top_of_today(
+    window: MainWindow,
+) -> None:
+    agenda: AgendaView = window.pages()["agenda"]  # type: ignore[assignment]
+    model = agenda.model
+    assert model.rowCount() == 2
+    today = model.index(0, 0)
+    assert str(model.data(today)).startswith("Aujourd'hui — mardi 24/03/2026 (2)")
+    assert str(model.data(model.index(1, 0))).startswith("Demain — mercredi 25/03/2026")
+    late_call = [model.data(model.index(0, c, today)) for c in range(6)]
+    assert late_call[:3] == ["Appel téléphonique", "Denis S.A.S.", "200 jours"]
+    assert late_call[3] == format_money(Decimal("2300.00"), "EUR", "fr")
+    assert late_call[4:] == ["22/03/2026", "En attente"]
+    late = model.index(0, 4, today)
+    assert model.data(late, Qt.ItemDataRole.ToolTipRole) == (
+        "En retard : prévue pour un jour précédent"
+    )
+    on_time = model.index(1, 4, today)
+    assert model.data(on_time, Qt.ItemDataRole.DecorationRole) is None
+    assert (
+        "Alex Rossi : 3 actions en attente, dont 1 en retard" in agenda.summary.text()
+    )
+
+
+# The offscreen platform warns that it can't size windows from hints.
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_ctrl_k_focuses_the_global_search_and_enter_finds_customers(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+    window.nav.setFocus()
+    QTest.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: window.search_edit.hasFocus())
+    customers: CustomersView = window.pages()["customers"]  # type: ignore[assignment]
+    _settle(qtbot, window)
+    QTest.keyClicks(window.search_edit, "18981")
+    with qtbot.waitSignal(customers.loaded, timeout=10000):
+        QTest.keyClick(window.search_edit, Qt.Key.Key_Return)
+    assert window.current_page_name() == "customers"
+    assert customers.model.rowCount() == 1
+    assert customers.model.row_value(0).name == "Monnier et Fils"
+    assert customers.count_label.text() == "1 client"
+
+
+def test_dropping_a_spreadsheet_anywhere_hands_it_to_the_import_page(
+    window: MainWindow, fake_import: FakeImportPage, tmp_path: Path
+) -> None:
+    book = tmp_path / "balance âgée.xlsx"
+    book.write_bytes(b"PK")
+    # Over a text field, which would otherwise take the file name as text.
+    assert _drop(window.search_edit, [book])
+    assert window.current_page_name() == "import"
+    assert fake_import.opened == [str(book)]
+    assert window.search_edit.text() == ""
+
+
+def test_a_file_that_is_not_a_spreadsheet_is_not_taken(
+    window: MainWindow, fake_import: FakeImportPage, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    assert not _drop(window.nav, [notes])
+    assert fake_import.opened == []
+    assert window.current_page_name() == "agenda"
+
+
+def test_without_an_import_screen_the_import_page_says_so(
+    qtbot: QtBot, runner: TaskRunner, backend: Backend, tmp_path: Path
+) -> None:
+    main = MainWindow(runner, backend, Settings(language="fr"))
+    qtbot.addWidget(main)
+    page = main.pages()["import"]
+    assert isinstance(page, ImportUnavailableView)
+    assert "n'est pas disponible" in page.message.text()
+    csv = tmp_path / "balance.csv"
+    csv.write_text("a;b\n")
+    assert _drop(main.stack, [csv])
+    assert "Non importé : balance.csv" in page.message.text()
+    main.close()
+
+
+def test_customers_load_more_rows_as_the_list_scrolls(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(customers_view, "PAGE_SIZE", 3)
+    customers: CustomersView = window.pages()["customers"]  # type: ignore[assignment]
+    _settle(qtbot, window)
+    with qtbot.waitSignal(customers.loaded, timeout=10000):
+        window.show_page("customers")
+        customers.refresh()
+    model = customers.model
+    assert (model.rowCount(), model.total) == (3, 4)
+    assert model.canFetchMore(model.index(-1, -1))
+    with qtbot.waitSignal(customers.page_loaded, timeout=10000):
+        model.fetchMore(model.index(-1, -1))
+    assert model.rowCount() == 4
+    assert not model.canFetchMore(model.index(-1, -1))
+    amounts = [model.data(model.index(r, 4)) for r in range(4)]
+    assert amounts[2] == format_money(Decimal("1634.56"), "EUR", "fr")
+    align = model.data(model.index(0, 4), Qt.ItemDataRole.TextAlignmentRole)
+    assert align & Qt.AlignmentFlag.AlignRight
+
+
+def test_dashboard_shows_the_book_and_its_aged_balance(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    dashboard: DashboardView = window.pages()["dashboards"]  # type: ignore[assignment]
+    _settle(qtbot, window)
+    with qtbot.waitSignal(dashboard.loaded, timeout=10000):
+        dashboard.refresh()
+    assert [c.caption.text() for c in dashboard.cards][:2] == [
+        "Encours",
+        "Montant retard",
+    ]
+    assert dashboard.cards[0].value.text() == format_money(
+        Decimal("3934.56"), "EUR", "fr"
+    )
+    assert dashboard.cards[2].value.text() == "6"
+    assert dashboard.currency_combo.isVisibleTo(dashboard)
+    model = dashboard.model
+    assert [model.data(model.index(r, 0)) for r in range(model.rowCount())] == [
+        "Non échu",
+        "1\u201330 jours",
+        "31\u201360 jours",
+        "61\u201390 jours",
+        "91\u2013180 jours",
+        "> 180 jours",
+        "Total",
+    ]
+    dashboard.currency_combo.setCurrentIndex(1)
+    assert dashboard.cards[0].value.text() == format_money(
+        Decimal("50.00"), "GBP", "fr"
+    )
+
+
+def test_scenarios_show_the_steps_of_the_selected_one(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    scenarios: ScenariosView = window.pages()["scenarios"]  # type: ignore[assignment]
+    _settle(qtbot, window)
+    signals = [scenarios.loaded, scenarios.steps_loaded]
+    with qtbot.waitSignals(signals, order="strict", timeout=10000):
+        scenarios.refresh()
+    assert scenarios.scenario_model.rowCount() == 1
+    model = scenarios.step_model
+    assert model.rowCount() == 8
+    first = [model.data(model.index(0, c)) for c in range(5)]
+    assert first == [
+        "Étape 1",
+        "-15 jours",
+        "Email",
+        "FR EMAIL PRE-RELANCE J-10",
+        "Automatique",
+    ]
+    assert model.data(model.index(1, 1)) == "0 jour"
+    assert scenarios.steps_title.text() == "Étapes du scénario Standard"
+
+
+def test_the_language_switches_live(window: MainWindow) -> None:
+    combo = window.settings_view.language_combo
+    combo.setCurrentIndex(combo.findData("en"))
+    labels = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert labels == [
+        "Agenda",
+        "Customers",
+        "Scenarios",
+        "Dashboards",
+        "Import",
+        "Settings",
+    ]
+    assert window.user_label.text() == "User: Alex Rossi (Collector)"
+    combo.setCurrentIndex(combo.findData("fr"))
+    assert window.nav.item(1).text() == "Clients"
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_a_file_that_is_not_a_database_is_refused_and_the_local_one_offered(
+    qtbot: QtBot, runner: TaskRunner, backend: Backend, tmp_path: Path
+) -> None:
+    junk = tmp_path / "compta.sqlite3"
+    junk.write_bytes(b"Not a database at all\n" * 100)
+    before = junk.read_bytes()
+    settings = Settings(database_url=f"sqlite:///{junk}", language="fr")
+    main = MainWindow(runner, backend, settings)
+    qtbot.addWidget(main)
+    with qtbot.waitSignal(main.database_failed, timeout=10000) as failed:
+        main.connect_database(settings)
+    assert "is not an O2C Desktop database" in str(failed.args[0])
+    assert junk.read_bytes() == before
+    assert main.workspace is None
+    assert main.db_label.text() == "Aucune base de données ouverte"
+    dialog = main.problem_dialog
+    assert isinstance(dialog, QMessageBox)
+    texts = [b.text() for b in dialog.buttons()]
+    assert {"Ouvrir les paramètres", "Utiliser la base locale", "Quitter"} <= set(texts)
+    local = next(b for b in dialog.buttons() if b.text() == "Utiliser la base locale")
+    with qtbot.waitSignal(main.workspace_changed, timeout=10000):
+        local.click()
+    path = default_database_url().removeprefix("sqlite:///")
+    assert main.db_label.text() == f"Base de données : SQLite — {path}"
+    assert main.user_label.text() == "Aucun utilisateur choisi (voir Paramètres)"
+    assert junk.read_bytes() == before
+    main.close()
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")
+def test_open_settings_from_the_failure_dialog(
+    qtbot: QtBot, runner: TaskRunner, backend: Backend
+) -> None:
+    settings = Settings(database_url="postgresql://o2c@127.0.0.1:9/book", language="fr")
+    main = MainWindow(runner, backend, settings)
+    qtbot.addWidget(main)
+    with qtbot.waitSignal(main.database_failed, timeout=20000) as failed:
+        main.connect_database(settings)
+    assert "Cannot reach the database server at 127.0.0.1:9" in str(failed.args[0])
+    dialog = main.problem_dialog
+    assert dialog is not None
+    next(b for b in dialog.buttons() if b.text() == "Ouvrir les paramètres").click()
+    assert main.current_page_name() == "settings"
+    main.close()
+
+
+def test_window_geometry_is_kept_between_sessions(
+    qtbot: QtBot, backend: Backend, tmp_path: Path
+) -> None:
+    from o2c_desktop.app import EXPECTED_ERRORS
+    from o2c_desktop.ui.settings_store import SettingsStore
+    from o2c_desktop.ui.workers import TaskRunner
+
+    store_path = tmp_path / "state.ini"
+    first = MainWindow(
+        TaskRunner(EXPECTED_ERRORS), backend, Settings(), SettingsStore(store_path)
+    )
+    qtbot.addWidget(first)
+    first.resize(700, 500)
+    first.close()
+    assert "persist" in store_path.read_text()
+    second = MainWindow(
+        TaskRunner(EXPECTED_ERRORS), backend, Settings(), SettingsStore(store_path)
+    )
+    qtbot.addWidget(second)
+    assert (second.width(), second.height()) == (700, 500)
+    second.close()
