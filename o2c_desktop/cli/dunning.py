@@ -1,0 +1,94 @@
+"""`o2c dunning run|plan`: the dunning engine, headless (a nightly job uses it)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from o2c_desktop.cli import CommandError, Result, add_json_flag
+from o2c_desktop.cli._common import app_context, parse_date
+from o2c_desktop.engine.dunning import RunDateError
+from o2c_desktop.services.dunning import DunningService, SendCapExceededError
+
+if TYPE_CHECKING:
+    import argparse
+
+
+def register(subparsers: Any) -> None:
+    """Add `o2c dunning run` and `o2c dunning plan`."""
+    dunning = subparsers.add_parser("dunning", help="run the dunning engine")
+    sub = dunning.add_subparsers(
+        dest="dunning_command", metavar="ACTION", required=True
+    )
+    run = sub.add_parser(
+        "run", help="create today's reminders and agenda actions (or a dry run)"
+    )
+    run.add_argument("--date", required=True, type=parse_date, help="YYYY-MM-DD")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would be created; write nothing",
+    )
+    run.add_argument(
+        "--confirm",
+        action="store_true",
+        help="allow a run that sends more automatic emails/letters than the cap",
+    )
+    add_json_flag(run)
+    run.set_defaults(handler=_run)
+    plan = sub.add_parser(
+        "plan", help="what the scenarios would produce day by day if nobody pays"
+    )
+    plan.add_argument("--from", dest="start", required=True, type=parse_date)
+    plan.add_argument("--days", type=int, default=30, help="number of days (30)")
+    add_json_flag(plan)
+    plan.set_defaults(handler=_plan)
+
+
+def _run(args: argparse.Namespace) -> Result:
+    with app_context() as ctx:
+        try:
+            result = DunningService(ctx).run(
+                args.date, dry_run=args.dry_run, confirm=args.confirm
+            )
+        except (RunDateError, SendCapExceededError) as exc:
+            raise CommandError(str(exc)) from exc
+    data = result.as_dict()
+    verb = "would create" if result.dry_run else "created"
+    lines = [
+        f"Dunning {result.day.isoformat()}: {verb} {result.actions} actions "
+        f"for {result.customers} customers ({result.items} items).",
+        "By type: " + _pairs(result.by_type),
+        "By mode: " + _pairs(result.by_mode),
+        "Amounts: " + _pairs({k: str(v) for k, v in result.amounts.items()}),
+        f"Automatic sends: {result.automatic_sends} (cap {result.send_cap})"
+        + (" - over the cap: a real run needs --confirm" if result.over_cap else ""),
+    ]
+    if result.cancelled_paid:
+        lines.append(f"Cancelled because paid: {result.cancelled_paid}")
+    if not result.dry_run:
+        lines.append(
+            f"Sent {result.sent}, failed {result.failed}, "
+            f"to confirm {result.to_confirm}, in agendas {result.pending}."
+        )
+    return Result(data=data, text="\n".join(lines))
+
+
+def _plan(args: argparse.Namespace) -> Result:
+    if args.days < 1 or args.days > 366:
+        raise CommandError("--days must be between 1 and 366")
+    with app_context() as ctx:
+        days = DunningService(ctx).plan(args.start, args.days)
+    lines = [
+        f"{p.day.isoformat()}  {p.actions:6d} actions  {p.items:7d} items  "
+        + _pairs(p.by_type)
+        for p in days
+        if p.actions
+    ]
+    return Result(
+        data={"days": [p.as_dict() for p in days]},
+        text="\n".join(lines) or "Nothing planned.",
+    )
+
+
+def _pairs(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in values.items()) or "-"

@@ -1,0 +1,284 @@
+"""Dunning runs against a real database, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import func, select, update
+
+from o2c_desktop.engine.dunning import RunDateError
+from o2c_desktop.engine.types import ActionStatus, CaseKind, ItemStatus
+from o2c_desktop.models import Action, ActionItem, AuditEntry, Case, CaseItem, Item
+from o2c_desktop.services.context import AppContext
+from o2c_desktop.services.dunning import (
+    NOT_SENT,
+    PAID,
+    AutomaticAction,
+    DunningService,
+    PerformOutcome,
+    SendCapExceededError,
+)
+from o2c_desktop.settings import Settings
+from tests.conftest import _build, pg_schema_url
+from tests.services._book import many_customers, run_in_process, standard_book
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from o2c_desktop.models.db import Database
+
+
+def d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def service(
+    db: Database, *, cap: int = 500, performer: object = None
+) -> DunningService:
+    ctx = AppContext(db=db, user_login="claire", settings=Settings(send_cap=cap))
+    return DunningService(ctx, performer)  # type: ignore[arg-type]  # test doubles
+
+
+def counts(db: Database) -> tuple[int, int]:
+    with db.session() as s:
+        actions = s.scalar(select(func.count()).select_from(Action)) or 0
+        items = s.scalar(select(func.count()).select_from(ActionItem)) or 0
+    return actions, items
+
+
+def test_a_run_creates_one_action_per_customer_and_marks_the_items(
+    db: Database,
+) -> None:
+    ids = standard_book(
+        db,
+        {
+            "Monnier": [
+                ("F1", "2026-02-19", "1200.00"),
+                ("F2", "2026-03-01", "300.00"),
+            ],
+            "Dupuis": [("F3", "2026-03-16", "80.00")],
+            "Credit only": [("F4", "2026-02-01", "-50.00")],
+        },
+    )
+    result = service(db).run(d("2026-03-01"))
+    assert (result.actions, result.items, result.customers) == (2, 3, 2)
+    assert result.amounts == {"EUR": Decimal("1580.00")}
+    assert result.by_type == {"email": 2}
+    assert result.changes.actions
+    with db.session() as s:
+        f1 = s.get(Item, ids.items["F1"])
+        assert f1 is not None
+        assert (f1.dunning_step_id, f1.dunning_date) == (ids.steps[0], d("2026-03-01"))
+        action = s.scalars(
+            select(Action).where(Action.customer_id == ids.customers["Monnier"])
+        ).one()
+        assert action.assigned_to_id == ids.collector
+        assert action.amount == Decimal("1500.00")
+        assert sorted((ai.item_id, ai.days_late) for ai in action.items) == [
+            (ids.items["F1"], 10),
+            (ids.items["F2"], 0),
+        ]
+        # No performer yet: automatic emails wait for a click, with the reason.
+        assert (action.status, action.reason) == (ActionStatus.TO_CONFIRM, NOT_SENT)
+        audited = s.scalar(
+            select(func.count()).where(AuditEntry.table_name == "action")
+        )
+        assert audited == 2
+
+
+def test_the_same_date_twice_creates_nothing_new(db: Database) -> None:
+    many_customers(db, 3)
+    first = service(db).run(d("2026-03-01"))
+    assert first.actions == 3
+    again = service(db).run(d("2026-03-01"))
+    assert (again.actions, again.items) == (0, 0)
+    assert counts(db) == (3, 6)
+
+
+def test_a_dry_run_writes_nothing_and_counts_what_a_run_creates(db: Database) -> None:
+    many_customers(db, 4)
+    dry = service(db).run(d("2026-03-01"), dry_run=True)
+    assert counts(db) == (0, 0)
+    real = service(db).run(d("2026-03-01"))
+    assert (dry.actions, dry.items, dry.by_type, dry.amounts) == (
+        real.actions,
+        real.items,
+        real.by_type,
+        real.amounts,
+    )
+    assert dry.dry_run
+    assert dry.by_channel == {"email": 4}
+    assert dry.by_mode == {"automatic": 4}
+
+
+def test_a_run_dated_before_the_last_run_is_refused(db: Database) -> None:
+    many_customers(db, 1)
+    service(db).run(d("2026-03-05"))
+    with pytest.raises(RunDateError):
+        service(db).run(d("2026-03-04"))
+    assert service(db).run(d("2026-03-04"), dry_run=True).actions == 0
+
+
+def test_a_paid_item_cancels_its_open_action(db: Database) -> None:
+    ids = standard_book(db, {"Monnier": [("F1", "2026-02-01", "500.00")]})
+    with db.session() as s:  # the item already had its +10 letter
+        s.execute(update(Item).values(dunning_step_id=ids.steps[10]))
+    assert service(db).run(d("2026-03-01")).by_mode == {"confirm": 1}
+    with db.session() as s:  # paid between runs
+        s.execute(update(Item).values(remaining=0, status=ItemStatus.CLOSED))
+    result = service(db).run(d("2026-03-02"))
+    assert (result.actions, result.cancelled_paid) == (0, 1)
+    with db.session() as s:
+        action = s.scalars(select(Action)).one()
+        assert (action.status, action.reason, action.version) == (
+            ActionStatus.CANCELLED,
+            PAID,
+            2,
+        )
+
+
+def test_a_pending_manual_action_holds_its_items_across_runs(db: Database) -> None:
+    ids = standard_book(db, {"Monnier": [("F1", "2026-01-15", "500.00")]})
+    with db.session() as s:
+        s.execute(update(Item).values(dunning_step_id=ids.steps[20]))
+    assert service(db).run(d("2026-02-14")).by_type == {"phone_call": 1}
+    # Nobody called; a month later the formal notice is not sent over it.
+    assert service(db).run(d("2026-03-14")).actions == 0
+    with db.session() as s:
+        s.execute(update(Action).values(status=ActionStatus.DONE))
+    assert service(db).run(d("2026-03-15")).by_type == {"registered_letter": 1}
+
+
+def test_the_send_cap_stops_a_mass_mailing_without_confirmation(db: Database) -> None:
+    many_customers(db, 3)
+    dry = service(db, cap=2).run(d("2026-03-01"), dry_run=True)
+    assert (dry.automatic_sends, dry.over_cap) == (3, True)
+    with pytest.raises(SendCapExceededError, match="3 automatic"):
+        service(db, cap=2).run(d("2026-03-01"))
+    assert counts(db) == (0, 0)
+    assert service(db, cap=2).run(d("2026-03-01"), confirm=True).actions == 3
+
+
+class FakePerformer:
+    """Sends everything but the customer without an email address."""
+
+    def __init__(self, refuse: int) -> None:
+        self.refuse = refuse
+        self.seen: list[AutomaticAction] = []
+
+    def perform(self, actions: Sequence[AutomaticAction]) -> list[PerformOutcome]:
+        self.seen.extend(actions)
+        return [
+            PerformOutcome(
+                a.action_id, a.customer_id != self.refuse, "no email address"
+            )
+            if a.customer_id == self.refuse
+            else PerformOutcome(a.action_id, True, "sent to ap@example.com")
+            for a in actions
+        ]
+
+
+def test_automatic_actions_are_performed_and_failures_become_manual(
+    db: Database,
+) -> None:
+    ids = many_customers(db, 3)
+    refused = ids.customers["Customer 1"]
+    performer = FakePerformer(refused)
+    result = service(db, performer=performer).run(d("2026-03-01"))
+    assert (result.sent, result.failed, result.to_confirm) == (2, 1, 0)
+    assert len(performer.seen[0].item_ids) == 2
+    with db.session() as s:
+        rows = {a.customer_id: a for a in s.scalars(select(Action))}
+    failed = rows[refused]
+    assert (failed.status, failed.automatic, failed.reason) == (
+        ActionStatus.PENDING,
+        False,
+        "no email address",
+    )
+    done = rows[ids.customers["Customer 0"]]
+    assert (done.status, done.send_log) == (ActionStatus.DONE, "sent to ap@example.com")
+    assert done.performed_at is not None
+
+
+def test_open_cases_act_on_their_items(db: Database) -> None:
+    ids = standard_book(
+        db,
+        {
+            "Disputing": [("F1", "2026-03-01", "100.00")],
+            "Promising": [("F2", "2026-03-01", "100.00")],
+        },
+    )
+    with db.session() as s:
+        for number, kind, extra in (
+            ("F1", CaseKind.DISPUTE, {}),
+            (
+                "F2",
+                CaseKind.PROMISE,
+                {"promised_date": d("2026-03-05"), "grace_days": 2},
+            ),
+        ):
+            customer = ids.customers["Disputing" if number == "F1" else "Promising"]
+            s.add(
+                Case(
+                    number=number,
+                    customer_id=customer,
+                    kind=kind,
+                    opened_on=d("2026-02-20"),
+                    items=[CaseItem(item_id=ids.items[number], amount=Decimal(100))],
+                    **extra,
+                )
+            )
+    assert service(db).run(d("2026-03-07")).actions == 0
+    result = service(db).run(d("2026-03-08"))  # the promise is broken
+    assert (result.actions, result.customers) == (1, 1)
+
+
+def test_plan_counts_each_day_assuming_nobody_pays(db: Database) -> None:
+    many_customers(db, 2, due="2026-03-31")
+    days = service(db).plan(d("2026-03-01"), 41)
+    busy = {p.day.isoformat(): p.actions for p in days if p.actions}
+    assert busy == {"2026-03-16": 2, "2026-03-31": 2, "2026-04-05": 2, "2026-04-10": 2}
+    assert counts(db) == (0, 0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("serialize", [True, False], ids=["lock", "constraint-only"])
+def test_four_concurrent_runs_give_the_result_of_one(
+    pg_schema: str, serialize: bool
+) -> None:
+    url = pg_schema_url(pg_schema)
+    db = _build(url)
+    try:
+        customers = 40
+        many_customers(db, customers)
+        ctx = multiprocessing.get_context("spawn")
+        barrier = ctx.Barrier(4)
+        results = ctx.Queue()
+        processes = [
+            ctx.Process(
+                target=run_in_process,
+                args=(url, "2026-03-01", serialize, barrier, results),
+            )
+            for _ in range(4)
+        ]
+        for process in processes:
+            process.start()
+        outcomes = [results.get(timeout=120) for _ in processes]
+        for process in processes:
+            process.join(timeout=60)
+            assert process.exitcode == 0
+        assert sorted(created for created, _ in outcomes) == [0, 0, 0, customers]
+        if not serialize:  # losers met the unique index and ran again
+            assert max(attempts for _, attempts in outcomes) > 1
+        assert counts(db) == (customers, 2 * customers)
+        with db.session() as s:
+            per_customer = s.execute(
+                select(Action.customer_id, func.count()).group_by(Action.customer_id)
+            ).all()
+            assert {n for _, n in per_customer} == {1}
+    finally:
+        db.dispose()
