@@ -25,6 +25,7 @@ COMMANDS = (
     "o2c_desktop.cli.cases",
     "o2c_desktop.cli.db",
     "o2c_desktop.cli.dunning",
+    "o2c_desktop.cli.importing",
     "o2c_desktop.cli.scenario",
 )
 

@@ -59,6 +59,7 @@ class ActionStatus(StrEnum):
 
     PENDING = "pending"  # in an agenda, waiting for a human
     TO_CONFIRM = "to_confirm"  # automatic, waiting for a confirmation click
+    QUEUED = "queued"  # automatic, committed, waiting for the sender
     DONE = "done"
     CANCELLED = "cancelled"
 

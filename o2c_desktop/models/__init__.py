@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from o2c_desktop.models.actions import Action, ActionItem, Document, Notification
+from o2c_desktop.models.actions import (
+    Action,
+    ActionItem,
+    Document,
+    DunningRun,
+    Notification,
+)
 from o2c_desktop.models.audit import AuditEntry
 from o2c_desktop.models.base import Base
 from o2c_desktop.models.cases import Case, CaseItem, PlanInstalment
@@ -22,6 +28,7 @@ __all__ = [
     "Contact",
     "Customer",
     "Document",
+    "DunningRun",
     "Entity",
     "Item",
     "Notification",

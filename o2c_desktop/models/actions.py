@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     ForeignKey,
@@ -23,6 +25,7 @@ from o2c_desktop.engine.types import ActionStatus, ActionType, DocumentKind
 from o2c_desktop.models._columns import enum_column
 from o2c_desktop.models.base import (
     Base,
+    IntPk,
     Money,
     Timestamped,
     UTCDateTime,
@@ -135,3 +138,22 @@ class Notification(UuidPk, Timestamped, Base):
     action_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("action.id"))
     message: Mapped[str] = mapped_column(Text)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class DunningRun(IntPk, Base):
+    """One run of the dunning engine: the date it ran for and what it did.
+
+    The last run's date is what refuses a run dated before it.
+    """
+
+    __tablename__ = "dunning_run"
+    __table_args__ = (Index("ix_dunning_run_date", "run_date"),)
+
+    run_date: Mapped[dt.date] = mapped_column(Date)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    user_login: Mapped[str | None] = mapped_column(String(64))
+    actions_created: Mapped[int] = mapped_column(Integer, default=0)
+    items_covered: Mapped[int] = mapped_column(Integer, default=0)
+    actions_cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

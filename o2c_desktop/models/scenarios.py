@@ -37,6 +37,8 @@ class Scenario(IntPk, Versioned, Base):
     default_language: Mapped[str] = mapped_column(String(2), default="fr")
     min_gap_days: Mapped[int] = mapped_column(Integer, default=7)
     tolerance: Mapped[Decimal] = mapped_column(Money, default=Decimal("5.00"))
+    # Per-currency minimum worth chasing, {"GBP": "5.00"}; `tolerance` otherwise.
+    tolerances: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     catch_up: Mapped[CatchUp] = mapped_column(
         enum_column(CatchUp), default=CatchUp.ONE_STEP
     )
