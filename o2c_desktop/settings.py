@@ -55,12 +55,23 @@ class Settings:
         language: UI language ("fr" or "en").
         send_cap: an automatic run that would send more emails or letters than
             this stops and asks for confirmation.
+        smtp_host: mail server for reminders; empty means mail is not set up.
+        smtp_port: 587 (STARTTLS), 465 (SSL).
+        smtp_security: "starttls", "ssl" or "none".
+        smtp_user: SMTP login; its password is in the OS keyring.
+        mail_from: the mailbox reminders are sent from (the collector is the
+            Reply-To); empty sends from the collector's own address.
     """
 
     database_url: str = ""
     user_login: str = ""
     language: str = "fr"
     send_cap: int = 500
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    mail_from: str = ""
 
     @property
     def effective_database_url(self) -> str:

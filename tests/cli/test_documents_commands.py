@@ -1,0 +1,128 @@
+"""`o2c documents` and `o2c mail`: headless documents and mail set-up."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from o2c_desktop import secrets, settings
+from o2c_desktop.cli import main
+from o2c_desktop.models.db import open_database
+from o2c_desktop.sync import mail
+from tests.services.test_documents_service import _book
+from tests.sync.smtp_server import Inbox, free_port, start
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+
+def _database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    url = f"sqlite:///{tmp_path / 'o2c.sqlite3'}"
+    monkeypatch.setenv("O2C_DATABASE_URL", url)
+    monkeypatch.setenv("O2C_USER", "alex")
+    db = open_database(url)
+    try:
+        return dict(_book(db, language="fr"))
+    finally:
+        db.dispose()
+
+
+def test_statement_and_render_write_pdfs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = _database(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    args = ["documents", "statement", "--customer", "18981", "--lang", "fr"]
+    assert main([*args, "--out", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["kind"] == "statement"
+    assert (out / data["file"].rsplit("/", 1)[-1]).read_bytes().startswith(b"%PDF")
+
+    assert (
+        main(
+            [
+                "documents",
+                "render",
+                "--action",
+                str(ids["notice"]),
+                "--out",
+                str(out),
+                "--date",
+                "2024-09-30",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    data = json.loads(capsys.readouterr().out)
+    names = sorted(p.rsplit("/", 1)[-1].split("_2")[0] for p in data["files"])
+    assert names == [
+        "letter_18981",
+        "releve_compte_18981",
+        "releve_interet_penalite_18981",
+    ]
+
+    # An email action also gets its .eml, ready to open in Outlook.
+    assert (
+        main(
+            [
+                "documents",
+                "render",
+                "--action",
+                str(ids["email"]),
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert any(f.endswith(".eml") for f in files)
+
+    assert main(["documents", "statement", "--customer", "nope"]) == 1
+    assert capsys.readouterr().err.strip() == "o2c: error: Customer nope not found"
+
+
+def test_mail_configure_and_test_against_a_local_server(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    box = Inbox()
+    controller, port = start(box, user="relances", password="s3cret")
+    try:
+        monkeypatch.setattr("sys.stdin", __import__("io").StringIO("s3cret\n"))
+        assert (
+            main(
+                [
+                    "mail",
+                    "configure",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--security",
+                    "none",
+                    "--user",
+                    "relances",
+                    "--from",
+                    "relances@acme.example",
+                    "--password-stdin",
+                ]
+            )
+            == 0
+        )
+        capsys.readouterr()
+        assert "s3cret" not in settings.settings_path().read_text(encoding="utf-8")
+        assert secrets.get_password(mail.smtp_key("127.0.0.1", "relances")) == "s3cret"
+        assert main(["mail", "test", "--to", "me@acme.example", "--json"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert "answers 250" in data["server"]
+        assert box.messages[0].recipients == ["me@acme.example"]
+    finally:
+        controller.stop()
+    current = settings.load()
+    settings.save(current.__class__(**{**current.__dict__, "smtp_port": free_port()}))
+    assert main(["mail", "test"]) == 1
+    assert "cannot reach the mail server" in capsys.readouterr().err

@@ -1,0 +1,420 @@
+"""Documents of actions from the database, and emails to a real SMTP server.
+
+Scenario: Alex Rossi, collector at Acme France, works a Spanish customer
+(Distribuciones <Ñandú> & Cía) and a French one; on both databases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from o2c_desktop.engine.types import (
+    ActionStatus,
+    ActionType,
+    CaseKind,
+    Channel,
+    DocumentKind,
+    ItemKind,
+    StepMode,
+)
+from o2c_desktop.models import (
+    Action,
+    ActionItem,
+    Case,
+    CaseItem,
+    Contact,
+    Customer,
+    Document,
+    Entity,
+    Item,
+    Scenario,
+    Step,
+    Template,
+    User,
+)
+from o2c_desktop.services.context import AppContext
+from o2c_desktop.services.documents import DocumentService, seed_default_templates
+from o2c_desktop.sync import mail
+from tests.sync.smtp_server import Inbox, attachments, free_port, start
+
+if TYPE_CHECKING:
+    import uuid
+    from collections.abc import Iterator
+
+    from o2c_desktop.models.db import Database
+
+D = Decimal
+TODAY = dt.date(2024, 9, 30)
+NOW = dt.datetime(2024, 9, 30, 8, 15, 0, tzinfo=dt.UTC)
+
+
+def _pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    text = " ".join(p.extract_text() or "" for p in reader.pages)
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def _book(db: Database, *, language: str = "es") -> dict[str, uuid.UUID]:
+    """An entity, a collector, a customer with items, and three actions."""
+    with db.session("alex") as s:
+        entity = Entity(
+            code="FR01",
+            name="Acme France",
+            legal_form="SAS",
+            city="Lyon",
+            postal_code="69002",
+            address1="12 rue de la République",
+            iban="FR76 3000 4000 0500 0012 3456 789",
+            legal_id="RCS Lyon 123 456 789",
+        )
+        alex = User(
+            login="alex",
+            full_name="Alex Rossi",
+            email="alex.rossi@acme.example",
+            phone="04 72 00 00 10",
+        )
+        s.add_all([entity, alex])
+        s.flush()
+        customer = Customer(
+            entity_id=entity.id,
+            reference="18981",
+            name="Distribuciones <Ñandú> & Cía",
+            address1="Calle Mayor 1",
+            postal_code="28013",
+            city="Madrid",
+            country="ES",
+            language=language,
+            email="info@nandu.example",
+            collector_id=alex.id,
+        )
+        s.add(customer)
+        s.flush()
+        contact = Contact(
+            customer_id=customer.id,
+            name="Lucía Pérez",
+            role="accounts_payable",
+            email="cuentas@nandu.example",
+            is_dunning_contact=True,
+        )
+        s.add(contact)
+        items = [
+            Item(
+                entity_id=entity.id,
+                customer_id=customer.id,
+                kind=ItemKind.INVOICE,
+                number="FA-2024-0512",
+                issue_date=dt.date(2024, 4, 15),
+                due_date=dt.date(2024, 5, 15),
+                amount=D("10000.00"),
+                remaining=D("10000.00"),
+                currency="EUR",
+            ),
+            Item(
+                entity_id=entity.id,
+                customer_id=customer.id,
+                kind=ItemKind.INVOICE,
+                number="FA-2024-0733",
+                issue_date=dt.date(2024, 7, 1),
+                due_date=dt.date(2024, 7, 31),
+                amount=D("2450.80"),
+                remaining=D("1450.80"),
+                currency="EUR",
+            ),
+            Item(
+                entity_id=entity.id,
+                customer_id=customer.id,
+                kind=ItemKind.UNAPPLIED_CASH,
+                number="RG-90",
+                issue_date=dt.date(2024, 9, 2),
+                due_date=dt.date(2024, 9, 2),
+                amount=D("-48.40"),
+                remaining=D("-48.40"),
+                currency="EUR",
+            ),
+        ]
+        s.add_all(items)
+        scenario = Scenario(name="Standard")
+        s.add(scenario)
+        s.flush()
+        email_step = Step(
+            scenario_id=scenario.id,
+            name="Relance 1",
+            offset_days=10,
+            action_type=ActionType.EMAIL,
+            mode=StepMode.AUTOMATIC,
+            template_code="REMINDER_1",
+            attach_statement=True,
+        )
+        notice_step = Step(
+            scenario_id=scenario.id,
+            name="Mise en demeure",
+            offset_days=45,
+            action_type=ActionType.REGISTERED_LETTER,
+            mode=StepMode.MANUAL,
+            template_code="FORMAL_NOTICE",
+            attach_statement=True,
+            attach_interest=True,
+        )
+        s.add_all([email_step, notice_step])
+        s.flush()
+        ids: dict[str, uuid.UUID] = {}
+        for key, step, kind in (
+            ("email", email_step, ActionType.EMAIL),
+            ("notice", notice_step, ActionType.REGISTERED_LETTER),
+        ):
+            action = Action(
+                customer_id=customer.id,
+                step_id=step.id,
+                action_type=kind,
+                planned_date=TODAY,
+                status=ActionStatus.PENDING,
+                assigned_to_id=alex.id,
+            )
+            s.add(action)
+            s.flush()
+            for item in items[:2]:
+                s.add(
+                    ActionItem(
+                        action_id=action.id,
+                        item_id=item.id,
+                        step_id=step.id,
+                        amount=item.remaining,
+                        days_late=(TODAY - item.due_date).days,
+                    )
+                )
+            ids[key] = action.id
+        promise = Case(
+            number="P-6437",
+            customer_id=customer.id,
+            kind=CaseKind.PROMISE,
+            opened_on=TODAY,
+            promised_date=dt.date(2024, 10, 15),
+            amount=D("1450.80"),
+            currency="EUR",
+        )
+        s.add(promise)
+        s.flush()
+        s.add(CaseItem(case_id=promise.id, item_id=items[1].id, amount=D("1450.80")))
+        confirm = Action(
+            customer_id=customer.id,
+            case_id=promise.id,
+            action_type=ActionType.LETTER,
+            planned_date=TODAY,
+            assigned_to_id=alex.id,
+        )
+        s.add(confirm)
+        s.flush()
+        ids["promise"] = confirm.id
+        seed_default_templates(s)
+    return ids
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    box = Inbox()
+    controller, port = start(box)
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+def _service(db: Database, port: int | None = None) -> DocumentService:
+    ctx = AppContext(db=db, user_login="alex")
+    config = mail.MailConfig(
+        host="127.0.0.1",
+        port=port or free_port(),
+        security="none",
+        mail_from="relances@acme.example",
+        timeout=3,
+    )
+    return DocumentService(ctx, config, clock=lambda: NOW)
+
+
+def test_default_templates_are_seeded_once(db: Database) -> None:
+    _book(db)
+    with db.session("alex") as s:
+        assert s.scalar(select(func.count()).select_from(Template)) == 72
+        assert seed_default_templates(s) == 0
+
+
+def test_registered_letter_renders_three_pdfs_stored_with_the_action(
+    db: Database,
+) -> None:
+    ids = _book(db, language="fr")
+    result = _service(db).render_action(ids["notice"], today=TODAY)
+    stamp = NOW.astimezone().strftime("%Y-%m-%d_%H-%M-%S")
+    assert [d.filename for d in result.documents] == [
+        f"letter_18981_{stamp}.pdf",
+        f"releve_compte_18981_{stamp}.pdf",
+        f"releve_interet_penalite_18981_{stamp}.pdf",
+    ]
+    assert result.stored
+    letter = _pdf_text(result.documents[0].content)
+    assert "Distribuciones <Ñandú> & Cía" in letter
+    assert "Mise en demeure de payer" in letter
+    assert "LETTRE RECOMMANDÉE" in letter
+    assert "12 058,87 €" in letter
+    interest = _pdf_text(result.documents[2].content)
+    assert "182,74 €" in interest
+    assert "359,18 €" in interest
+    # Rendering again replaces the generated PDFs instead of piling them up.
+    _service(db).render_action(ids["notice"], today=TODAY)
+    with db.session("alex") as s:
+        docs = s.scalars(
+            select(Document).where(Document.action_id == ids["notice"])
+        ).all()
+        assert sorted(d.kind for d in docs) == sorted(
+            [
+                DocumentKind.LETTER,
+                DocumentKind.STATEMENT,
+                DocumentKind.INTEREST_STATEMENT,
+            ]
+        )
+
+
+def test_email_arrives_in_the_customer_language_and_the_action_is_done(
+    db: Database, smtp: tuple[Inbox, int]
+) -> None:
+    box, port = smtp
+    ids = _book(db, language="es")
+    result = _service(db, port).send_action_email(ids["email"], today=TODAY)
+    assert result.sent, result.reason
+    assert len(box.messages) == 1
+    got = box.messages[0]
+    assert got.recipients == ["cuentas@nandu.example"]
+    assert (
+        got.message["Subject"]
+        == "Recordatorio \u2013 factura(s) vencida(s) pendiente(s) de pago"
+    )
+    assert got.message["Reply-To"] == "alex.rossi@acme.example"
+    body = got.message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Estimados señores:" in text
+    assert "11.450,80" in text
+    names = [n for n, _ in attachments(got.message)]
+    assert names == [f"releve_compte_18981_{NOW.astimezone():%Y-%m-%d_%H-%M-%S}.pdf"]
+    with db.session("alex") as s:
+        action = s.get(Action, ids["email"])
+        assert action is not None
+        assert action.status is ActionStatus.DONE
+        assert action.reason is None
+        assert action.performed_at == NOW
+        log = json.loads(action.send_log or "{}")
+        assert log["message_id"] == got.message["Message-ID"]
+        assert log["server_answer"].startswith("250")
+        kinds = s.scalars(
+            select(Document.kind).where(Document.action_id == ids["email"])
+        ).all()
+        assert sorted(kinds) == [DocumentKind.EMAIL, DocumentKind.STATEMENT]
+
+
+def test_server_down_leaves_the_action_pending_with_the_reason(db: Database) -> None:
+    ids = _book(db)
+    result = _service(db).send_action_email(ids["email"], today=TODAY)
+    assert not result.sent
+    assert result.reason is not None
+    assert "cannot reach the mail server" in result.reason
+    with db.session("alex") as s:
+        action = s.get(Action, ids["email"])
+        assert action is not None
+        assert action.status is ActionStatus.PENDING
+        assert action.performed_at is None
+        assert action.reason == result.reason
+
+
+def test_missing_translation_falls_back_to_the_entity_language_and_says_so(
+    db: Database,
+) -> None:
+    ids = _book(db, language="it")
+    result = _service(db).render_action(ids["notice"], today=TODAY)
+    assert result.language == "fr"
+    assert result.note is not None
+    assert "'it'" in result.note
+    with db.session("alex") as s:
+        action = s.get(Action, ids["notice"])
+        assert action is not None
+        assert result.note in (action.comment or "")
+
+
+def test_an_edited_template_in_the_database_wins(db: Database) -> None:
+    ids = _book(db, language="fr")
+    with db.session("alex") as s:
+        row = s.scalars(
+            select(Template).where(
+                Template.code == "FORMAL_NOTICE",
+                Template.channel == Channel.LETTER,
+                Template.language == "fr",
+            )
+        ).one()
+        row.subject = "Ultime mise en demeure \u2013 {{ customer.reference }}"
+    result = _service(db).render_action(ids["notice"], today=TODAY)
+    assert "Ultime mise en demeure \u2013 18981" in _pdf_text(
+        result.documents[0].content
+    )
+
+
+def test_promise_confirmation_letter_quotes_the_promise(db: Database) -> None:
+    ids = _book(db, language="fr")
+    result = _service(db).render_action(ids["promise"], today=TODAY)
+    assert result.template_code == "PROMISE_CONFIRMATION"
+    text = _pdf_text(result.documents[0].content)
+    assert "1 450,80 €" in text
+    assert "15/10/2024" in text
+    assert "FA-2024-0733" in text
+    assert "FA-2024-0512" not in text  # only the promised item
+
+
+def test_statement_for_a_customer_by_reference(db: Database) -> None:
+    _book(db)
+    doc = _service(db).statement("18981", language="fr", today=TODAY)
+    assert doc.filename.startswith("releve_compte_18981_")
+    text = _pdf_text(doc.content)
+    assert "Relevé de compte" in text
+    assert "11 402,40 €" in text  # 10,000 + 1,450.80 - 48.40
+    with pytest.raises(LookupError, match="Customer 99999 not found"):
+        _service(db).statement("99999")
+
+
+def test_perform_sends_automatic_actions_for_the_dunning_run(
+    db: Database, smtp: tuple[Inbox, int]
+) -> None:
+    from o2c_desktop.services.dunning import AutomaticAction
+
+    box, port = smtp
+    ids = _book(db)
+
+    def auto(action_id: uuid.UUID, kind: ActionType) -> AutomaticAction:
+        return AutomaticAction(
+            action_id=action_id,
+            customer_id=0,
+            step_id=0,
+            action_type=kind,
+            template_code=None,
+            attach_statement=True,
+            attach_interest=False,
+            contact_role=None,
+            currency="EUR",
+            amount=D(0),
+            item_ids=(),
+        )
+
+    outcomes = _service(db, port).perform(
+        [auto(ids["email"], ActionType.EMAIL), auto(ids["notice"], ActionType.LETTER)]
+    )
+    assert [o.done for o in outcomes] == [True, True]
+    assert '"message_id"' in outcomes[0].log
+    assert outcomes[1].log.startswith("letter_18981_")
+    assert len(box.messages) == 1
+    down = _service(db).perform([auto(ids["email"], ActionType.EMAIL)])
+    assert not down[0].done
+    assert "cannot reach the mail server" in down[0].log
