@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 COMMANDS = (
     "o2c_desktop.cli.cases",
     "o2c_desktop.cli.db",
+    "o2c_desktop.cli.demo",
     "o2c_desktop.cli.documents",
     "o2c_desktop.cli.dunning",
     "o2c_desktop.cli.importing",

@@ -1,0 +1,1 @@
+"""Timed operations on the benchmark book; run with ``python -m benchmarks.run``."""
