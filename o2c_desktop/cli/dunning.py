@@ -65,6 +65,8 @@ def _run(args: argparse.Namespace) -> Result:
     ]
     if result.cancelled_paid:
         lines.append(f"Cancelled because paid: {result.cancelled_paid}")
+    if result.review:
+        lines.append("Case review first: " + _pairs(result.review))
     if not result.dry_run:
         lines.append(
             f"Sent {result.sent}, failed {result.failed}, "

@@ -19,17 +19,22 @@ counts business days) is on or before `today`. The rules of issue 4:
    Items of a pending action (manual or waiting for confirmation) are held.
 5. A pre-due step never goes to an item already past due, and is skipped
    once its window has passed.
-6. Disputed items, items in litigation, customers on hold and customers
-   without a scenario produce nothing and count in no amount.
+6. Disputed items, items in litigation, items on hold, customers on hold
+   and customers without a scenario produce nothing and count in no amount.
+   A partly disputed item (``disputed_cents`` below its remaining) stays
+   dunned for the undisputed part, which is all it claims.
 7. Items suspended by a promise (``suspended_until``, grace included) wait.
 8. Partial payments keep the step; an item whose remainder is under the
    tolerance is not chased; credits (credit notes, unapplied cash) are netted
    and a customer whose net due is under the tolerance gets nothing.
-9. Paid items are simply absent from the input.
+9. Paid items are simply absent from the input; a reopened item (reversed
+   payment) comes back with its `last_step_id` and resumes from there.
 10. Once an item of a customer has had the last step, the customer's case is
     final: new actions for it are manual.
 11. Actions go to the customer's collector, or to the replacement while the
-    collector is absent; minimum gap in days between two reminders.
+    collector is absent; minimum gap in days between two reminders. With
+    business days, nothing is planned on a non-working day of the customer's
+    entity's country: it waits for the next working day.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Day numbers (days since 1970-01-01) use NaT's integer value for "no date".
+# Date columns may hold datetime64 values or such day numbers (int64).
 NO_DAY = -(2**63)
 _FAR = 2**40  # beyond any offset
 
@@ -70,6 +76,11 @@ ITEM_COLUMNS = (
     "in_litigation",  # bool
     "suspended_until",  # datetime64, NaT when not suspended (grace included)
     "last_step_id",  # int64, 0 when no step was done yet
+)
+# Optional item columns: a missing one means "none on any item".
+OPTIONAL_ITEM_COLUMNS = (
+    "disputed_cents",  # int64, part of the remaining under dispute; 0 = whole item
+    "hold_until",  # datetime64 or day number, the item's own hold (inclusive)
 )
 CUSTOMER_COLUMNS = (
     "customer_id",  # int64
@@ -92,6 +103,9 @@ USER_COLUMNS = ("user_id", "absent_from", "absent_until", "replacement_id")
 _SENDING_TYPES = frozenset(
     {ActionType.EMAIL, ActionType.LETTER, ActionType.REGISTERED_LETTER, ActionType.SMS}
 )
+
+
+FINAL_REASON = "case final: the last step was done, act by hand"
 
 
 class RunDateError(ValueError):
@@ -153,7 +167,8 @@ class Book:
     """What the engine reads: open items, customers, users and the history.
 
     Attributes:
-        items: one row per open item, columns `ITEM_COLUMNS`.
+        items: one row per open item, columns `ITEM_COLUMNS` (+ any of
+            `OPTIONAL_ITEM_COLUMNS`).
         customers: one row per customer, columns `CUSTOMER_COLUMNS`
             (+ `SCOPE_COLUMNS` when scenarios have scope rules).
         users: columns `USER_COLUMNS`; absent collectors hand over to replacements.
@@ -176,7 +191,7 @@ class ProposedItem:
     item_id: int
     step_id: int
     days_late: int
-    amount: Decimal
+    amount: Decimal  # claimed: the remaining amount less any disputed part
 
 
 @dataclass(frozen=True)
@@ -206,7 +221,7 @@ class Decisions:
             scenario_id, step_id, action_type, mode, assignee_id (0 = none),
             items_cents, credits_cents, amount_cents, item_count, final, reason``.
         items: one row per item: ``action_no, item_id, step_id, days_late,
-            remaining_cents``.
+            remaining_cents, claimed_cents`` (claimed: the undisputed part).
         left_out: why open debit items produced nothing (counts, not exclusive).
     """
 
@@ -223,7 +238,7 @@ class Decisions:
             self.items["item_id"].tolist(),
             self.items["step_id"].tolist(),
             self.items["days_late"].tolist(),
-            self.items["remaining_cents"].tolist(),
+            self.items["claimed_cents"].tolist(),
             strict=True,
         ):
             by_action.setdefault(no, []).append(
@@ -293,6 +308,8 @@ def day_numbers(values: Any) -> IntArray:
     import pandas as pd
 
     arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64, copy=False)
     if arr.dtype.kind != "M":
         arr = pd.to_datetime(pd.Series(values, dtype=object)).to_numpy()
     days: IntArray = arr.astype("datetime64[D]").astype(np.int64)
@@ -336,13 +353,32 @@ class _Steps:
         return out
 
 
+def _lookup(
+    keys: IntArray, values: IntArray, wanted: IntArray, default: int
+) -> IntArray:
+    """``values[keys.index(w)]`` for each `wanted`, `default` where absent."""
+    import numpy as np
+    import pandas as pd
+
+    where = pd.Index(keys).get_indexer(pd.Index(wanted))
+    out = np.full(len(wanted), default, dtype=np.int64)
+    found = where >= 0
+    out[found] = values[where[found]]
+    return out
+
+
 def _resolve_scenarios(customers: pd.DataFrame, steps: _Steps) -> IntArray:
     """Position of each customer's scenario in `steps`, -1 for none."""
     import numpy as np
 
-    active = {s.id: n for n, s in enumerate(steps.scenarios) if s.active}
+    active = [(s.id, n) for n, s in enumerate(steps.scenarios) if s.active]
     named = customers["scenario_id"].fillna(0).to_numpy(np.int64)
-    out = np.array([active.get(int(i), -1) for i in named], dtype=np.int64)
+    out = _lookup(
+        np.array([a[0] for a in active], dtype=np.int64),
+        np.array([a[1] for a in active], dtype=np.int64),
+        named,
+        -1,
+    )
     undecided = named == 0
     ranked = sorted(
         (s for s in steps.scenarios if s.active and s.scope),
@@ -399,14 +435,27 @@ def _assignees(
     away = {
         int(u): int(r) for u, r, a in zip(ids, replacement, absent, strict=True) if a
     }
-    resolved: dict[int, int] = {}
-    for collector in np.unique(collectors).tolist():
+    distinct = np.unique(collectors)
+    resolved = distinct.copy()
+    for n, collector in enumerate(distinct.tolist()):
         current, seen = collector, {collector}
         while current in away and away[current] and away[current] not in seen:
             current = away[current]
             seen.add(current)
-        resolved[collector] = current
-    return np.array([resolved[c] for c in collectors.tolist()], dtype=np.int64)
+        resolved[n] = current
+    out: IntArray = resolved[np.searchsorted(distinct, collectors)]
+    return out
+
+
+def _optional(items: pd.DataFrame, column: str, n: int) -> IntArray:
+    """An optional item column as int64 (day numbers for dates), absent = none."""
+    import numpy as np
+
+    if column not in items:
+        return np.full(n, NO_DAY if column == "hold_until" else 0, dtype=np.int64)
+    if column == "hold_until":
+        return day_numbers(items[column])
+    return items[column].fillna(0).to_numpy(np.int64)
 
 
 def decide(
@@ -428,6 +477,7 @@ def decide(
     steps = _Steps(scenarios)
     items, customers = book.items, book.customers
     today_n = _day(today)
+    n_scen = len(steps.scenarios)
 
     # Customers: scenario, hold, the working day runs count from, gap, collector.
     cust_ids = customers["customer_id"].to_numpy(np.int64)
@@ -436,13 +486,18 @@ def decide(
     c_hold = customers["on_hold"].fillna(False).to_numpy(bool) & (
         (hold_until == NO_DAY) | (today_n <= hold_until)
     )
-    countries = customers["country"].fillna("").astype(str).to_numpy()
-    working = {c: _day(last_business_day(today, c)) for c in set(countries.tolist())}
+    country_codes, country_names = pd.factorize(
+        customers["country"].fillna("").astype(str)
+    )
+    working = np.array(
+        [_day(last_business_day(today, str(c))) for c in country_names] or [today_n],
+        dtype=np.int64,
+    )
     business = np.array(
         [s.business_days for s in steps.scenarios] + [False], dtype=bool
     )[c_scen]
     c_reach_day = np.where(
-        business, np.array([working[c] for c in countries.tolist()]), today_n
+        business, working[np.maximum(country_codes, 0)], today_n
     ).astype(np.int64)
     c_gap = np.array([s.min_gap_days for s in steps.scenarios] + [0], dtype=np.int64)[
         c_scen
@@ -469,30 +524,46 @@ def decide(
     days_late = today_n - due
     elapsed = c_reach_day[pos] - due
     suspended = day_numbers(items["suspended_until"])
+    item_hold = _optional(items, "hold_until", n)
     last_step_ids = items["last_step_id"].fillna(0).to_numpy(np.int64)
     last_offset = steps.offsets_of(last_step_ids)
 
-    tol_table = np.zeros((len(steps.scenarios) + 1, n_cur), dtype=np.int64)
+    tol_table = np.zeros((n_scen + 1, n_cur), dtype=np.int64)
     for s_pos, scenario in enumerate(steps.scenarios):
         for c_pos, code in enumerate(currencies):
             tol_table[s_pos, c_pos] = scenario.tolerance_cents(str(code))
     tol = tol_table[scen, currency_codes] if n else np.zeros(0, np.int64)
 
     debit = remaining > 0
-    disputed = items["disputed"].fillna(False).to_numpy(bool)
+    disputed_flag = items["disputed"].fillna(False).to_numpy(bool)
+    # A partial dispute takes its part out of the claim; the rest is dunned.
+    part = _optional(items, "disputed_cents", n)
+    disputed_part = np.where(
+        disputed_flag,
+        np.where((part > 0) & (part < remaining), part, np.maximum(remaining, 0)),
+        0,
+    )
+    claim = remaining - disputed_part
+    disputed = disputed_flag & (claim <= 0)
     litigation = items["in_litigation"].fillna(False).to_numpy(bool)
     is_suspended = (suspended != NO_DAY) & (today_n <= suspended)
+    item_held = (item_hold != NO_DAY) & (today_n <= item_hold)
     held = np.isin(item_ids, np.asarray(book.held_item_ids, dtype=np.int64))
     has_scenario = scen >= 0
     on_hold = c_hold[pos] & known_customer
     # Counted in amounts (rule 6): what the customer owes and is not contesting.
     claimable = (
-        debit & ~disputed & ~litigation & ~is_suspended & has_scenario & ~on_hold
+        debit
+        & ~disputed
+        & ~litigation
+        & ~is_suspended
+        & ~item_held
+        & has_scenario
+        & ~on_hold
     )
-    eligible = claimable & ~held & (remaining >= tol)
+    eligible = claimable & ~held & (claim >= tol)
 
     # Where each item is (L) and what it reaches today (H), per scenario.
-    last_idx = np.full(n, -1, dtype=np.int64)
     reach_idx = np.full(n, -1, dtype=np.int64)
     target = np.full(n, -1, dtype=np.int64)
     final_item = np.zeros(n, dtype=bool)
@@ -503,7 +574,7 @@ def decide(
         offs = steps.offsets[s_pos]
         lo = np.searchsorted(offs, last_offset[mine], side="right") - 1
         hi = np.searchsorted(offs, elapsed[mine], side="right") - 1
-        last_idx[mine], reach_idx[mine] = lo, hi
+        reach_idx[mine] = hi
         final_item[mine] = lo == len(offs) - 1
         hi_offset = np.where(hi >= 0, offs[np.maximum(hi, 0)], -_FAR)
         pre_due = hi_offset < 0
@@ -520,39 +591,44 @@ def decide(
 
     c_final = np.zeros(len(customers), dtype=bool)
     c_final[pos[final_item & debit]] = True
-    candidate = eligible & (target >= 0) & c_gap_ok[pos]
+    # Business days: nothing is planned on a customer's weekend or holiday; what
+    # fell due then goes out on the next working day.
+    c_plans_today = ~business | (c_reach_day == today_n)
+    candidate = eligible & (target >= 0) & c_gap_ok[pos] & c_plans_today[pos]
 
     # One action per customer and currency: net credits, apply the tolerance.
     key = pos * n_cur + currency_codes
     n_keys = len(customers) * n_cur
     credits = np.zeros(n_keys, dtype=np.int64)
-    credit_rows = (remaining < 0) & ~disputed
+    credit_rows = (remaining < 0) & ~disputed_flag
     np.add.at(credits, key[credit_rows], -remaining[credit_rows])
     due_total = np.zeros(n_keys, dtype=np.int64)
     owed = claimable & ((days_late >= 0) | candidate)
-    np.add.at(due_total, key[owed], remaining[owed])
+    np.add.at(due_total, key[owed], claim[owed])
 
     cand_key = key[candidate]
     keys, action_of = np.unique(cand_key, return_inverse=True)
+    action_of = action_of.reshape(-1)
     k_cust = keys // n_cur
     k_tol = tol_table[c_scen[k_cust], keys % n_cur] if len(keys) else keys
     k_net = due_total[keys] - credits[keys]
     covered = k_net <= 0
     keep = ~covered & (k_net >= k_tol)
+    cand_per_key = np.bincount(action_of, minlength=len(keys))
 
     left_out = {
         "no_scenario": int((debit & ~has_scenario).sum()),
         "on_hold": int((debit & on_hold).sum()),
+        "item_on_hold": int((debit & item_held).sum()),
         "disputed": int((debit & disputed).sum()),
+        "partly_disputed": int((claimable & disputed_flag).sum()),
         "in_litigation": int((debit & litigation).sum()),
         "suspended": int((debit & is_suspended).sum()),
         "held_by_pending_action": int((claimable & held).sum()),
-        "under_tolerance": int((claimable & (remaining < tol)).sum()),
+        "under_tolerance": int((claimable & (claim < tol)).sum()),
         "min_gap": int((eligible & (target >= 0) & ~c_gap_ok[pos]).sum()),
-        "covered_by_credits": int(np.isin(action_of, np.flatnonzero(covered)).sum()),
-        "net_under_tolerance": int(
-            np.isin(action_of, np.flatnonzero(~covered & ~keep)).sum()
-        ),
+        "covered_by_credits": int(cand_per_key[covered].sum()),
+        "net_under_tolerance": int(cand_per_key[~covered & ~keep].sum()),
     }
 
     # Renumber the kept actions 0..m-1, in customer order.
@@ -573,19 +649,18 @@ def decide(
     a_flat = offsets_flat[a_scen] + a_step
     item_flat = offsets_flat[scen[cand_rows]] + target[cand_rows]
     a_final = c_final[a_cust_pos]
-    modes, reasons = [], []
-    for flat, final in zip(a_flat.tolist(), a_final.tolist(), strict=True):
-        mode = step_of[flat].mode
-        if final and mode is not StepMode.MANUAL:
-            modes.append(StepMode.MANUAL.value)
-            reasons.append("case final: the last step was done, act by hand")
-        else:
-            modes.append(mode.value)
-            reasons.append("")
+    # Per flat step: its type and mode; a final case makes every action manual.
+    step_types = np.array([st.action_type.value for st in step_of] or [""], object)
+    step_modes = np.array([st.mode.value for st in step_of] or [""], object)
+    a_mode = step_modes[a_flat] if m else np.zeros(0, object)
+    forced = a_final & (a_mode != StepMode.MANUAL.value)
+    a_mode = np.where(forced, StepMode.MANUAL.value, a_mode)
+    reasons = np.where(forced, FINAL_REASON, "").astype(object)
     collectors = customers["collector_id"].fillna(0).to_numpy(np.int64)
     assignees = _assignees(collectors, book.users, today)
     items_cents = np.zeros(m, dtype=np.int64)
-    np.add.at(items_cents, item_action, remaining[cand_rows])
+    np.add.at(items_cents, item_action, claim[cand_rows])
+    scenario_ids = np.array([s.id for s in steps.scenarios] or [0], dtype=np.int64)
     actions = pd.DataFrame(
         {
             "action_no": np.arange(m, dtype=np.int64),
@@ -593,12 +668,10 @@ def decide(
             "currency": np.asarray(currencies, dtype=object)[keys[keep] % n_cur]
             if m
             else np.zeros(0, dtype=object),
-            "scenario_id": np.array(
-                [steps.scenarios[s].id for s in a_scen.tolist()], dtype=np.int64
-            ),
+            "scenario_id": scenario_ids[a_scen],
             "step_id": steps.step_ids[a_flat],
-            "action_type": [step_of[f].action_type.value for f in a_flat.tolist()],
-            "mode": modes,
+            "action_type": step_types[a_flat] if m else np.zeros(0, object),
+            "mode": a_mode,
             "assignee_id": assignees[a_cust_pos],
             "items_cents": items_cents,
             "credits_cents": credits[keys[keep]],
@@ -615,6 +688,7 @@ def decide(
             "step_id": steps.step_ids[item_flat],
             "days_late": days_late[cand_rows],
             "remaining_cents": remaining[cand_rows],
+            "claimed_cents": claim[cand_rows],
         }
     )
     return Decisions(today=today, actions=actions, items=decided, left_out=left_out)

@@ -1,50 +1,42 @@
 """Dunning runs: load the book as columns, let the engine decide, write it once.
 
-A run reads the open items, customers, scenarios and history in a few
-set-based queries, asks `engine.dunning.decide`, and writes the actions, their
-items and the items' dunning columns in one transaction with bulk inserts.
+A real run first lets `CasesService.review_due_cases` settle what time did to
+cases (broken promises and plans get their agenda actions, holds past their
+end lift), then reads the open items, customers, scenarios and history in a
+few set-based queries through the raw driver cursor, straight into numpy
+columns (dates as day numbers, money as int64 cents), asks
+`engine.dunning.decide`, and writes the actions, their items, the items'
+dunning columns and a `dunning_run` record in one transaction (``COPY`` on
+PostgreSQL, ``executemany`` of plain tuples on SQLite).
 
 Exactly once, even with several desktops on one PostgreSQL database: writers
 take a transaction-scoped advisory lock, and the unique index on
 ``action_item (item_id, step_id)`` is the last word. A run that loses a race
 (unique violation, deadlock, busy SQLite file) rolls back and starts again
-from what the winner committed, which then decides nothing new.
+from what the winner committed, which then decides nothing new. A run dated
+before the last recorded run is refused; a dry run may look back.
 
 Automatic actions are performed after the commit, by an `ActionPerformer`
-(documents and email, issue 5). Without one they wait as "to confirm" with
-the reason, so nothing is reported as sent that was not, nothing escalates
-over an unsent reminder, and a click sends them once mail is configured.
+(documents and email, issue 5): they are written "queued" (committed, waiting
+for the sender) and become done, or manual with the reason. Without a
+performer they wait as "to confirm" with the reason, so nothing is reported as
+sent that was not, nothing escalates over an unsent reminder, and a click
+sends them once mail is configured.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import logging
+import os
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import (
-    ARRAY,
-    BigInteger,
-    Integer,
-    Numeric,
-    and_,
-    bindparam,
-    case,
-    cast,
-    column,
-    func,
-    insert,
-    literal,
-    select,
-    table,
-    type_coerce,
-    update,
-)
-from sqlalchemy import Date as SADate
-from sqlalchemy import Uuid as SAUuid
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
@@ -58,19 +50,9 @@ from o2c_desktop.engine.types import (
     ItemStatus,
     StepMode,
 )
-from o2c_desktop.models import (
-    Action,
-    ActionItem,
-    AuditEntry,
-    Case,
-    CaseItem,
-    Customer,
-    Entity,
-    Item,
-    Scenario,
-    User,
-)
+from o2c_desktop.models import Action, DunningRun, Scenario, User
 from o2c_desktop.models.base import utcnow
+from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import Changes
 
 if TYPE_CHECKING:
@@ -80,21 +62,23 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
     import pandas as pd
-    from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
     from o2c_desktop.services.context import AppContext
+
+    IntArray = npt.NDArray[np.int64]
 
 log = logging.getLogger(__name__)
 
 PAID = "paid"
 NOT_SENT = "not sent: documents and email are not configured; confirm to send"
-SENDING = "sending"
 _LOCK_KEY = 0x0D2C0004  # pg_advisory_xact_lock key of dunning runs (issue 4)
+_REVIEW_LOCK_KEY = 0x0D2C0005  # pg_advisory_lock key of the case review before it
 _NULL_DAY = -(10**9)  # a day number before any real date, for SQL NULLs
 _FOREVER = 10**7  # a day number far in the future (year 29349)
 _CHUNK = 5000
-_OPEN_ACTION = (ActionStatus.PENDING, ActionStatus.TO_CONFIRM)
+_OPEN_ACTION = (ActionStatus.PENDING, ActionStatus.TO_CONFIRM, ActionStatus.QUEUED)
+_EPOCH = dt.date(1970, 1, 1)
 
 
 class SendCapExceededError(Exception):
@@ -163,6 +147,8 @@ class DunningRunResult:
         sent / failed / to_confirm / pending: outcome of a real run: performed,
             failed (now manual), waiting for a confirmation click, in an agenda.
         left_out: why open items produced nothing, by reason.
+        review: what the case review before a real run did (counts by outcome).
+        run_id: the `dunning_run` record of a real run.
         attempts: 1, or more when a concurrent run won a race.
         changes: what views should refresh.
     """
@@ -185,6 +171,8 @@ class DunningRunResult:
     to_confirm: int = 0
     pending: int = 0
     left_out: dict[str, int] = field(default_factory=dict)
+    review: dict[str, int] = field(default_factory=dict)
+    run_id: int | None = None
     attempts: int = 1
     changes: Changes = field(default_factory=Changes)
 
@@ -209,6 +197,8 @@ class DunningRunResult:
             "to_confirm": self.to_confirm,
             "pending": self.pending,
             "left_out": self.left_out,
+            "review": self.review,
+            "run_id": self.run_id,
             "attempts": self.attempts,
         }
 
@@ -241,6 +231,7 @@ class _Loaded:
     book: engine.Book
     scenarios: list[engine.DunningScenario]
     last_run: dt.date | None
+    paid_actions: list[Any]  # ids as the driver returns them
 
 
 class DunningService:
@@ -253,17 +244,25 @@ class DunningService:
         *,
         serialize: bool = True,
         max_attempts: int = 5,
+        review_cases: bool = True,
     ) -> None:
         self._ctx = ctx
         self._performer = performer
         # Tests switch the lock off to prove the unique index alone is enough.
         self._serialize = serialize
         self._max_attempts = max_attempts
+        self._review_cases = review_cases
 
     def run(
         self, day: dt.date, *, dry_run: bool = False, confirm: bool = False
     ) -> DunningRunResult:
         """Run (or dry-run) the engine for `day`.
+
+        A real run first reviews due cases (broken promises and plans, holds
+        past their end), then decides and writes in one transaction, and
+        records itself in `dunning_run`. A dry run writes nothing: it does not
+        review cases, so promises and plans broken on `day` show only in the
+        real run.
 
         Args:
             day: the run date; a real run may not be dated before the last one.
@@ -282,22 +281,33 @@ class DunningService:
                 result, _ = self._run_once(s, day, dry_run=True, confirm=confirm)
                 s.rollback()
             return result
+        started = utcnow()
+        with self._ctx.db.session(self._ctx.user_login) as s:
+            engine.check_run_date(day, _last_run(s))
+        review = self._review(day) if self._review_cases else {}
         attempt = 1
         while True:
             try:
                 with self._ctx.db.session(self._ctx.user_login) as s:
                     result, automatic = self._run_once(
-                        s, day, dry_run=False, confirm=confirm
+                        s, day, dry_run=False, confirm=confirm, review=review
                     )
+                    run_id = _record_run(s, result, started, self._ctx.user_login)
                 break
             except Exception as exc:
                 if not _is_race(exc) or attempt >= self._max_attempts:
                     raise
                 log.info("Dunning run for %s lost a race (%s); retrying", day, exc)
                 attempt += 1
-        result = _replace(result, attempts=attempt)
+        result = dataclasses.replace(result, attempts=attempt, run_id=run_id)
         if automatic and self._performer is not None:
             result = self._perform(result, automatic)
+            with self._ctx.db.session(self._ctx.user_login) as s:
+                s.execute(
+                    update(DunningRun)
+                    .where(DunningRun.id == run_id)
+                    .values(counts=_run_counts(result), finished_at=utcnow())
+                )
         return result
 
     def plan(self, start: dt.date, days: int) -> list[PlanDaySummary]:
@@ -328,8 +338,47 @@ class DunningService:
             )
         return out
 
+    def _review(self, day: dt.date) -> dict[str, int]:
+        """Let the case review settle promises, plans, disputes and holds first."""
+        db = self._ctx.db
+        if db.engine.dialect.name != "postgresql" or not self._serialize:
+            report = CasesService(self._ctx).review_due_cases(day).report
+        else:
+            # Concurrent runs review one after the other: the second finds
+            # nothing left to decide instead of breaking a promise twice.
+            with db.engine.connect() as conn:
+                conn.execute(select(func.pg_advisory_lock(_REVIEW_LOCK_KEY)))
+                conn.commit()
+                try:
+                    report = CasesService(self._ctx).review_due_cases(day).report
+                finally:
+                    conn.execute(select(func.pg_advisory_unlock(_REVIEW_LOCK_KEY)))
+                    conn.commit()
+        counts = {
+            name: len(getattr(report, name))
+            for name in (
+                "promises_kept",
+                "promises_broken",
+                "plans_kept",
+                "plans_broken",
+                "disputes_paid",
+                "disputes_escalated",
+                "disputes_closed",
+                "customer_holds_lifted",
+            )
+        }
+        counts["item_holds_lifted"] = report.item_holds_lifted
+        counts["actions_created"] = report.actions_created
+        return {k: v for k, v in counts.items() if v}
+
     def _run_once(
-        self, s: Session, day: dt.date, *, dry_run: bool, confirm: bool
+        self,
+        s: Session,
+        day: dt.date,
+        *,
+        dry_run: bool,
+        confirm: bool,
+        review: dict[str, int] | None = None,
     ) -> tuple[DunningRunResult, list[AutomaticAction]]:
         postgres = s.get_bind().dialect.name == "postgresql"
         if not dry_run and postgres and self._serialize:
@@ -340,16 +389,13 @@ class DunningService:
         decisions = engine.decide(loaded.book, loaded.scenarios, day)
         acts = decisions.actions
         steps = {st.id: st for sc in loaded.scenarios for st in sc.steps}
-        automatic_mask = acts["mode"] == StepMode.AUTOMATIC.value
-        sends = int(
-            (
-                automatic_mask
-                & acts["action_type"].map(lambda t: engine.is_send(ActionType(t)))
-            ).sum()
-        )
+        types = acts["action_type"].astype(str)
+        sending = types.isin([t.value for t in ActionType if engine.is_send(t)])
+        sends = int(((acts["mode"] == StepMode.AUTOMATIC.value) & sending).sum())
         cap = self._ctx.settings.send_cap
         over_cap = sends > cap and not confirm
-        paid = _paid_actions(s)
+        paid = loaded.paid_actions
+        channels = {t.value: str(engine.channel_of(t) or "none") for t in ActionType}
         result = DunningRunResult(
             day=day,
             dry_run=dry_run,
@@ -357,11 +403,7 @@ class DunningService:
             items=len(decisions.items),
             customers=int(acts["customer_id"].nunique()),
             by_type=_count(acts["action_type"]),
-            by_channel=_count(
-                acts["action_type"].map(
-                    lambda t: str(engine.channel_of(ActionType(t)) or "none")
-                )
-            ),
+            by_channel=_count(types.map(channels)),
             by_mode=_count(acts["mode"]),
             amounts=_amounts(acts),
             automatic_sends=sends,
@@ -369,6 +411,7 @@ class DunningService:
             over_cap=over_cap,
             cancelled_paid=len(paid),
             left_out=dict(decisions.left_out),
+            review=dict(review or {}),
         )
         if dry_run:
             return result, []
@@ -385,14 +428,16 @@ class DunningService:
             user=user,
             performer=self._performer is not None,
         )
-        statuses = Counter(_status_of(StepMode(m)) for m in acts["mode"])
+        modes = Counter(acts["mode"].tolist())
         written = bool(len(acts)) or bool(paid)
         return (
-            _replace(
+            dataclasses.replace(
                 result,
-                to_confirm=statuses[ActionStatus.TO_CONFIRM] - len(automatic),
-                pending=statuses[ActionStatus.PENDING],
-                changes=Changes(actions=written, items=bool(len(acts))),
+                to_confirm=modes[StepMode.CONFIRM.value]
+                + (0 if automatic else modes[StepMode.AUTOMATIC.value]),
+                pending=modes[StepMode.MANUAL.value],
+                changes=Changes(actions=written, items=bool(len(acts)))
+                | (Changes(cases=True, customers=True) if review else Changes()),
             ),
             automatic,
         )
@@ -428,15 +473,9 @@ class DunningService:
                 _finish(s, done, bad, self._ctx.user_login or None)
             sent += len(done)
             failed += len(bad)
-        return _replace(
+        return dataclasses.replace(
             result, sent=sent, failed=failed, pending=result.pending + failed
         )
-
-
-def _replace(result: DunningRunResult, **changes: Any) -> DunningRunResult:
-    import dataclasses
-
-    return dataclasses.replace(result, **changes)
 
 
 def _count(values: pd.Series[Any]) -> dict[str, int]:
@@ -450,10 +489,49 @@ def _amounts(actions: pd.DataFrame) -> dict[str, Decimal]:
     return {str(k): engine.from_cents(int(v)) for k, v in sums.items()}
 
 
-def _status_of(mode: StepMode) -> ActionStatus:
-    if mode is StepMode.MANUAL:
-        return ActionStatus.PENDING
-    return ActionStatus.TO_CONFIRM  # confirm-mode, or automatic until performed
+def _run_counts(result: DunningRunResult) -> dict[str, Any]:
+    """What `dunning_run.counts` keeps of a run (JSON)."""
+    data = result.as_dict()
+    return {
+        key: data[key]
+        for key in (
+            "customers",
+            "by_type",
+            "by_mode",
+            "amounts",
+            "automatic_sends",
+            "sent",
+            "failed",
+            "to_confirm",
+            "pending",
+            "left_out",
+            "review",
+            "attempts",
+        )
+    }
+
+
+def _record_run(
+    s: Session, result: DunningRunResult, started: dt.datetime, user: str
+) -> int:
+    """Insert the `dunning_run` row of a real run (in the run's transaction)."""
+    run = DunningRun(
+        run_date=result.day,
+        started_at=started,
+        finished_at=utcnow(),
+        user_login=user or None,
+        actions_created=result.actions,
+        items_covered=result.items,
+        actions_cancelled=result.cancelled_paid,
+        counts=_run_counts(result),
+    )
+    s.add(run)
+    s.flush()
+    return run.id
+
+
+def _last_run(s: Session) -> dt.date | None:
+    return s.scalar(select(func.max(DunningRun.run_date)))
 
 
 def _is_race(exc: Exception) -> bool:
@@ -469,34 +547,72 @@ def _is_race(exc: Exception) -> bool:
 
 
 # -- loading -----------------------------------------------------------------
+# Reads go through the driver's cursor, not the ORM: a million Row objects and
+# Decimals cost seconds. Every value inlined in this SQL is an enum value or an
+# integer computed here, never user input.
 
 
-def _days(col: Any, dialect: str) -> ColumnElement[int]:
-    """A date column as days since 1970-01-01, NULL as `_NULL_DAY`."""
-    if dialect == "sqlite":
-        expr: ColumnElement[Any] = cast(func.julianday(col) - 2440587.5, Integer)
-    else:
-        expr = type_coerce(col - literal(dt.date(1970, 1, 1), SADate), Integer)
-    return func.coalesce(expr, _NULL_DAY)
+class _Sql:
+    """Dialect spellings of the few expressions the raw queries need."""
+
+    def __init__(self, dialect: str) -> None:
+        self.pg = dialect == "postgresql"
+
+    def day(self, col: str) -> str:
+        """A date column as days since 1970-01-01, NULL as `_NULL_DAY`."""
+        if self.pg:
+            expr = f"({col} - DATE '1970-01-01')"
+        else:
+            expr = f"CAST(julianday({col}) - 2440587.5 AS INTEGER)"
+        return f"COALESCE({expr}, {_NULL_DAY})"
+
+    def cents(self, col: str) -> str:
+        """A Money column as integer cents (SQLite already stores cents)."""
+        return f"CAST({col} * 100 AS BIGINT)" if self.pg else col
+
+    def flag(self, col: str) -> str:
+        """A boolean column as 0/1."""
+        return f"CAST({col} AS INTEGER)" if self.pg else col
+
+    @staticmethod
+    def date(day: dt.date) -> str:
+        """A date literal (an ISO string compares as a date on both engines)."""
+        return f"'{day.isoformat()}'"
 
 
-def _cents(col: Any, dialect: str) -> ColumnElement[int]:
-    """A Money column as integer cents, without making a Decimal per row."""
-    if dialect == "sqlite":
-        return type_coerce(col, BigInteger)  # SQLite already stores cents
-    return cast(type_coerce(col, Numeric(18, 2)) * 100, BigInteger)
+def _fetch(s: Session, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql` as plain tuples, from the driver's cursor."""
+    cursor = s.connection().connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows: list[tuple[Any, ...]] = list(cursor.fetchall())
+    finally:
+        cursor.close()
+    return rows
 
 
-def _dates(days: Any) -> npt.NDArray[np.datetime64]:
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
+    return list(zip(*rows, strict=True)) if rows else [()] * width
+
+
+def _ints(values: Sequence[Any]) -> IntArray:
     import numpy as np
 
-    arr = np.asarray(days, dtype=np.int64)
-    arr = np.where(arr == _NULL_DAY, engine.NO_DAY, arr)
-    out: npt.NDArray[np.datetime64] = arr.astype("datetime64[D]")
+    return np.fromiter(values, dtype=np.int64, count=len(values))
+
+
+def _days(values: Sequence[Any]) -> IntArray:
+    """Day numbers from SQL, `_NULL_DAY` as the engine's `NO_DAY`."""
+    import numpy as np
+
+    arr = _ints(values)
+    out: IntArray = np.where(arr == _NULL_DAY, engine.NO_DAY, arr)
     return out
 
 
 def _scenarios(s: Session) -> list[engine.DunningScenario]:
+    from decimal import Decimal
+
     rows = s.scalars(select(Scenario).options(selectinload(Scenario.steps))).all()
     return [
         engine.DunningScenario(
@@ -518,6 +634,10 @@ def _scenarios(s: Session) -> list[engine.DunningScenario]:
             ),
             min_gap_days=sc.min_gap_days,
             tolerance=sc.tolerance,
+            tolerances={
+                str(k).upper(): Decimal(str(v))
+                for k, v in (sc.tolerances or {}).items()
+            },
             catch_up=CatchUp(sc.catch_up),
             business_days=sc.business_days,
             scope=dict(sc.scope or {}),
@@ -533,62 +653,59 @@ def _load(s: Session, day: dt.date) -> _Loaded:
     import numpy as np
     import pandas as pd
 
-    dialect = s.get_bind().dialect.name
+    q = _Sql(s.get_bind().dialect.name)
     scenarios = _scenarios(s)
-    item_rows = s.execute(
-        select(
-            Item.id,
-            Item.customer_id,
-            Item.currency,
-            _days(Item.due_date, dialect),
-            _cents(Item.remaining, dialect),
-            Item.disputed,
-            Item.in_litigation,
-            _days(Item.suspended_until, dialect),
-            func.coalesce(Item.dunning_step_id, 0),
-        ).where(Item.status == ItemStatus.OPEN, Item.remaining != 0)
-    ).all()
-    cols = list(zip(*item_rows, strict=True)) if item_rows else [()] * 9
+    open_status = ItemStatus.OPEN.value
+    # An item's own hold: until `hold_until`, or until lifted when only a
+    # reason is set (never send a reminder someone asked to hold).
+    item_rows = _fetch(
+        s,
+        f"SELECT id, customer_id, currency, {q.day('due_date')}, "
+        f"{q.cents('remaining')}, {q.flag('disputed')}, "
+        f"COALESCE({q.cents('disputed_amount')}, 0), {q.flag('in_litigation')}, "
+        f"{q.day('suspended_until')}, "
+        f"CASE WHEN hold_until IS NOT NULL THEN {q.day('hold_until')} "
+        f"WHEN hold_reason IS NOT NULL THEN {_FOREVER} ELSE {_NULL_DAY} END, "
+        "COALESCE(dunning_step_id, 0) "
+        f"FROM item WHERE status = '{open_status}' AND remaining <> 0",
+    )
+    cols = _columns(item_rows, 11)
     items = pd.DataFrame(
         {
-            "item_id": np.asarray(cols[0], dtype=np.int64),
-            "customer_id": np.asarray(cols[1], dtype=np.int64),
+            "item_id": _ints(cols[0]),
+            "customer_id": _ints(cols[1]),
             "currency": np.asarray(cols[2], dtype=object),
-            "due_date": _dates(cols[3]),
-            "remaining_cents": np.asarray(cols[4], dtype=np.int64),
-            "disputed": np.asarray(cols[5], dtype=bool),
-            "in_litigation": np.asarray(cols[6], dtype=bool),
-            "suspended_until": _dates(cols[7]),
-            "last_step_id": np.asarray(cols[8], dtype=np.int64),
+            "due_date": _days(cols[3]),
+            "remaining_cents": _ints(cols[4]),
+            "disputed": _ints(cols[5]).astype(bool),
+            "disputed_cents": _ints(cols[6]),
+            "in_litigation": _ints(cols[7]).astype(bool),
+            "suspended_until": _days(cols[8]),
+            "hold_until": _days(cols[9]),
+            "last_step_id": _ints(cols[10]),
         }
     )
-    _apply_cases(s, items, dialect)
+    _apply_cases(s, q, items)
 
-    cust_rows = s.execute(
-        select(
-            Customer.id,
-            func.coalesce(Customer.scenario_id, 0),
-            Customer.on_hold,
-            _days(Customer.hold_until, dialect),
-            func.coalesce(Customer.collector_id, 0),
-            Entity.country,
-            Customer.entity_id,
-            func.coalesce(Customer.portfolio_id, 0),
-            Customer.category,
-            Customer.risk_class,
-        ).join(Entity, Entity.id == Customer.entity_id)
-    ).all()
-    cc = list(zip(*cust_rows, strict=True)) if cust_rows else [()] * 10
+    cust_rows = _fetch(
+        s,
+        "SELECT c.id, COALESCE(c.scenario_id, 0), "
+        f"{q.flag('c.on_hold')}, {q.day('c.hold_until')}, "
+        "COALESCE(c.collector_id, 0), e.country, c.entity_id, "
+        "COALESCE(c.portfolio_id, 0), c.category, c.risk_class "
+        "FROM customer c JOIN entity e ON e.id = c.entity_id",
+    )
+    cc = _columns(cust_rows, 10)
     customers = pd.DataFrame(
         {
-            "customer_id": np.asarray(cc[0], dtype=np.int64),
-            "scenario_id": np.asarray(cc[1], dtype=np.int64),
-            "on_hold": np.asarray(cc[2], dtype=bool),
-            "hold_until": _dates(cc[3]),
-            "collector_id": np.asarray(cc[4], dtype=np.int64),
+            "customer_id": _ints(cc[0]),
+            "scenario_id": _ints(cc[1]),
+            "on_hold": _ints(cc[2]).astype(bool),
+            "hold_until": _days(cc[3]),
+            "collector_id": _ints(cc[4]),
             "country": np.asarray(cc[5], dtype=object),
-            "entity_id": np.asarray(cc[6], dtype=np.int64),
-            "portfolio_id": np.asarray(cc[7], dtype=np.int64),
+            "entity_id": _ints(cc[6]),
+            "portfolio_id": _ints(cc[7]),
             "category": np.asarray(cc[8], dtype=object),
             "risk_class": np.asarray(cc[9], dtype=object),
         }
@@ -607,94 +724,171 @@ def _load(s: Session, day: dt.date) -> _Loaded:
         ).all(),
         columns=list(engine.USER_COLUMNS),
     )
-    held = s.scalars(
-        select(ActionItem.item_id)
-        .join(Action, Action.id == ActionItem.action_id)
-        .where(Action.status.in_(_OPEN_ACTION), Action.step_id.is_not(None))
-        .distinct()
-    ).all()
-    reminder_rows = s.execute(
-        select(Action.customer_id, _days(func.max(Action.planned_date), dialect))
-        .where(Action.step_id.is_not(None), Action.status != ActionStatus.CANCELLED)
-        .group_by(Action.customer_id)
-    ).all()
-    reminders = pd.DataFrame(
-        {
-            "customer_id": np.asarray([r[0] for r in reminder_rows], dtype=np.int64),
-            "last_date": _dates([r[1] for r in reminder_rows]),
-        }
+    held, paid = _open_actions(s)
+    # Only reminders recent enough to matter for the minimum gap.
+    max_gap = max((sc.min_gap_days for sc in scenarios), default=0)
+    since = day - dt.timedelta(days=max_gap)
+    reminder_rows = _fetch(
+        s,
+        f"SELECT customer_id, MAX({q.day('planned_date')}) FROM action "
+        f"WHERE step_id IS NOT NULL AND status <> '{ActionStatus.CANCELLED.value}' "
+        f"AND planned_date >= {q.date(since)} GROUP BY customer_id",
     )
-    last_run = s.scalar(
-        select(func.max(Action.planned_date)).where(Action.step_id.is_not(None))
-    )
+    rc = _columns(reminder_rows, 2)
+    reminders = pd.DataFrame({"customer_id": _ints(rc[0]), "last_date": _days(rc[1])})
     return _Loaded(
         book=engine.Book(
             items=items,
             customers=customers,
             users=users,
-            held_item_ids=np.asarray(held, dtype=np.int64),
+            held_item_ids=held,
             last_reminders=reminders,
         ),
         scenarios=scenarios,
-        last_run=last_run,
+        last_run=_last_run(s),
+        paid_actions=paid,
     )
 
 
-def _apply_cases(s: Session, items: pd.DataFrame, dialect: str) -> None:
-    """Open cases act on their items: promises suspend, disputes and plans hold."""
+def _open_actions(s: Session) -> tuple[IntArray, list[Any]]:
+    """Items held by open dunning actions, and the open actions now fully paid."""
+    import numpy as np
     import pandas as pd
 
-    rows = s.execute(
-        select(
-            CaseItem.item_id,
-            Case.kind,
-            _days(Case.promised_date, dialect) + func.coalesce(Case.grace_days, 0),
-        )
-        .join(Case, Case.id == CaseItem.case_id)
-        .where(Case.status == CaseStatus.OPEN)
-    ).all()
+    statuses = ", ".join(f"'{st.value}'" for st in _OPEN_ACTION)
+    # Driven from the few open actions (IN), not from every action_item row:
+    # the join the other way scanned the whole history (1 s at 1M items).
+    rows = _fetch(
+        s,
+        "SELECT ai.action_id, ai.item_id, "
+        f"CASE WHEN i.status = '{ItemStatus.OPEN.value}' AND i.remaining > 0 "
+        "THEN 1 ELSE 0 END "
+        "FROM action_item ai JOIN item i ON i.id = ai.item_id "
+        "WHERE ai.action_id IN (SELECT id FROM action "
+        f"WHERE status IN ({statuses}) AND step_id IS NOT NULL)",
+    )
+    cols = _columns(rows, 3)
+    held = np.unique(_ints(cols[1]))
+    if not rows:
+        return held, []
+    frame = pd.DataFrame({"action": list(cols[0]), "owed": _ints(cols[2])})
+    owed = frame.groupby("action", sort=True)["owed"].max()
+    return held, owed.index[owed.to_numpy() == 0].tolist()
+
+
+def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
+    """Open cases act on their items: promises suspend, disputes and plans hold.
+
+    A dispute case also gives the disputed part when the item does not
+    record one (``disputed_amount``): the case's amount for that item.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rows = _fetch(
+        s,
+        "SELECT ci.item_id, c.kind, "
+        f"{q.day('c.promised_date')} + COALESCE(c.grace_days, 0), "
+        f"{q.cents('ci.amount')} "
+        "FROM case_item ci JOIN case_file c ON c.id = ci.case_id "
+        f"WHERE c.status = '{CaseStatus.OPEN.value}'",
+    )
     if not rows or items.empty:
         return
-    index = pd.Index(items["item_id"])
-    for kind, column_name in (
-        (CaseKind.DISPUTE, "disputed"),
-        (CaseKind.LITIGATION, "in_litigation"),
-    ):
-        where = index.get_indexer([r[0] for r in rows if r[1] == kind])
-        values = items[column_name].to_numpy(copy=True)
-        values[where[where >= 0]] = True
-        items[column_name] = values
+    cols = _columns(rows, 4)
+    index = pd.Index(items["item_id"].to_numpy(np.int64))
+    at = index.get_indexer(_ints(cols[0]))
+    kinds = np.asarray(cols[1], dtype=object)
+    until = _ints(cols[2])
+    amount = _ints(cols[3])
+    known = at >= 0
+
+    dispute = known & (kinds == CaseKind.DISPUTE.value)
+    disputed = items["disputed"].to_numpy(copy=True)
+    part = items["disputed_cents"].to_numpy(copy=True)
+    case_part = np.zeros(len(items), dtype=np.int64)
+    np.add.at(case_part, at[dispute], amount[dispute])
+    in_case = case_part > 0
+    part = np.where(in_case & (part == 0), case_part, part)
+    disputed |= in_case
+    items["disputed"] = disputed
+    items["disputed_cents"] = part
+
+    litigation = items["in_litigation"].to_numpy(copy=True)
+    litigation[at[known & (kinds == CaseKind.LITIGATION.value)]] = True
+    items["in_litigation"] = litigation
+
     # A payment plan replaces its items by instalments: the items wait while it runs.
-    suspended = engine.day_numbers(items["suspended_until"])
-    for item_id, kind, until in rows:
-        at = index.get_indexer([item_id])[0]
-        if at < 0:
-            continue
-        if kind == CaseKind.PROMISE and until > _NULL_DAY // 2:
-            suspended[at] = max(suspended[at], until)
-        elif kind == CaseKind.PAYMENT_PLAN:
-            suspended[at] = _FOREVER
-    items["suspended_until"] = suspended.astype("datetime64[D]")
+    suspended = items["suspended_until"].to_numpy(np.int64, copy=True)
+    promise = known & (kinds == CaseKind.PROMISE.value) & (until > _NULL_DAY // 2)
+    np.maximum.at(suspended, at[promise], until[promise])
+    suspended[at[known & (kinds == CaseKind.PAYMENT_PLAN.value)]] = _FOREVER
+    items["suspended_until"] = suspended
 
 
 # -- writing -----------------------------------------------------------------
 
 
-def _paid_actions(s: Session) -> list[uuid.UUID]:
-    """Open dunning actions none of whose items is still owed."""
-    # An aggregate over the open actions' items, not NOT EXISTS: the latter got a
-    # 13 s nested-loop plan on PostgreSQL right after a bulk load (stale stats).
-    owed = case((and_(Item.status == ItemStatus.OPEN, Item.remaining > 0), 1), else_=0)
-    return list(
-        s.scalars(
-            select(ActionItem.action_id)
-            .join(Action, Action.id == ActionItem.action_id)
-            .join(Item, Item.id == ActionItem.item_id)
-            .where(Action.status.in_(_OPEN_ACTION), Action.step_id.is_not(None))
-            .group_by(ActionItem.action_id)
-            .having(func.max(owed) == 0)
-        )
-    )
+class _Writer:
+    """Bulk rows through the driver: COPY on PostgreSQL, executemany on SQLite.
+
+    Values arrive as the column stores them: uuid hex, ISO dates, cents on
+    SQLite / decimal text on PostgreSQL, UTC timestamps as text.
+    """
+
+    def __init__(self, s: Session) -> None:
+        conn = s.connection()
+        self.pg = conn.dialect.name == "postgresql"
+        self.raw: Any = conn.connection.driver_connection
+
+    def money(self, cents: IntArray) -> list[Any]:
+        """Money column values from int64 cents."""
+        values: list[Any] = cents.tolist()
+        if not self.pg:
+            return values
+        return [str(engine.from_cents(c)) for c in values]
+
+    def ts(self, moment: dt.datetime) -> str:
+        """An aware timestamp as `UTCDateTime` stores it."""
+        utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        if self.pg:
+            return utc.isoformat(timespec="microseconds") + "+00:00"
+        return utc.isoformat(sep=" ", timespec="microseconds")
+
+    def insert(self, table: str, names: Sequence[str], rows: list[Any]) -> None:
+        """Insert `rows` (tuples in `names` order)."""
+        if not rows:
+            return
+        cols = ", ".join(names)
+        if self.pg:
+            with (
+                self.raw.cursor() as cur,
+                cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" * len(names))
+        cur = self.raw.cursor()
+        try:
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+        finally:
+            cur.close()
+
+
+def _uuid_hexes(n: int) -> list[str]:
+    """`n` random (version 4) UUIDs as 32-digit hex, built on a numpy array."""
+    import numpy as np
+
+    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    text = raw.tobytes().hex()
+    return [text[k : k + 32] for k in range(0, 32 * n, 32)]
+
+
+def _hex(value: Any) -> str:
+    return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
 
 
 def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -703,10 +897,12 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]
 
 
 def _cancel_paid(
-    s: Session, ids: list[uuid.UUID], now: dt.datetime, user: str | None
+    s: Session, ids: list[Any], now: dt.datetime, user: str | None
 ) -> None:
-    # An automatic email waiting to be confirmed is cancelled too: never sent.
-    for chunk in _chunks(ids):
+    # An automatic email waiting to be confirmed (or queued) is cancelled too:
+    # never sent.
+    keys = [uuid.UUID(hex=_hex(i)) for i in ids]
+    for chunk in _chunks(keys):
         s.execute(
             update(Action)
             .where(Action.id.in_(chunk), Action.status.in_(_OPEN_ACTION))
@@ -720,10 +916,10 @@ def _cancel_paid(
             .execution_options(synchronize_session=False)
         )
     _audit(
-        s,
+        _Writer(s),
         [
-            (i, "update", {"status": [None, "cancelled"], "reason": [None, PAID]})
-            for i in ids
+            (k.hex, "update", {"status": [None, "cancelled"], "reason": [None, PAID]})
+            for k in keys
         ],
         now,
         user,
@@ -731,27 +927,21 @@ def _cancel_paid(
 
 
 def _audit(
-    s: Session,
-    entries: list[tuple[uuid.UUID, str, dict[str, Any]]],
+    w: _Writer,
+    entries: list[tuple[str, str, dict[str, Any]]],
     now: dt.datetime,
     user: str | None,
 ) -> None:
     """Audit rows for records written in bulk (the ORM hook does not see them)."""
-    for chunk in _chunks(entries):
-        s.execute(
-            insert(AuditEntry),
-            [
-                {
-                    "at": now,
-                    "user_login": user,
-                    "table_name": "action",
-                    "record_id": key.hex,
-                    "operation": operation,
-                    "changes": changes,
-                }
-                for key, operation, changes in chunk
-            ],
-        )
+    stamp = w.ts(now)
+    w.insert(
+        "audit_log",
+        ("at", "user_login", "table_name", "record_id", "operation", "changes"),
+        [
+            (stamp, user, "action", key, operation, json.dumps(changes))
+            for key, operation, changes in entries
+        ],
+    )
 
 
 def _write(
@@ -767,189 +957,201 @@ def _write(
     import numpy as np
 
     acts, items = decisions.actions, decisions.items
-    if acts.empty:
+    m = len(acts)
+    if not m:
         return []
+    w = _Writer(s)
     day = decisions.today
     user_id = s.scalar(select(User.id).where(User.login == user)) if user else None
-    ids = [uuid.uuid4() for _ in range(len(acts))]
-    action_rows = []
-    automatic: list[AutomaticAction] = []
-    item_ids_of = _item_ids_by_action(items)
-    audit: list[tuple[uuid.UUID, str, dict[str, Any]]] = []
-    for action_id, row in zip(ids, acts.to_dict("records"), strict=True):
-        mode = StepMode(row["mode"])
-        step = steps[int(row["step_id"])]
-        status = _status_of(mode)
-        reason = row["reason"] or None
-        if mode is StepMode.AUTOMATIC:
-            reason = SENDING if performer else NOT_SENT
-        amount = engine.from_cents(int(row["amount_cents"]))
-        action_rows.append(
-            {
-                "id": action_id,
-                "customer_id": int(row["customer_id"]),
-                "step_id": int(row["step_id"]),
-                "action_type": ActionType(row["action_type"]),
-                "subject": step.name,
-                "planned_date": day,
-                "status": status,
-                "automatic": mode is not StepMode.MANUAL,
-                "amount": amount,
-                "currency": row["currency"],
-                "assigned_to_id": int(row["assignee_id"]) or None,
-                "created_by_id": user_id,
-                "reason": reason,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-                "updated_by": user,
-            }
+    ids = _uuid_hexes(m)
+    stamp = w.ts(now)
+
+    # Columns of the action rows, each built once for the whole run.
+    mode = acts["mode"].to_numpy(object)
+    automatic_mode = np.asarray(mode == StepMode.AUTOMATIC.value, dtype=bool)
+    manual = np.asarray(mode == StepMode.MANUAL.value, dtype=bool)
+    waiting = ActionStatus.QUEUED if performer else ActionStatus.TO_CONFIRM
+    confirm = ActionStatus.TO_CONFIRM.value
+    status = [
+        ActionStatus.PENDING.value if man else waiting.value if auto else confirm
+        for man, auto in zip(manual.tolist(), automatic_mode.tolist(), strict=True)
+    ]
+    automatic_reason = None if performer else NOT_SENT
+    reason = [
+        automatic_reason if auto else (why or None)
+        for auto, why in zip(
+            automatic_mode.tolist(), acts["reason"].tolist(), strict=True
         )
-        audit.append(
-            (
-                action_id,
-                "insert",
-                {
-                    "customer_id": int(row["customer_id"]),
-                    "step_id": int(row["step_id"]),
-                    "status": status.value,
-                    "amount": str(amount),
-                    "items": int(row["item_count"]),
-                },
-            )
+    ]
+    step_ids = acts["step_id"].to_numpy(np.int64)
+    names = {sid: st.name for sid, st in steps.items()}
+    subjects = [names[sid] for sid in step_ids.tolist()]
+    customers = acts["customer_id"].to_numpy(np.int64)
+    assignee = acts["assignee_id"].to_numpy(np.int64)
+    amounts = acts["amount_cents"].to_numpy(np.int64)
+    planned = day.isoformat()
+    action_rows = list(
+        zip(
+            ids,
+            customers.tolist(),
+            step_ids.tolist(),
+            acts["action_type"].tolist(),
+            subjects,
+            [planned] * m,
+            status,
+            (~manual).tolist(),
+            w.money(amounts),
+            acts["currency"].tolist(),
+            [a or None for a in assignee.tolist()],
+            [user_id] * m,
+            reason,
+            [1] * m,
+            [stamp] * m,
+            [stamp] * m,
+            [user] * m,
+            strict=True,
         )
-        if mode is StepMode.AUTOMATIC and performer:
-            automatic.append(
-                AutomaticAction(
-                    action_id=action_id,
-                    customer_id=int(row["customer_id"]),
-                    step_id=int(row["step_id"]),
-                    action_type=ActionType(row["action_type"]),
-                    template_code=step.template_code,
-                    attach_statement=step.attach_statement,
-                    attach_interest=step.attach_interest,
-                    contact_role=step.contact_role,
-                    currency=str(row["currency"]),
-                    amount=amount,
-                    item_ids=item_ids_of.get(int(row["action_no"]), ()),
-                )
-            )
-    for chunk in _chunks(action_rows):
-        s.execute(insert(Action), list(chunk))
+    )
+    w.insert(
+        "action",
+        (
+            "id",
+            "customer_id",
+            "step_id",
+            "action_type",
+            "subject",
+            "planned_date",
+            "status",
+            "automatic",
+            "amount",
+            "currency",
+            "assigned_to_id",
+            "created_by_id",
+            "reason",
+            "version",
+            "created_at",
+            "updated_at",
+            "updated_by",
+        ),
+        action_rows,
+    )
 
     # Sorted by item so concurrent runs lock rows in the same order (no deadlock).
-    order = np.argsort(items["item_id"].to_numpy(np.int64), kind="stable")
-    sorted_items = items.iloc[order]
+    action_no = items["action_no"].to_numpy(np.int64)
+    item_ids = items["item_id"].to_numpy(np.int64)
+    order = np.argsort(item_ids, kind="stable")
     id_array = np.array(ids, dtype=object)
-    _insert_action_items(
-        s,
-        id_array[sorted_items["action_no"].to_numpy(np.int64)],
-        sorted_items["item_id"].to_numpy(np.int64),
-        sorted_items["step_id"].to_numpy(np.int64),
-        sorted_items["remaining_cents"].to_numpy(np.int64),
-        sorted_items["days_late"].to_numpy(np.int64),
+    item_steps = items["step_id"].to_numpy(np.int64)[order]
+    w.insert(
+        "action_item",
+        ("action_id", "item_id", "step_id", "amount", "days_late"),
+        list(
+            zip(
+                id_array[action_no[order]].tolist(),
+                item_ids[order].tolist(),
+                item_steps.tolist(),
+                w.money(items["claimed_cents"].to_numpy(np.int64)[order]),
+                items["days_late"].to_numpy(np.int64)[order].tolist(),
+                strict=True,
+            )
+        ),
     )
-    item_steps = sorted_items["step_id"].to_numpy(np.int64)
-    item_ids = sorted_items["item_id"].to_numpy(np.int64)
-    for step_id in np.unique(item_steps).tolist():
-        _update_items(s, step_id, item_ids[item_steps == step_id], day, now)
-    _audit(s, audit, now, user)
+    _update_items(w, item_ids[order], item_steps, day, stamp)
+
+    counts = acts["item_count"].to_numpy(np.int64).tolist()
+    _audit(
+        w,
+        [
+            (
+                key,
+                "insert",
+                {
+                    "customer_id": c,
+                    "step_id": st,
+                    "status": stat,
+                    "amount": str(engine.from_cents(a)),
+                    "items": k,
+                },
+            )
+            for key, c, st, stat, a, k in zip(
+                ids,
+                customers.tolist(),
+                step_ids.tolist(),
+                status,
+                amounts.tolist(),
+                counts,
+                strict=True,
+            )
+        ],
+        now,
+        user,
+    )
+    if not performer or not automatic_mode.any():
+        return []
+    # What the performer needs, for the queued actions only.
+    auto_rows = np.flatnonzero(automatic_mode)
+    by_action = np.argsort(action_no, kind="stable")
+    bounds = np.searchsorted(action_no[by_action], np.arange(m + 1))
+    sorted_ids = item_ids[by_action]
+    types = acts["action_type"].to_numpy(object)
+    currencies = acts["currency"].to_numpy(object)
+    automatic = []
+    for row in auto_rows.tolist():
+        step = steps[int(step_ids[row])]
+        automatic.append(
+            AutomaticAction(
+                action_id=uuid.UUID(hex=ids[row]),
+                customer_id=int(customers[row]),
+                step_id=step.id,
+                action_type=ActionType(types[row]),
+                template_code=step.template_code,
+                attach_statement=step.attach_statement,
+                attach_interest=step.attach_interest,
+                contact_role=step.contact_role,
+                currency=str(currencies[row]),
+                amount=engine.from_cents(int(amounts[row])),
+                item_ids=tuple(sorted_ids[bounds[row] : bounds[row + 1]].tolist()),
+            )
+        )
     return automatic
 
 
-def _item_ids_by_action(items: pd.DataFrame) -> dict[int, tuple[int, ...]]:
-    out: dict[int, list[int]] = {}
-    for no, item_id in zip(
-        items["action_no"].tolist(), items["item_id"].tolist(), strict=True
-    ):
-        out.setdefault(no, []).append(item_id)
-    return {no: tuple(ids) for no, ids in out.items()}
-
-
-_ACTION_ITEM_SQLITE = table(
-    "action_item",
-    column("action_id", SAUuid()),
-    column("item_id", BigInteger()),
-    column("step_id", Integer()),
-    column("amount", BigInteger()),  # cents on SQLite, see models.base.Money
-    column("days_late", Integer()),
-)
-
-
-def _insert_action_items(
-    s: Session,
-    action_ids: npt.NDArray[Any],
-    item_ids: npt.NDArray[np.int64],
-    step_ids: npt.NDArray[np.int64],
-    cents: npt.NDArray[np.int64],
-    days_late: npt.NDArray[np.int64],
-) -> None:
-    if s.get_bind().dialect.name == "postgresql":
-        # COPY: about ten times faster than INSERTs for a first run on a big book.
-        raw = s.connection().connection.driver_connection
-        assert raw is not None
-        with (
-            raw.cursor() as cur,
-            cur.copy(
-                "COPY action_item (action_id, item_id, step_id, amount, days_late) "
-                "FROM STDIN"
-            ) as copy,
-        ):
-            for row in zip(
-                action_ids.tolist(),
-                item_ids.tolist(),
-                step_ids.tolist(),
-                (str(engine.from_cents(c)) for c in cents.tolist()),
-                days_late.tolist(),
-                strict=True,
-            ):
-                copy.write_row(row)
-        return
-    rows = [
-        {"action_id": a, "item_id": i, "step_id": st, "amount": c, "days_late": d}
-        for a, i, st, c, d in zip(
-            action_ids.tolist(),
-            item_ids.tolist(),
-            step_ids.tolist(),
-            cents.tolist(),
-            days_late.tolist(),
-            strict=True,
-        )
-    ]
-    for chunk in _chunks(rows, 50_000):
-        s.execute(insert(_ACTION_ITEM_SQLITE), list(chunk))
-
-
 def _update_items(
-    s: Session,
-    step_id: int,
-    item_ids: npt.NDArray[np.int64],
+    w: _Writer,
+    item_ids: IntArray,
+    step_ids: IntArray,
     day: dt.date,
-    now: dt.datetime,
+    stamp: str,
 ) -> None:
-    values = {"dunning_step_id": step_id, "dunning_date": day, "updated_at": now}
-    if s.get_bind().dialect.name == "postgresql":
-        # A join on unnest(): "id = ANY(array)" scanned the array for every row.
-        ids = (
-            func.unnest(bindparam("ids", type_=ARRAY(BigInteger)))
-            .table_valued("id")
-            .render_derived(name="u")
-        )
-        s.execute(
-            update(Item)
-            .where(Item.id == ids.c.id)
-            .values(**values)
-            .execution_options(synchronize_session=False),
-            {"ids": item_ids.tolist()},
-        )
+    """Record the step each item reached (its `dunning_step_id`) and the day."""
+    if not len(item_ids):
         return
-    for chunk in _chunks(item_ids.tolist(), 30_000):
-        s.execute(
-            update(Item)
-            .where(Item.id.in_(chunk))
-            .values(**values)
-            .execution_options(synchronize_session=False)
+    if w.pg:
+        # One statement joined on unnest(): "id = ANY(array)" scanned the array
+        # for every row.
+        with w.raw.cursor() as cur:
+            cur.execute(
+                "UPDATE item SET dunning_step_id = u.step, dunning_date = %s, "
+                "updated_at = %s FROM unnest(%s::bigint[], %s::integer[]) "
+                "AS u(id, step) WHERE item.id = u.id",
+                (day, stamp, item_ids.tolist(), step_ids.tolist()),
+            )
+        return
+    cur = w.raw.cursor()
+    try:
+        cur.executemany(
+            "UPDATE item SET dunning_step_id = ?, dunning_date = ?, updated_at = ? "
+            "WHERE id = ?",
+            zip(
+                step_ids.tolist(),
+                [day.isoformat()] * len(item_ids),
+                [stamp] * len(item_ids),
+                item_ids.tolist(),
+                strict=True,
+            ),
         )
+    finally:
+        cur.close()
 
 
 def _finish(
@@ -960,10 +1162,11 @@ def _finish(
 ) -> None:
     """Record the outcome of performed actions: done, or manual with the reason."""
     now = utcnow()
+    # Only actions still queued: one cancelled meanwhile (paid) stays cancelled.
     for outcome in done:
         s.execute(
             update(Action)
-            .where(and_(Action.id == outcome.action_id, Action.reason == SENDING))
+            .where(Action.id == outcome.action_id, Action.status == ActionStatus.QUEUED)
             .values(
                 status=ActionStatus.DONE,
                 reason=None,
@@ -978,7 +1181,7 @@ def _finish(
     for action_id, why in failed:
         s.execute(
             update(Action)
-            .where(and_(Action.id == action_id, Action.reason == SENDING))
+            .where(Action.id == action_id, Action.status == ActionStatus.QUEUED)
             .values(
                 status=ActionStatus.PENDING,
                 automatic=False,
@@ -990,10 +1193,10 @@ def _finish(
             .execution_options(synchronize_session=False)
         )
     _audit(
-        s,
-        [(o.action_id, "update", {"status": [None, "done"]}) for o in done]
+        _Writer(s),
+        [(o.action_id.hex, "update", {"status": [None, "done"]}) for o in done]
         + [
-            (a, "update", {"status": [None, "pending"], "reason": [None, w]})
+            (a.hex, "update", {"status": [None, "pending"], "reason": [None, w]})
             for a, w in failed
         ],
         now,

@@ -52,6 +52,7 @@ class ScenarioService:
                 "default_language": scenario.default_language,
                 "min_gap_days": scenario.min_gap_days,
                 "tolerance": str(scenario.tolerance),
+                "tolerances": dict(scenario.tolerances or {}),
                 "catch_up": scenario.catch_up.value,
                 "business_days": scenario.business_days,
                 "scope": scenario.scope or {},
@@ -143,6 +144,7 @@ def _validate(data: Any) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
             "default_language": str(data.get("default_language", "fr")),
             "min_gap_days": int(data.get("min_gap_days", 7)),
             "tolerance": Decimal(str(data.get("tolerance", "5.00"))),
+            "tolerances": _tolerances(data.get("tolerances") or {}),
             "catch_up": CatchUp(data.get("catch_up", CatchUp.ONE_STEP.value)),
             "business_days": bool(data.get("business_days", True)),
             "scope": dict(data.get("scope") or {}),
@@ -166,6 +168,20 @@ def _validate(data: Any) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
             }
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise ScenarioError(f"invalid scenario file: {exc!r}") from exc
-    if values["min_gap_days"] < 0 or values["tolerance"] < 0:
+    negative = any(Decimal(v) < 0 for v in values["tolerances"].values())
+    if values["min_gap_days"] < 0 or values["tolerance"] < 0 or negative:
         raise ScenarioError("min_gap_days and tolerance can't be negative")
     return values, steps
+
+
+def _tolerances(raw: Any) -> dict[str, str]:
+    """Per-currency minimum amounts, {"GBP": "5.00"}, as the column stores them."""
+    if not isinstance(raw, dict):
+        raise ScenarioError("tolerances must map currency codes to amounts")
+    out = {}
+    for code, amount in raw.items():
+        currency = str(code).strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise ScenarioError(f"not a currency code: {code!r}")
+        out[currency] = str(Decimal(str(amount)).quantize(Decimal("0.01")))
+    return out

@@ -8,6 +8,7 @@ from typing import Any
 
 from o2c_desktop.engine.dunning import (
     ITEM_COLUMNS,
+    OPTIONAL_ITEM_COLUMNS,
     Book,
     DunningScenario,
     DunningStep,
@@ -65,6 +66,8 @@ def item(
     litigation: bool = False,
     suspended_until: str | None = None,
     last_step: int = 0,
+    disputed_part: str | None = None,
+    hold_until: str | None = None,
 ) -> dict[str, Any]:
     return {
         "item_id": item_id,
@@ -76,6 +79,8 @@ def item(
         "in_litigation": litigation,
         "suspended_until": _ts(suspended_until),
         "last_step_id": last_step,
+        "disputed_cents": to_cents(Decimal(disputed_part)) if disputed_part else 0,
+        "hold_until": _ts(hold_until),
     }
 
 
@@ -111,7 +116,7 @@ def book(
     import pandas as pd
 
     return Book(
-        items=pd.DataFrame(items, columns=list(ITEM_COLUMNS)),
+        items=pd.DataFrame(items, columns=[*ITEM_COLUMNS, *OPTIONAL_ITEM_COLUMNS]),
         customers=pd.DataFrame(customers or [customer()]),
         users=pd.DataFrame(users) if users else None,
         held_item_ids=held,

@@ -201,6 +201,80 @@ def test_a_lifted_dispute_resumes_at_the_next_step() -> None:
     assert steps_of(run(the_book, "2026-03-13")) == {1: 20}
 
 
+# Rule 6, item-level holds: an item held until a date waits, then resumes.
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [("2026-03-10", None), ("2026-03-15", None), ("2026-03-16", 5)],
+)
+def test_an_item_hold_keeps_the_item_out_until_its_end_date(
+    today: str, expected: int | None
+) -> None:
+    the_book = book(
+        [
+            item(1, "2026-02-20", last_step=STEP[0], hold_until="2026-03-15"),
+            item(2, "2026-02-20", "50.00", last_step=STEP[0], customer=2),
+        ],
+        [customer(1), customer(2)],
+    )
+    assert steps_of(run(the_book, today)).get(1) == expected
+
+
+def test_a_held_item_counts_in_no_amount() -> None:
+    the_book = book(
+        [
+            item(1, "2026-03-01", "100.00"),
+            item(2, "2026-03-01", "700.00", hold_until="2026-04-01"),
+        ]
+    )
+    (action,) = run(the_book, "2026-03-01")
+    assert (action.amount, [i.item_id for i in action.items]) == (
+        Decimal("100.00"),
+        [1],
+    )
+
+
+# Rule 6, partial disputes: the undisputed part is still claimed, at its step.
+@pytest.mark.parametrize(
+    ("remaining", "disputed_part", "claimed"),
+    [
+        ("1000.00", "400.00", "600.00"),  # part disputed: the rest is dunned
+        ("1000.00", "1000.00", None),  # all of it: out of dunning
+        ("1000.00", "1200.00", None),  # more than remains (paid since): all of it
+        ("1000.00", "997.00", None),  # 3.00 left: under the tolerance
+        ("1000.00", None, None),  # disputed, no amount: the whole item
+    ],
+)
+def test_a_partly_disputed_item_is_dunned_for_the_undisputed_part(
+    remaining: str, disputed_part: str | None, claimed: str | None
+) -> None:
+    the_book = book(
+        [
+            item(
+                1,
+                "2026-02-24",
+                remaining,
+                disputed=True,
+                disputed_part=disputed_part,
+                last_step=STEP[0],
+            )
+        ]
+    )
+    actions = run(the_book, "2026-03-01")
+    if claimed is None:
+        assert actions == []
+        return
+    (action,) = actions
+    assert (steps_of([action]), action.amount) == ({1: 5}, Decimal(claimed))
+    assert action.items[0].amount == Decimal(claimed)
+
+
+def test_a_partial_dispute_is_counted_apart_in_the_left_out() -> None:
+    the_book = book([item(1, "2026-03-01", disputed=True, disputed_part="40.00")])
+    decisions = decide(the_book, [standard()], d("2026-03-01"))
+    assert decisions.left_out["partly_disputed"] == 1
+    assert decisions.left_out["disputed"] == 0
+
+
 # Rule 7: a promise suspends the items until the promised date plus grace.
 @pytest.mark.parametrize(
     ("today", "expected"),
@@ -351,6 +425,18 @@ def test_business_days_move_a_step_to_the_next_working_day(
         assert actions[0].items[0].days_late == (d(today) - d("2026-05-01")).days
 
 
+def test_nothing_is_planned_on_a_weekend_even_when_the_gap_opens_then() -> None:
+    # The +5 reminder was due on Friday 6 March but waited for the 7-day gap
+    # after the reminder of Saturday 28 February... which ends on a Saturday.
+    the_book = book(
+        [item(1, "2026-03-01", last_step=STEP[0])],
+        last_reminders={1: "2026-02-28"},
+    )
+    scenario = standard(business_days=True, min_gap_days=7)
+    assert run(the_book, "2026-03-07", scenario) == []
+    assert steps_of(run(the_book, "2026-03-09", scenario)) == {1: 5}
+
+
 # Scenario scope: customers who name no scenario get the first matching one.
 def test_scope_rules_pick_the_scenario_of_customers_naming_none() -> None:
     big = standard(scope={"min_outstanding": "10000"}, priority=1)
@@ -396,3 +482,22 @@ def test_empty_book_decides_nothing() -> None:
     decisions = decide(book([], [customer()]), (standard(),), d("2026-03-01"))
     assert decisions.actions.empty
     assert decisions.items.empty
+
+
+# Rule 9: a reversed payment reopens the item; it comes back with its last step.
+def test_a_reopened_item_resumes_after_its_last_step() -> None:
+    # Had its +5 reminder, was paid, the payment bounced: back on 2026-03-20.
+    reopened = book([item(1, "2026-02-20", last_step=STEP[5])])
+    assert steps_of(run(reopened, "2026-03-20")) == {1: 10}  # one step, not +5 again
+
+
+def test_dates_may_come_as_day_numbers() -> None:
+    import numpy as np
+
+    by_dates = book([item(1, "2026-02-19", "1200.00", last_step=STEP[5])])
+    items = by_dates.items.copy()
+    for column in ("due_date", "suspended_until", "hold_until"):
+        items[column] = items[column].to_numpy("datetime64[D]").astype(np.int64)
+    by_days = book([])
+    by_days = type(by_days)(items=items, customers=by_dates.customers)
+    assert run(by_days, "2026-03-01") == run(by_dates, "2026-03-01")

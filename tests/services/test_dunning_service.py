@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from o2c_desktop.engine.dunning import RunDateError
-from o2c_desktop.engine.types import ActionStatus, CaseKind, ItemStatus
-from o2c_desktop.models import Action, ActionItem, AuditEntry, Case, CaseItem, Item
+from o2c_desktop.engine.types import ActionStatus, ItemStatus
+from o2c_desktop.models import Action, ActionItem, AuditEntry, Item
+from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.dunning import (
     NOT_SENT,
@@ -212,29 +213,30 @@ def test_open_cases_act_on_their_items(db: Database) -> None:
             "Promising": [("F2", "2026-03-01", "100.00")],
         },
     )
-    with db.session() as s:
-        for number, kind, extra in (
-            ("F1", CaseKind.DISPUTE, {}),
-            (
-                "F2",
-                CaseKind.PROMISE,
-                {"promised_date": d("2026-03-05"), "grace_days": 2},
-            ),
-        ):
-            customer = ids.customers["Disputing" if number == "F1" else "Promising"]
-            s.add(
-                Case(
-                    number=number,
-                    customer_id=customer,
-                    kind=kind,
-                    opened_on=d("2026-02-20"),
-                    items=[CaseItem(item_id=ids.items[number], amount=Decimal(100))],
-                    **extra,
-                )
-            )
+    cases = CasesService(AppContext(db=db, user_login="claire"))
+    cases.open_dispute(
+        ids.customers["Disputing"],
+        today=d("2026-02-20"),
+        items=[ids.items["F1"]],
+        reason="price",
+    )
+    cases.open_promise(
+        ids.customers["Promising"],
+        today=d("2026-02-20"),
+        promised_date=d("2026-03-05"),
+        item_ids=[ids.items["F2"]],
+        grace_days=2,
+    )
     assert service(db).run(d("2026-03-07")).actions == 0
     result = service(db).run(d("2026-03-08"))  # the promise is broken
     assert (result.actions, result.customers) == (1, 1)
+    # The review ran first: the broken promise and the unanswered dispute (due
+    # 15 days after it was opened) went to people's agendas.
+    assert result.review == {
+        "promises_broken": 1,
+        "disputes_escalated": 1,
+        "actions_created": 2,
+    }
 
 
 def test_plan_counts_each_day_assuming_nobody_pays(db: Database) -> None:
