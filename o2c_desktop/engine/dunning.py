@@ -730,6 +730,8 @@ def plan(
         if book.last_reminders is not None
         else pd.DataFrame({"customer_id": [], "last_date": []})
     )
+    # Day numbers throughout: the service loads them so, tests may pass dates.
+    reminders["last_date"] = day_numbers(reminders["last_date"]).astype(np.int64)
     current = book
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
@@ -746,7 +748,7 @@ def plan(
                     pd.DataFrame(
                         {
                             "customer_id": decisions.actions["customer_id"],
-                            "last_date": pd.Timestamp(day),
+                            "last_date": _day(day),
                         }
                     ),
                 ],

@@ -111,7 +111,10 @@ class Document(UuidPk, Timestamped, Base):
     """A generated or attached file: letter, statement, email, invoice PDF."""
 
     __tablename__ = "document"
-    __table_args__ = (Index("ix_document_customer", "customer_id"),)
+    __table_args__ = (
+        Index("ix_document_customer", "customer_id"),
+        Index("ix_document_action", "action_id"),
+    )
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     action_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -46,6 +46,7 @@ class Customer(IntPk, Versioned, Base):
     city: Mapped[str | None] = mapped_column(String(100))
     country: Mapped[str | None] = mapped_column(String(2))
     phone: Mapped[str | None] = mapped_column(String(40))
+    fax: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str | None] = mapped_column(String(2))
     category: Mapped[str | None] = mapped_column(String(40))
@@ -94,6 +95,7 @@ class Contact(UuidPk, Versioned, Base):
     language: Mapped[str | None] = mapped_column(String(2))
     phone: Mapped[str | None] = mapped_column(String(40))
     mobile: Mapped[str | None] = mapped_column(String(40))
+    fax: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
     is_dunning_contact: Mapped[bool] = mapped_column(Boolean, default=False)
 

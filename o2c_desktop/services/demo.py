@@ -236,7 +236,7 @@ _SCENARIOS: Final[tuple[_ScenarioDef, ...]] = (
      _STANDARD_STEPS, {}, 100, 5, 500),
     (_GRAND_COMPTE, "Grand Compte",
      "Suivi allégé et personnalisé des grands comptes.",
-     _GRAND_COMPTE_STEPS, {"portfolios": ["35"]}, 10, 10, 5000),
+     _GRAND_COMPTE_STEPS, {"portfolio_ids": [_GC]}, 10, 10, 5000),
 )  # fmt: skip
 
 
