@@ -26,6 +26,18 @@ from o2c_desktop.models.db import DatabaseError, open_database
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.book import BookService, check_connection
 from o2c_desktop.services.context import AppContext, database_password
+from o2c_desktop.services.dashboards import DashboardService
+from o2c_desktop.services.documents import DocumentService
+from o2c_desktop.services.importing import (
+    ImportService,
+    list_profiles,
+    load_profile,
+    save_profile,
+)
+from o2c_desktop.services.scenario_editor import ScenarioEditorService
+from o2c_desktop.services.team import TeamService
+from o2c_desktop.services.workbench import AccessError, WorkbenchService
+from o2c_desktop.sync.importing.parse import parse_file
 from o2c_desktop.ui.ports import Backend, Workspace
 
 if TYPE_CHECKING:
@@ -34,12 +46,20 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication, QWidget
 
     from o2c_desktop.settings import Settings
+    from o2c_desktop.ui.import_ports import ImportPorts
     from o2c_desktop.ui.main_window import MainWindow
     from o2c_desktop.ui.workers import TaskRunner
 
 log = logging.getLogger(__name__)
 
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (DatabaseError, ConflictError)
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    DatabaseError,
+    ConflictError,
+    AccessError,
+    ValueError,  # a request the services refused, with the reason
+    PermissionError,  # a collector tried a manager's change
+    LookupError,  # a record a colleague deleted meanwhile
+)
 _STARTED = time.perf_counter()
 
 
@@ -57,16 +77,23 @@ def open_workspace(settings: Settings, url: str) -> Workspace:
         DatabaseError: with a message for the user; nothing was written.
     """
     db = open_database(url, password=database_password(url))
-    book = BookService(
-        AppContext(db=db, user_login=settings.effective_user, settings=settings)
-    )
+    ctx = AppContext(db=db, user_login=settings.effective_user, settings=settings)
+    book = BookService(ctx)
     try:
         user = book.current_user()
     except Exception:
         book.close()
         raise
     log.info("Opened %s for %r", book.description, settings.effective_user)
-    return Workspace(book=book, user=user)
+    workbench = WorkbenchService(ctx, performer=DocumentService(ctx))
+    return Workspace(
+        book=book,
+        user=user,
+        workbench=workbench,
+        dashboards=DashboardService(ctx),
+        editor=ScenarioEditorService(ctx),
+        team=TeamService(ctx),
+    )
 
 
 def make_backend(today: Callable[[], dt.date] = local_today) -> Backend:
@@ -76,7 +103,30 @@ def make_backend(today: Callable[[], dt.date] = local_today) -> Backend:
     )
 
 
-def import_page_factory() -> Callable[[], QWidget] | None:
+def open_importer(workspace: Workspace) -> ImportService:
+    """The import service of an open workspace (it shares the book's database)."""
+    book = workspace.book
+    if not isinstance(book, BookService):
+        raise TypeError(f"no database behind {book!r}")
+    return ImportService(book.database, book.user_login)
+
+
+def import_ports() -> ImportPorts:
+    """The calls the import screen makes below the UI."""
+    from o2c_desktop.ui.import_ports import ImportPorts
+
+    return ImportPorts(
+        preview=parse_file,
+        open_importer=open_importer,
+        list_profiles=list_profiles,
+        load_profile=load_profile,
+        save_profile=save_profile,
+    )
+
+
+def import_page_factory(
+    runner: TaskRunner, today: Callable[[], dt.date]
+) -> Callable[[], QWidget] | None:
     """How to build the import screen, None when this build has none.
 
     The screen is its own module (`ui/import_view.py`); the window shows a
@@ -90,7 +140,8 @@ def import_page_factory() -> Callable[[], QWidget] | None:
         log.info("No import screen in this build")
         return None
     view_class = module.ImportView
-    return lambda: view_class()  # duck-typed plug-in page
+    ports = import_ports()
+    return lambda: view_class(runner, ports, today)  # duck-typed plug-in page
 
 
 def build_window(
@@ -109,12 +160,14 @@ def build_window(
     i18n.set_language(settings.language)
     install_qt_translations(app, settings.language)
     store = SettingsStore(store_path or settings_mod.config_dir() / "window-state.ini")
+    runner = runner or TaskRunner(EXPECTED_ERRORS)
+    backend = backend or make_backend()
     return MainWindow(
-        runner or TaskRunner(EXPECTED_ERRORS),
-        backend or make_backend(),
+        runner,
+        backend,
         settings,
         store=store,
-        import_page_factory=import_page_factory(),
+        import_page_factory=import_page_factory(runner, backend.today),
     )
 
 

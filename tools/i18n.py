@@ -3,6 +3,7 @@
 
     python tools/i18n.py extract  # o2c_desktop/**.py -> resources/locale/*.pot
     python tools/i18n.py update   # merge the .pot into each <lang>/LC_MESSAGES/*.po
+    python tools/i18n.py merge F.json  # fill missing French from {"English": "..."}
     python tools/i18n.py compile  # .po -> .mo; refuses incomplete catalogues
     python tools/i18n.py check    # fail if a translation is missing or a .mo stale
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 from pathlib import Path
 
@@ -122,6 +124,37 @@ def cmd_update() -> int:
     return 0
 
 
+def cmd_merge(language: str, files: list[Path]) -> int:
+    """Fill untranslated messages of `language` from JSON files {"English": "..."}."""
+    proposals: dict[str, str | list[str]] = {}
+    for file in files:
+        proposals.update(json.loads(file.read_text(encoding="utf-8")))
+    path = po_path(language)
+    catalog = _read_po(path, language)
+    filled = 0
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, str):
+            text = proposals.get(message.id)
+            if isinstance(text, str) and text and not message.string:
+                message.string = text
+                filled += 1
+            continue
+        # Plural: a list under the singular, or two entries (singular, plural).
+        listed = proposals.get(message.id[0])
+        pair = [proposals.get(message.id[0]), proposals.get(message.id[1])]
+        raw = listed if isinstance(listed, list) else pair
+        forms = [f for f in raw if isinstance(f, str) and f]
+        done = isinstance(message.string, tuple | list) and all(message.string)
+        if len(forms) == 2 and not done:
+            message.string = tuple(forms)
+            filled += 1
+    _write_po(catalog, path)
+    print(f"{language}: filled {filled} messages from {len(files)} file(s)")
+    return 0
+
+
 def cmd_compile() -> int:
     """Compile every complete catalogue; refuse an incomplete one."""
     template = extract()
@@ -165,8 +198,14 @@ def cmd_check() -> int:
 def main() -> int:
     """Run one sub-command."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["extract", "update", "compile", "check"])
+    parser.add_argument(
+        "command", choices=["extract", "update", "merge", "compile", "check"]
+    )
+    parser.add_argument("files", nargs="*", type=Path, help="merge: JSON files")
+    parser.add_argument("--language", default="fr", help="merge: target language")
     args = parser.parse_args()
+    if args.command == "merge":
+        return cmd_merge(args.language, args.files)
     return {
         "extract": cmd_extract,
         "update": cmd_update,

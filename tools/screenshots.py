@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 3, 24)
@@ -44,9 +44,11 @@ DASHBOARDS = (
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
 
+    from o2c_desktop.settings import Settings
 
-def build_book(url: str, customers: int, items: int) -> str:
-    """Fill a new database at `url`; return the login to work as."""
+
+def build_book(url: str, customers: int, items: int) -> tuple[str, str]:
+    """Fill a new database at `url`; return the logins of a collector and a manager."""
     from o2c_desktop.models.db import open_database
 
     database = open_database(url)
@@ -59,9 +61,13 @@ def build_book(url: str, customers: int, items: int) -> str:
             from tests.services._view_book import build_view_book
 
             build_view_book(database)
-            return "arossi"
+            return "arossi", "egermain"
         summary = build_demo(database, customers=customers, items=items, today=TODAY)
-        return summary.users[0][0]
+        manager = next(
+            (u[0] for u in summary.users if u[2] == "credit_manager"),
+            summary.users[0][0],
+        )
+        return summary.users[0][0], manager
     finally:
         database.dispose()
 
@@ -120,7 +126,7 @@ def main() -> int:
     from o2c_desktop.settings import Settings
 
     url = f"sqlite:///{(tmp / 'data' / 'o2c.sqlite3').as_posix()}"
-    login = build_book(url, args.customers, args.items)
+    login, manager = build_book(url, args.customers, args.items)
     app = QApplication(["o2c-desktop"])
     app.setFont(app.font().__class__("DejaVu Sans", 9))
     settings = Settings(database_url="", user_login=login, language=args.language)
@@ -143,7 +149,7 @@ def main() -> int:
         image = image.convertToFormat(
             QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
         )
-        image.save(str(path), b"PNG", 0)  # 0: smallest file, still lossless
+        image.save(str(path), None, 0)  # 0: smallest file, still lossless
         size = path.stat().st_size
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         print(f"{shown}: {size:,} bytes")
@@ -167,6 +173,12 @@ def main() -> int:
     scenarios.tabs.setCurrentIndex(1)  # type: ignore[attr-defined]
     settle(window.runner)
     status |= save(window, args.out / "scenario-editor.png")
+    # Show a real change: the step after the due date becomes a phone call.
+    steps = scenarios.step_model  # type: ignore[attr-defined]
+    steps.setData(steps.index(2, 2), "phone_call", Qt.ItemDataRole.EditRole)
+    steps.setData(steps.index(2, 4), "manual", Qt.ItemDataRole.EditRole)
+    steps.setData(steps.index(2, 3), "", Qt.ItemDataRole.EditRole)
+    settle(window.runner)
     scenarios.run_what_if()  # type: ignore[attr-defined]
     scenarios.tabs.setCurrentIndex(3)  # type: ignore[attr-defined]
     settle(window.runner, 120_000)
@@ -177,8 +189,39 @@ def main() -> int:
     scenarios._preview_timer.timeout.emit()  # type: ignore[attr-defined]
     settle(window.runner)
     status |= save(window, args.out / "scenario-templates.png")
+    status |= team_shot(window, settings, manager, login, args.out / "team.png")
     window.close()
     return status
+
+
+def team_shot(
+    window: Any, settings: Settings, manager: str, collector: str, path: Path
+) -> int:
+    """The team page as the credit manager sees it, a collector going on leave."""
+    import dataclasses
+
+    window.connect_database(dataclasses.replace(settings, user_login=manager))
+    wait_for(window.workspace_changed)
+    settle(window.runner)
+    team = window.pages()["team"]
+    window.show_page("team")
+    team.select_user(collector)
+    replacement = next(
+        (
+            m.login
+            for m in team.team.members
+            if m.active and m.login not in (collector, manager)
+        ),
+        manager,
+    )
+    team.set_absence_form(
+        TODAY + dt.timedelta(days=7),
+        TODAY + dt.timedelta(days=21),
+        replacement_login=replacement,
+        reassign=True,
+    )
+    settle(window.runner)
+    return save(window, path)
 
 
 def save(window: object, path: Path) -> int:
@@ -190,7 +233,7 @@ def save(window: object, path: Path) -> int:
     image = image.convertToFormat(
         QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
     )
-    image.save(str(path), b"PNG", 0)
+    image.save(str(path), None, 0)
     size = path.stat().st_size
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
     print(f"{shown}: {size:,} bytes")

@@ -107,7 +107,13 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
     session.execute(insert(AuditEntry), rows)
 
 
+def _after_rollback(session: Session, _previous: Any) -> None:
+    # A failed flush must not leave its entries for the next, unrelated one.
+    session.info.pop("_o2c_audit", None)
+
+
 def install(session_class: type[Session]) -> None:
     """Record every ORM change made through sessions of `session_class`."""
     event.listen(session_class, "before_flush", _before_flush)
     event.listen(session_class, "after_flush", _after_flush)
+    event.listen(session_class, "after_soft_rollback", _after_rollback)

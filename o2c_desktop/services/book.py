@@ -74,6 +74,11 @@ class BookService:
         self._login = ctx.user_login
 
     @property
+    def database(self) -> Database:
+        """The open database (other services of this workspace share it)."""
+        return self._db
+
+    @property
     def description(self) -> str:
         """Kind and location of the database, never the password."""
         return self._db.description

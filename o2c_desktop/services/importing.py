@@ -1,10 +1,11 @@
 """Applying an aged-balance import to the book, and exporting items back.
 
-One transaction, all or nothing. Set-based: rows go to a temporary staging
-table (executemany on SQLite, COPY on PostgreSQL), then a few INSERT/UPDATE
-statements upsert customers and items, close the items a full import no
-longer lists (paid on the balance date) and record the balance snapshot.
-Unchanged items are not written, so re-importing a file costs little.
+One transaction, all or nothing. The entity's items are read once as columns
+and compared with the file in pandas; only new, changed and closed items are
+written, in bulk through the driver (executemany on SQLite, COPY on
+PostgreSQL). Items a full import no longer lists are closed (paid on the
+balance date) and the balance snapshot is computed from the same columns, so
+re-importing an unchanged file writes almost nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,24 +23,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import (
     BigInteger,
-    Column,
-    Date,
-    Integer,
-    MetaData,
     String,
     Table,
-    and_,
-    case,
+    bindparam,
     cast,
-    exists,
     func,
     insert,
-    literal,
     select,
     type_coerce,
     update,
 )
-from sqlalchemy.types import Numeric
 
 from o2c_desktop import settings as settings_mod
 from o2c_desktop.engine.types import ItemStatus
@@ -50,13 +42,28 @@ from o2c_desktop.models import (
     Customer,
     Entity,
     Item,
-    SnapshotLine,
 )
 from o2c_desktop.models.base import utcnow
-from o2c_desktop.services.context import Changes
 from o2c_desktop.sync.importing.export import ExportRow, write_items_xlsx
 from o2c_desktop.sync.importing.fields import Field
+from o2c_desktop.sync.importing.outcome import (
+    EntityChoice,
+    ImportCancelledError,
+    ImportRefusedError,
+    ImportResult,
+)
 from o2c_desktop.sync.importing.parse import ImportOptions, ParsedImport, parse_file
+
+__all__ = [
+    "EntityChoice",
+    "ImportCancelledError",
+    "ImportRefusedError",
+    "ImportResult",
+    "ImportService",
+    "list_profiles",
+    "load_profile",
+    "save_profile",
+]
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -70,89 +77,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHUNK = 20_000
-
-
-class ImportRefusedError(Exception):
-    """The import can't be applied; the message says why. Nothing was written."""
-
-
-class ImportCancelledError(Exception):
-    """The user cancelled; nothing was written."""
-
-
-@dataclass(frozen=True)
-class EntityChoice:
-    """An entity the user can import into."""
-
-    id: int
-    code: str
-    name: str
-    currency: str
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """What an import changed (or would change, for a dry run)."""
-
-    entity: str
-    as_of: dt.date
-    full: bool
-    dry_run: bool
-    rows_imported: int
-    rows_rejected: int
-    customers_created: int
-    customers_updated: int
-    items_created: int
-    items_updated: int
-    items_unchanged: int
-    items_closed: int
-    outstanding_before: Decimal
-    outstanding_after: Decimal
-    overdue_after: Decimal
-    entity_created: bool = False
-    snapshot_id: int | None = None
-    changes: Changes = field(default_factory=Changes)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready values."""
-        data = {k: v for k, v in self.__dict__.items() if k != "changes"}
-        return {
-            k: str(v) if isinstance(v, Decimal | dt.date) else v
-            for k, v in data.items()
-        }
-
-
-def _cents(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
-    """Staged integer cents as the Money column stores them.
-
-    SQLite stores Money as integer cents already; PostgreSQL as NUMERIC(18,2),
-    so the division stays exact there.
-    """
-    if dialect == "sqlite":
-        return column
-    return cast(column, Numeric(18, 2)) / 100
-
-
-def _stage_table(dialect: str) -> Table:
-    options: dict[str, Any] = {"prefixes": ["TEMPORARY"]}
-    if dialect == "postgresql":
-        options["postgresql_on_commit"] = "DROP"
-    return Table(
-        "o2c_import_stage",
-        MetaData(),
-        Column("customer_id", Integer, nullable=False),
-        Column("number", String(40), nullable=False),
-        Column("instalment", Integer, nullable=False),
-        Column("kind", String(24)),
-        Column("reference", String(100)),
-        Column("issue_date", Date),
-        Column("due_date", Date),
-        Column("amount", BigInteger),
-        Column("remaining", BigInteger),
-        Column("currency", String(3)),
-        Column("valid", Integer, nullable=False),
-        **options,
-    )
 
 
 class ImportService:
@@ -169,10 +93,22 @@ class ImportService:
 
     # -- reading ---------------------------------------------------------------
     def preview(
-        self, path: Path | str, options: ImportOptions | None = None
+        self,
+        path: Path | str,
+        options: ImportOptions | None = None,
+        *,
+        limit: int | None = None,
+        report: Callable[[int], None] | None = None,
     ) -> ParsedImport:
-        """Read and check a file without touching the database."""
-        return parse_file(path, options)
+        """Read and check a file without touching the database.
+
+        Args:
+            path: the file.
+            options: sheet, profile, the user's mapping choices.
+            limit: check only the first rows (the quick preview).
+            report: progress in percent.
+        """
+        return parse_file(path, options, limit=limit, report=report)
 
     def entities(self) -> list[EntityChoice]:
         """The entities one can import into, by code."""
@@ -318,6 +254,8 @@ class ImportService:
         tick: Callable[[int], None],
         stop: Callable[[], bool],
     ) -> ImportResult:
+        import pandas as pd
+
         started = time.perf_counter()
 
         def checkpoint(pct: int) -> None:
@@ -326,152 +264,86 @@ class ImportService:
                 raise ImportCancelledError
             tick(pct)
 
-        dialect = conn.dialect.name
         rows = parsed.rows
         assert rows is not None
-        item = _table(Item)
-        open_items = and_(
-            item.c.entity_id == entity_id, item.c.status == ItemStatus.OPEN
+        writer = _Writer(conn)
+        created_customers, updated_customers, ids = self._customers(
+            conn, writer, entity_id, rows
         )
-        money = item.c.remaining.type
-        before = conn.execute(
-            select(type_coerce(func.sum(item.c.remaining), money)).where(open_items)
-        ).scalar_one()
-        # Customers: create the new ones, rename the renamed ones.
-        customers = self._customers(conn, entity_id, rows)
-        created_customers, updated_customers, ids = customers
         checkpoint(15)
         frame = rows.assign(
             customer_id=rows["customer_ref"].map(ids),
-            valid=(rows["error"] == "").astype(np.int64),
             currency=rows["currency"].where(rows["currency"] != "", currency),
         )
         frame = frame[frame["customer_id"].notna()]
         frame = frame.assign(
-            due_date=self._due_dates(conn, entity_id, frame, parsed.options)
+            customer_id=frame["customer_id"].astype(np.int64),
+            due_date=self._due_dates(conn, entity_id, frame, parsed.options),
         )
-        stage = _stage_table(dialect)
-        stage.drop(conn, checkfirst=True)
-        stage.create(conn)
-        self._load(conn, stage, frame, checkpoint)
-        conn.exec_driver_sql(
-            "CREATE INDEX ix_o2c_import_stage ON o2c_import_stage "
-            "(customer_id, number, instalment)"
+        # The diff is computed here, on columns: a re-import of an unchanged
+        # file then writes nothing, and no table is scanned per row (#3).
+        existing = _existing_items(conn, entity_id)
+        checkpoint(30)
+        key = ["customer_id", "number", "instalment"]
+        valid = frame[(frame["error"] == "").to_numpy()]
+        merged = valid.merge(
+            existing, on=key, how="left", suffixes=("", "_db"), validate="one_to_one"
         )
-        checkpoint(55)
-        st = stage.c
-        same_key = and_(
-            item.c.entity_id == entity_id,
-            item.c.customer_id == st.customer_id,
-            item.c.number == st.number,
-            item.c.instalment == st.instalment,
-        )
-        valid_rows = st.valid == 1
-        now = utcnow()
+        new = merged["id"].isna().to_numpy()
+        known = merged[~new]
         differs = (
-            (item.c.status != ItemStatus.OPEN)
-            | item.c.kind.is_distinct_from(st.kind)
-            | item.c.reference.is_distinct_from(st.reference)
-            | (item.c.issue_date != st.issue_date)
-            | (item.c.due_date != st.due_date)
-            | (item.c.amount != _cents(st.amount, dialect))
-            | (item.c.remaining != _cents(st.remaining, dialect))
-            | (item.c.currency != st.currency)
+            (known["status"] != ItemStatus.OPEN.value).to_numpy()
+            | (known["kind"] != known["kind_db"]).to_numpy()
+            | (known["reference"] != known["reference_db"]).to_numpy()
+            | (known["issue_date"] != known["issue_date_db"]).to_numpy()
+            | (known["due_date"] != known["due_date_db"]).to_numpy()
+            | (known["amount"] != known["amount_db"]).to_numpy()
+            | (known["remaining"] != known["remaining_db"]).to_numpy()
+            | (known["currency"] != known["currency_db"]).to_numpy()
         )
-        updated = conn.execute(
-            update(item)
-            .where(same_key, valid_rows, differs)
-            .values(
-                kind=st.kind,
-                reference=st.reference,
-                issue_date=st.issue_date,
-                due_date=st.due_date,
-                amount=_cents(st.amount, dialect),
-                remaining=_cents(st.remaining, dialect),
-                currency=st.currency,
-                status=ItemStatus.OPEN,
-                closed_on=None,
-                updated_at=now,
-            )
-        ).rowcount
-        checkpoint(70)
-        # rowcount of INSERT ... SELECT is -1 with psycopg: count around it.
-        count_items = select(func.count()).where(item.c.entity_id == entity_id)
-        count_before = conn.execute(count_items).scalar_one()
-        conn.execute(
-            insert(item).from_select(
-                [
-                    "entity_id",
-                    "customer_id",
-                    "kind",
-                    "number",
-                    "instalment",
-                    "reference",
-                    "issue_date",
-                    "due_date",
-                    "amount",
-                    "remaining",
-                    "currency",
-                    "status",
-                    "disputed",
-                    "in_litigation",
-                    "created_at",
-                    "updated_at",
-                ],
-                select(
-                    literal(entity_id),
-                    st.customer_id,
-                    st.kind,
-                    st.number,
-                    st.instalment,
-                    st.reference,
-                    st.issue_date,
-                    st.due_date,
-                    _cents(st.amount, dialect),
-                    _cents(st.remaining, dialect),
-                    st.currency,
-                    literal(ItemStatus.OPEN.value),
-                    literal(False),
-                    literal(False),
-                    literal(now, item.c.created_at.type),
-                    literal(now, item.c.updated_at.type),
-                ).where(valid_rows, ~exists().where(same_key)),
-            )
+        changed = known[differs]
+        now = utcnow()
+        # In key order, the unique index is appended to, not scattered.
+        writer.insert_items(entity_id, merged[new].sort_values(key), now)
+        checkpoint(60)
+        writer.update_items(changed, now)
+        checkpoint(75)
+        is_open = (existing["status"] == ItemStatus.OPEN.value).to_numpy()
+        listed = (
+            existing.merge(frame[key], on=key, how="left", indicator=True)[
+                "_merge"
+            ].to_numpy()
+            == "both"
         )
-        inserted = conn.execute(count_items).scalar_one() - count_before
+        closing = is_open & ~listed if not partial else np.zeros(len(existing), bool)
+        writer.close_items(existing["id"].to_numpy()[closing], as_of, now)
         checkpoint(85)
-        closed = 0
-        if not partial:
-            # Items the snapshot no longer lists were paid by the balance date.
-            in_file = exists().where(
-                st.customer_id == item.c.customer_id,
-                st.number == item.c.number,
-                st.instalment == item.c.instalment,
-            )
-            closed = conn.execute(
-                update(item)
-                .where(open_items, ~in_file)
-                .values(
-                    status=ItemStatus.CLOSED,
-                    closed_on=as_of,
-                    remaining=0,
-                    updated_at=now,
-                )
-            ).rowcount
-        checkpoint(92)
-        overdue_expr = type_coerce(
-            func.sum(case((item.c.due_date < as_of, item.c.remaining), else_=0)),
-            money,
+        # The book after the import: the file's valid rows, plus the open
+        # items the file does not touch (partial import, rejected rows).
+        in_valid = (
+            existing.merge(valid[key], on=key, how="left", indicator=True)[
+                "_merge"
+            ].to_numpy()
+            == "both"
         )
-        totals = conn.execute(
-            select(
-                func.count(),
-                type_coerce(func.sum(item.c.remaining), money),
-                overdue_expr,
-            ).where(open_items)
-        ).one()
-        after = _money(totals[1])
-        overdue = _money(totals[2])
+        kept = existing[is_open & ~closing & ~in_valid]
+        after_rows = pd.concat(
+            [
+                valid[["customer_id", "due_date", "remaining"]],
+                kept[["customer_id", "due_date_db", "remaining_db"]].rename(
+                    columns={"due_date_db": "due_date", "remaining_db": "remaining"}
+                ),
+            ],
+            ignore_index=True,
+        )
+        due = after_rows["due_date"].to_numpy(dtype="datetime64[D]")
+        remaining = after_rows["remaining"].to_numpy(dtype=np.int64)
+        overdue_cents = np.where(due < np.datetime64(as_of, "D"), remaining, 0)
+        before = _decimal(
+            existing["remaining_db"].to_numpy(dtype=np.int64)[is_open].sum()
+        )
+        after = _decimal(remaining.sum())
+        overdue = _decimal(overdue_cents.sum())
         snapshot_id = None
         if not partial:
             snapshot_id = conn.execute(
@@ -481,47 +353,45 @@ class ImportService:
                     as_of=as_of,
                     taken_at=now,
                     source=str(parsed.path)[:400],
-                    item_count=totals[0],
+                    item_count=len(after_rows),
                     outstanding=after,
                     overdue=overdue,
                 )
                 .returning(BalanceSnapshot.id)
             ).scalar_one()
-            conn.execute(
-                insert(SnapshotLine).from_select(
-                    ["snapshot_id", "customer_id", "outstanding", "overdue"],
-                    select(
-                        literal(snapshot_id),
-                        item.c.customer_id,
-                        func.sum(item.c.remaining),
-                        overdue_expr,
-                    )
-                    .where(open_items)
-                    .group_by(item.c.customer_id),
+            lines = (
+                pd.DataFrame(
+                    {
+                        "customer_id": after_rows["customer_id"].to_numpy(np.int64),
+                        "outstanding": remaining,
+                        "overdue": overdue_cents,
+                    }
                 )
+                .groupby("customer_id", sort=True)
+                .sum()
+                .reset_index()
             )
-        valid = int(frame["valid"].sum())
+            writer.insert_snapshot_lines(snapshot_id, lines)
+        checkpoint(95)
+        inserted, updated = int(new.sum()), len(changed)
         result = ImportResult(
             entity=entity_code,
             as_of=as_of,
             full=not partial,
             dry_run=dry_run,
-            rows_imported=valid,
-            rows_rejected=len(rows) - valid,
+            rows_imported=len(valid),
+            rows_rejected=len(rows) - len(valid),
             customers_created=created_customers,
             customers_updated=updated_customers,
             items_created=inserted,
             items_updated=updated,
-            items_unchanged=valid - inserted - updated,
-            items_closed=closed,
-            outstanding_before=_money(before),
+            items_unchanged=len(valid) - inserted - updated,
+            items_closed=int(closing.sum()),
+            outstanding_before=before,
             outstanding_after=after,
             overdue_after=overdue,
             snapshot_id=snapshot_id,
-            changes=Changes(
-                customers=bool(created_customers or updated_customers),
-                items=bool(inserted or updated or closed),
-            ),
+            currency=currency,
         )
         conn.execute(
             insert(AuditEntry).values(
@@ -533,11 +403,10 @@ class ImportService:
                 changes={"file": str(parsed.path), **result.as_dict()},
             )
         )
-        stage.drop(conn, checkfirst=True)
         return result
 
     def _customers(
-        self, conn: Connection, entity_id: int, rows: pd.DataFrame
+        self, conn: Connection, writer: _Writer, entity_id: int, rows: pd.DataFrame
     ) -> tuple[int, int, dict[str, int]]:
         """Insert new customers, rename changed ones; return counts and ref -> id."""
         cust = _table(Customer)
@@ -555,29 +424,17 @@ class ImportService:
         ]
         now = utcnow()
         new = [
-            {
-                "entity_id": entity_id,
-                "reference": ref,
-                "name": name or ref,
-                "version": 1,
-                "on_hold": False,
-                "created_at": now,
-                "updated_at": now,
-                "updated_by": self._user,
-            }
+            (str(ref), str(name or ref))
             for ref, name in names.items()
             if ref not in existing
         ]
-        for start in range(0, len(new), CHUNK):
-            conn.execute(insert(cust), new[start : start + CHUNK])
+        writer.insert_customers(entity_id, new, self._user, now)
         renamed = [
             {"cid": existing[ref][0], "new_name": name}
             for ref, name in names.items()
             if ref in existing and name and name != existing[ref][1]
         ]
         if renamed:
-            from sqlalchemy import bindparam
-
             conn.execute(
                 update(cust)
                 .where(cust.c.id == bindparam("cid"))
@@ -589,12 +446,13 @@ class ImportService:
                 ),
                 renamed,
             )
-        ids = {
-            r.reference: r.id
-            for r in conn.execute(
-                select(cust.c.id, cust.c.reference).where(cust.c.entity_id == entity_id)
+        ids = {ref: cid for ref, (cid, _name) in existing.items()}
+        if new:
+            last = max(ids.values(), default=0)
+            query = select(cust.c.reference, cust.c.id).where(
+                cust.c.entity_id == entity_id, cust.c.id > last
             )
-        }
+            ids.update((ref, cid) for ref, cid in conn.execute(query))
         return len(new), len(renamed), ids
 
     def _due_dates(
@@ -626,71 +484,6 @@ class ImportService:
         )
         issue = frame["issue_date"].to_numpy(dtype="datetime64[D]")
         return np.where(missing, issue + days.astype("timedelta64[D]"), due)
-
-    def _load(
-        self,
-        conn: Connection,
-        stage: Table,
-        frame: pd.DataFrame,
-        checkpoint: Callable[[int], None],
-    ) -> None:
-        """Fill the staging table: executemany on SQLite, COPY on PostgreSQL."""
-        import pandas as pd
-
-        cols = [c.name for c in stage.columns]
-
-        def day(values: Any) -> np.ndarray[Any, Any]:
-            days = np.asarray(values, dtype="datetime64[D]")
-            text = np.datetime_as_string(days, unit="D").astype(object)
-            text[np.isnat(days)] = None
-            return text
-
-        out = pd.DataFrame(
-            {
-                "customer_id": frame["customer_id"].to_numpy(dtype=np.int64),
-                "number": frame["number"].to_numpy(dtype=object),
-                "instalment": frame["instalment"].to_numpy(dtype=np.int64),
-                "kind": frame["kind"].to_numpy(dtype=object),
-                "reference": frame["reference"]
-                .where(frame["reference"] != "", None)
-                .to_numpy(dtype=object),
-                "issue_date": day(frame["issue_date"]),
-                "due_date": day(frame["due_date"]),
-                "amount": frame["amount"].to_numpy(dtype=np.int64),
-                "remaining": frame["remaining"].to_numpy(dtype=np.int64),
-                "currency": frame["currency"].to_numpy(dtype=object),
-                "valid": frame["valid"].to_numpy(dtype=np.int64),
-            }
-        )[cols]
-        total = max(len(out), 1)
-        raw = conn.connection.driver_connection
-        if conn.dialect.name == "postgresql":
-            with raw.cursor() as cur:  # type: ignore[union-attr]  # psycopg connection
-                copy_sql = (
-                    f"COPY o2c_import_stage ({', '.join(cols)}) "
-                    "FROM STDIN WITH (FORMAT csv)"
-                )
-                with cur.copy(copy_sql) as copy:
-                    for start in range(0, len(out), CHUNK * 5):
-                        buffer = io.StringIO()
-                        out.iloc[start : start + CHUNK * 5].to_csv(
-                            buffer, header=False, index=False
-                        )
-                        copy.write(buffer.getvalue())
-                        checkpoint(20 + 35 * min(start + CHUNK * 5, total) // total)
-            return
-        sql = (
-            f"INSERT INTO o2c_import_stage ({', '.join(cols)}) "
-            f"VALUES ({', '.join('?' for _ in cols)})"
-        )
-        cur = raw.cursor()  # type: ignore[union-attr]  # sqlite3 connection
-        try:
-            records = list(zip(*(out[c].tolist() for c in cols), strict=True))
-            for start in range(0, len(records), CHUNK * 5):
-                cur.executemany(sql, records[start : start + CHUNK * 5])
-                checkpoint(20 + 35 * min(start + CHUNK * 5, total) // total)
-        finally:
-            cur.close()
 
     # -- export ------------------------------------------------------------------
     def export_items(
@@ -745,6 +538,309 @@ class ImportService:
                 for r in s.execute(query)
             ]
         return write_items_xlsx(Path(path), rows)
+
+
+class _Writer:
+    """Bulk writes through the driver: executemany on SQLite, COPY on PostgreSQL.
+
+    SQLAlchemy's per-row bind processing costs more than the database itself
+    at 100,000 rows, so values are prepared on columns: integer cents and
+    ISO dates on SQLite, decimal text for PostgreSQL's NUMERIC.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._dialect = conn.dialect
+        self._pg = conn.dialect.name == "postgresql"
+        self._raw: Any = conn.connection.driver_connection
+
+    def insert_customers(
+        self,
+        entity_id: int,
+        new: list[tuple[str, str]],
+        user: str | None,
+        now: dt.datetime,
+    ) -> None:
+        if not new:
+            return
+        stamp = self._stamp(now)
+        refs, names = zip(*new, strict=True)
+        self._insert(
+            "customer",
+            {"reference": list(refs), "name": list(names)},
+            {
+                "entity_id": entity_id,
+                "version": 1,
+                "on_hold": False,
+                "created_at": stamp,
+                "updated_at": stamp,
+                "updated_by": user,
+            },
+        )
+
+    def insert_items(
+        self, entity_id: int, rows: pd.DataFrame, now: dt.datetime
+    ) -> None:
+        if rows.empty:
+            return
+        stamp = self._stamp(now)
+        # By slices: a million rows as Python lists at once would cost 1 GB.
+        for start in range(0, len(rows), CHUNK * 5):
+            self._insert_items(rows.iloc[start : start + CHUNK * 5], entity_id, stamp)
+
+    def _insert_items(self, rows: pd.DataFrame, entity_id: int, stamp: Any) -> None:
+        self._insert(
+            "item",
+            {
+                "customer_id": rows["customer_id"].to_numpy(np.int64).tolist(),
+                "kind": rows["kind"].to_numpy(dtype=object).tolist(),
+                "number": rows["number"].to_numpy(dtype=object).tolist(),
+                "instalment": rows["instalment"].to_numpy(np.int64).tolist(),
+                "reference": _none_if_empty(rows["reference"]),
+                "issue_date": _days(rows["issue_date"]),
+                "due_date": _days(rows["due_date"]),
+                "amount": self._money(rows["amount"]),
+                "remaining": self._money(rows["remaining"]),
+                "currency": rows["currency"].to_numpy(dtype=object).tolist(),
+            },
+            {
+                "entity_id": entity_id,
+                "status": ItemStatus.OPEN.value,
+                "disputed": False,
+                "in_litigation": False,
+                "created_at": stamp,
+                "updated_at": stamp,
+            },
+        )
+
+    def update_items(self, rows: pd.DataFrame, now: dt.datetime) -> None:
+        if rows.empty:
+            return
+        columns = {
+            "id": rows["id"].to_numpy(np.int64).tolist(),
+            "kind": rows["kind"].to_numpy(dtype=object).tolist(),
+            "reference": _none_if_empty(rows["reference"]),
+            "issue_date": _days(rows["issue_date"]),
+            "due_date": _days(rows["due_date"]),
+            "amount": self._money(rows["amount"]),
+            "remaining": self._money(rows["remaining"]),
+            "currency": rows["currency"].to_numpy(dtype=object).tolist(),
+        }
+        fields = [c for c in columns if c != "id"]
+        stamp = self._stamp(now)
+        if self._pg:
+            self._conn.exec_driver_sql(
+                "CREATE TEMPORARY TABLE o2c_import_update (id bigint, kind "
+                "varchar(24), reference varchar(100), issue_date date, due_date "
+                "date, amount numeric(18, 2), remaining numeric(18, 2), currency "
+                "varchar(3)) ON COMMIT DROP"
+            )
+            self._insert("o2c_import_update", columns)
+            sets = ", ".join(f"{c} = u.{c}" for c in fields)
+            self._conn.exec_driver_sql(
+                f"UPDATE item SET {sets}, status = %(open)s, closed_on = NULL, "
+                "updated_at = %(now)s FROM o2c_import_update u WHERE item.id = u.id",
+                {"open": ItemStatus.OPEN.value, "now": stamp},
+            )
+            self._conn.exec_driver_sql("DROP TABLE o2c_import_update")
+            return
+        sets = ", ".join(f"{c} = ?" for c in fields)
+        sql = (
+            f"UPDATE item SET {sets}, status = ?, closed_on = NULL, updated_at = ? "
+            "WHERE id = ?"
+        )
+        values = zip(
+            *(columns[c] for c in fields),
+            *(
+                [ItemStatus.OPEN.value] * len(rows),
+                [stamp] * len(rows),
+                columns["id"],
+            ),
+            strict=True,
+        )
+        self._executemany(sql, values)
+
+    def close_items(
+        self, ids: np.ndarray[Any, Any], as_of: dt.date, now: dt.datetime
+    ) -> None:
+        if not len(ids):
+            return
+        status, stamp = ItemStatus.CLOSED.value, self._stamp(now)
+        if self._pg:
+            with self._raw.cursor() as cur:
+                cur.execute(
+                    "UPDATE item SET status = %s, closed_on = %s, remaining = 0, "
+                    "updated_at = %s WHERE id = ANY(%s)",
+                    (status, as_of, stamp, ids.astype(np.int64).tolist()),
+                )
+            return
+        self._executemany(
+            "UPDATE item SET status = ?, closed_on = ?, remaining = 0, "
+            "updated_at = ? WHERE id = ?",
+            ((status, as_of.isoformat(), stamp, int(i)) for i in ids),
+        )
+
+    def insert_snapshot_lines(self, snapshot_id: int, lines: pd.DataFrame) -> None:
+        if lines.empty:
+            return
+        self._insert(
+            "snapshot_line",
+            {
+                "snapshot_id": [snapshot_id] * len(lines),
+                "customer_id": lines["customer_id"].to_numpy(np.int64).tolist(),
+                "outstanding": self._money(lines["outstanding"]),
+                "overdue": self._money(lines["overdue"]),
+            },
+        )
+
+    def _stamp(self, now: dt.datetime) -> Any:
+        """`now` as the driver stores a UTC timestamp column."""
+        process = _table(Item).c.updated_at.type.bind_processor(self._dialect)
+        value = process(now) if process is not None else now
+        if not self._pg and isinstance(value, dt.datetime):
+            # SQLAlchemy's SQLite text format, once, not sqlite3's adapter per row.
+            return value.isoformat(sep=" ", timespec="microseconds")
+        return value
+
+    def _money(self, cents: pd.Series[Any]) -> list[Any]:
+        values = cents.to_numpy(dtype=np.int64)
+        if not self._pg:
+            cents_list: list[Any] = values.tolist()  # SQLite: Money is integer cents
+            return cents_list
+        text: list[Any] = _cents_text(values).tolist()
+        return text
+
+    def _insert(
+        self,
+        table: str,
+        columns: dict[str, list[Any]],
+        constants: dict[str, Any] | None = None,
+    ) -> None:
+        """Insert rows given by column; `constants` are the same on every row."""
+        fixed = constants or {}
+        names = ", ".join([*columns, *fixed])
+        if self._pg:
+            import pandas as pd
+
+            count = len(next(iter(columns.values()), []))
+            # Timestamps as text once: pandas would format them row by row.
+            text = {
+                k: v.isoformat() if isinstance(v, dt.datetime) else v
+                for k, v in fixed.items()
+            }
+            frame = pd.DataFrame(
+                {**columns, **{k: [v] * count for k, v in text.items()}}
+            )
+            sql = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)"
+            with self._raw.cursor() as cur, cur.copy(sql) as copy:
+                for start in range(0, len(frame), CHUNK * 5):
+                    buffer = io.StringIO()
+                    frame.iloc[start : start + CHUNK * 5].to_csv(
+                        buffer, header=False, index=False
+                    )
+                    copy.write(buffer.getvalue())
+            return
+        # Constants are written into the statement: fewer values to bind per row.
+        values = ["?"] * len(columns) + [_sql_literal(v) for v in fixed.values()]
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(values)})"
+        self._executemany(sql, zip(*columns.values(), strict=True))
+
+    def _executemany(self, sql: str, rows: Any) -> None:
+        cur = self._raw.cursor()
+        try:
+            cur.executemany(sql, rows)
+        finally:
+            cur.close()
+
+
+def _existing_items(conn: Connection, entity_id: int) -> pd.DataFrame:
+    """The entity's items as columns: integer cents, ISO dates, raw enum text."""
+    import pandas as pd
+
+    item = _table(Item)
+    pg = conn.dialect.name == "postgresql"
+
+    def cents(column: ColumnElement[Any]) -> ColumnElement[Any]:
+        return cast(column * 100, BigInteger) if pg else type_coerce(column, BigInteger)
+
+    def day(column: ColumnElement[Any]) -> ColumnElement[Any]:
+        return cast(column, String) if pg else type_coerce(column, String)
+
+    query = select(
+        item.c.id,
+        item.c.customer_id,
+        item.c.number,
+        item.c.instalment,
+        type_coerce(item.c.status, String).label("status"),
+        type_coerce(item.c.kind, String).label("kind_db"),
+        func.coalesce(item.c.reference, "").label("reference_db"),
+        day(item.c.issue_date).label("issue_date_db"),
+        day(item.c.due_date).label("due_date_db"),
+        cents(item.c.amount).label("amount_db"),
+        cents(item.c.remaining).label("remaining_db"),
+        item.c.currency.label("currency_db"),
+    ).where(item.c.entity_id == entity_id)
+    names = [c.name for c in query.selected_columns]
+    # Through the driver: SQLAlchemy's Row objects cost more than the query.
+    compiled = query.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    raw: Any = conn.connection.driver_connection
+    cur = raw.cursor()
+    try:
+        if compiled.positiontup is not None:
+            cur.execute(str(compiled), [params[k] for k in compiled.positiontup])
+        else:
+            cur.execute(str(compiled), params)
+        records = cur.fetchall()
+    finally:
+        cur.close()
+    frame = pd.DataFrame.from_records(records, columns=names, coerce_float=False)
+    data = {name: frame[name].to_numpy(dtype=object) for name in names}
+    for name in ("id", "customer_id", "instalment", "amount_db", "remaining_db"):
+        data[name] = data[name].astype(np.int64)
+    for name in ("issue_date_db", "due_date_db"):
+        data[name] = data[name].astype("datetime64[D]")
+    return pd.DataFrame(data)
+
+
+def _sql_literal(value: Any) -> str:
+    """A constant of ours (number, flag, code, timestamp) as SQLite text."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _none_if_empty(values: pd.Series[Any]) -> list[str | None]:
+    """Text for the database, NULL where the file had nothing."""
+    return [v or None for v in values.to_numpy(dtype=object).tolist()]
+
+
+def _days(values: pd.Series[Any]) -> list[str | None]:
+    days = values.to_numpy(dtype="datetime64[D]")
+    text = np.datetime_as_string(days, unit="D").astype(object)
+    text[np.isnat(days)] = None
+    result: list[str | None] = text.tolist()
+    return result
+
+
+def _cents_text(cents: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Integer cents as exact decimal text: -1234 -> "-12.34"."""
+    units, rest = np.divmod(np.abs(cents), 100)
+    sign = np.where(cents < 0, "-", "")
+    text = np.char.add(
+        np.char.add(sign, units.astype(str)),
+        np.char.add(".", np.char.zfill(rest.astype(str), 2)),
+    )
+    return text.astype(object)
+
+
+def _decimal(cents: Any) -> Decimal:
+    """Exact money from a count of cents."""
+    return Decimal(int(cents)).scaleb(-2)
 
 
 def _table(model: type[Any]) -> Table:

@@ -43,6 +43,12 @@ _PATHS = {
         '<rect x="10.5" y="6" width="3" height="13"/>'
         '<rect x="16" y="14" width="3" height="5"/>'
     ),
+    "team": (
+        '<rect x="9" y="3" width="6" height="5" rx="1"/>'
+        '<rect x="3" y="16" width="6" height="5" rx="1"/>'
+        '<rect x="15" y="16" width="6" height="5" rx="1"/>'
+        '<path d="M12 8v4M6 16v-4h12v4"/>'
+    ),
     "import": (
         '<path d="M12 3v11M7.5 9.5 12 14l4.5-4.5"/>'
         '<path d="M4 15v4a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-4"/>'
@@ -80,6 +86,11 @@ _PATHS = {
         '<path d="M12 3v18M5 21h14M4 7h16M7 7l-3 7h6zM17 7l-3 7h6z"/>'
     ),
     "late": '<path d="M12 3 2 20h20z"/><path d="M12 10v4M12 17h.01"/>',
+    "back": '<path d="M19 12H5M11 6l-6 6 6 6"/>',
+    "next": '<path d="M5 12h14M13 6l6 6-6 6"/>',
+    "add": '<path d="M12 5v14M5 12h14"/>',
+    "refresh": '<path d="M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7"/>',
+    "legend": ('<circle cx="12" cy="12" r="9"/><path d="M12 11v6M12 7.5h.01"/>'),
 }
 
 
@@ -110,6 +121,11 @@ def icon(name: str, color: str = "#37474f") -> QIcon:
 def action_icon(action_type: ActionType) -> QIcon:
     """The icon of an action type (phone, email, letter...)."""
     return icon(str(action_type.value))
+
+
+def alert_icon() -> QIcon:
+    """The warning icon of agenda lines that need attention."""
+    return icon("late", "#e65100")
 
 
 def late_icon() -> QIcon:

@@ -46,6 +46,7 @@ from o2c_desktop.ui.dashboard_view import DashboardView
 from o2c_desktop.ui.labels import role_label
 from o2c_desktop.ui.scenarios_view import ScenariosView
 from o2c_desktop.ui.settings_view import SettingsView
+from o2c_desktop.ui.team_view import TeamView
 from o2c_desktop.ui.widgets import BusyIndicator
 
 if TYPE_CHECKING:
@@ -61,12 +62,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IMPORTABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
-PAGES = ("agenda", "customers", "scenarios", "dashboards", "import", "settings")
+PAGES = (
+    "agenda",
+    "customers",
+    "scenarios",
+    "dashboards",
+    "team",
+    "import",
+    "settings",
+)
 _PAGE_TITLES = {
     "agenda": i18n.N_("Agenda"),
     "customers": i18n.N_("Customers"),
     "scenarios": i18n.N_("Scenarios"),
     "dashboards": i18n.N_("Dashboards"),
+    "team": i18n.N_("Team"),
     "import": i18n.N_("Import"),
     "settings": i18n.N_("Settings"),
 }
@@ -75,6 +85,7 @@ _PAGE_ICONS = {
     "customers": "customers",
     "scenarios": "scenarios",
     "dashboards": "dashboards",
+    "team": "team",
     "import": "import",
     "settings": "settings",
 }
@@ -336,12 +347,20 @@ class MainWindow(QMainWindow):
             "customers": CustomersView(self.runner, today),
             "scenarios": ScenariosView(self.runner, today),
             "dashboards": DashboardView(self.runner, today),
+            "team": TeamView(self.runner, today),
             "import": import_page,
             "settings": self.settings_view,
         }
         for name in PAGES:
             self.stack.addWidget(self._pages[name])
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        customers_page = self._pages["customers"]
+        assert isinstance(customers_page, CustomersView)
+        customers_page.table.activated.connect(self._on_customer_activated)
+        team_page = self._pages["team"]
+        assert isinstance(team_page, TeamView)
+        team_page.mail_settings_requested.connect(lambda: self.show_page("settings"))
+        team_page.reassigned.connect(self._on_team_reassigned)
         body.addWidget(self.nav)
         body.addWidget(self.stack, 1)
         outer.addLayout(body, 1)
@@ -478,6 +497,24 @@ class MainWindow(QMainWindow):
         assert isinstance(customers, CustomersView)
         self.show_page("customers")
         customers.search(self.search_edit.text())
+
+    @Slot(object)
+    def _on_customer_activated(self, index: Any) -> None:
+        # Enter or a double-click on a customer opens its card (#7).
+        customers = self._pages["customers"]
+        agenda = self._pages["agenda"]
+        assert isinstance(customers, CustomersView)
+        assert isinstance(agenda, AgendaView)
+        row = customers.model.row_value(index.row())
+        self.show_page("agenda")
+        agenda.open_customer(row.id)
+
+    @Slot(int)
+    def _on_team_reassigned(self, _moved: int) -> None:
+        # Actions handed to a replacement leave (or join) the open agenda.
+        agenda = self._pages["agenda"]
+        assert isinstance(agenda, AgendaView)
+        agenda.refresh()
 
     @Slot(bool)
     def _on_runner_busy_changed(self, busy: bool) -> None:

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping, Sequence
 
+    from o2c_desktop.engine.analytics import (
+        DashboardData,
+        DashboardFilter,
+        FilterChoices,
+    )
     from o2c_desktop.engine.book import (
         Agenda,
         BookSummary,
@@ -24,6 +29,36 @@ if TYPE_CHECKING:
         ScenarioInfo,
         StepInfo,
         UserInfo,
+    )
+    from o2c_desktop.engine.cases import DisputeReason
+    from o2c_desktop.engine.desk import (
+        EntitySettings,
+        ScenarioContext,
+        ScenarioDraft,
+        Team,
+        TemplateInfo,
+        UserDraft,
+        WhatIf,
+    )
+    from o2c_desktop.engine.types import ActionType
+    from o2c_desktop.engine.workbench import (
+        ActionDetail,
+        ActionEdit,
+        ConfirmPreview,
+        ConfirmResult,
+        ContactDraft,
+        ContactInfo,
+        CustomerCard,
+        DunningSettings,
+        ItemPage,
+        ItemQuery,
+        NewAction,
+        PerformRequest,
+        PerformResult,
+        SettingsDraft,
+        TimelinePage,
+        TimelineTab,
+        WorkAgenda,
     )
     from o2c_desktop.settings import Settings
 
@@ -77,6 +112,220 @@ class BookQueries(Protocol):
         ...
 
 
+class WorkbenchCalls(Protocol):
+    """The collector's workbench (`services.workbench.WorkbenchService`)."""
+
+    def users(self) -> tuple[UserInfo, ...]:
+        """Active users by name."""
+        ...
+
+    def agenda_owners(self, today: dt.date) -> tuple[UserInfo, ...]:
+        """Whose agenda the current user may open, themselves first."""
+        ...
+
+    def dispute_reasons(self) -> tuple[DisputeReason, ...]:
+        """The reasons a dispute may be opened with."""
+        ...
+
+    def agenda(
+        self,
+        today: dt.date,
+        *,
+        owner_id: int | None = ...,
+        action_type: ActionType | None = ...,
+        limit: int = ...,
+    ) -> WorkAgenda:
+        """A collector's waiting actions by day."""
+        ...
+
+    def preview_confirm(
+        self, action_ids: Sequence[str], today: dt.date
+    ) -> ConfirmPreview:
+        """What confirming automatic actions would send."""
+        ...
+
+    def confirm_actions(
+        self, action_ids: Sequence[str], today: dt.date
+    ) -> ConfirmResult:
+        """Send automatic actions waiting for a click."""
+        ...
+
+    def customer_card(self, customer_id: int, today: dt.date) -> CustomerCard:
+        """The client card."""
+        ...
+
+    def items(self, customer_id: int, query: ItemQuery, today: dt.date) -> ItemPage:
+        """A page of a customer's items."""
+        ...
+
+    def timeline(
+        self, customer_id: int, tab: TimelineTab, *, offset: int = ..., limit: int = ...
+    ) -> TimelinePage:
+        """One tab of a customer's timeline."""
+        ...
+
+    def action_detail(self, action_id: str, today: dt.date) -> ActionDetail:
+        """The summary of an action."""
+        ...
+
+    def perform_action(self, request: PerformRequest, today: dt.date) -> PerformResult:
+        """Perform an action, record its outcome, notify colleagues."""
+        ...
+
+    def create_action(self, new: NewAction, today: dt.date) -> ActionDetail:
+        """Create a manual action."""
+        ...
+
+    def edit_action(self, edit: ActionEdit, today: dt.date) -> ActionDetail:
+        """Change a waiting action."""
+        ...
+
+    def close_case(
+        self,
+        case_id: str,
+        *,
+        version: int,
+        today: dt.date,
+        comment: str | None = ...,
+    ) -> None:
+        """Close an action's case."""
+
+    def edit_schedule(
+        self,
+        case_id: str,
+        *,
+        version: int,
+        today: dt.date,
+        count: int,
+        first_due: dt.date,
+        comment: str | None = ...,
+    ) -> None:
+        """Spread what is left of a payment plan over new instalments."""
+
+    def update_dunning_settings(self, draft: SettingsDraft) -> DunningSettings:
+        """Change how a customer is dunned."""
+        ...
+
+    def save_contact(self, customer_id: int, draft: ContactDraft) -> ContactInfo:
+        """Add or change a contact."""
+        ...
+
+    def delete_contact(self, contact_id: str, version: int) -> None:
+        """Remove a contact."""
+
+
+class DashboardQueries(Protocol):
+    """The dashboards (`services.dashboards.DashboardService`)."""
+
+    def choices(self, today: dt.date) -> FilterChoices:
+        """What the filter bar offers."""
+        ...
+
+    def dashboard(self, key: str, f: DashboardFilter, today: dt.date) -> DashboardData:
+        """One dashboard's figures."""
+        ...
+
+    def drill(
+        self, key: str, f: DashboardFilter, today: dt.date, category: int
+    ) -> DashboardData:
+        """The items behind one bar."""
+        ...
+
+
+class ScenarioEditing(Protocol):
+    """The scenario editor (`services.scenario_editor.ScenarioEditorService`)."""
+
+    def load(self, scenario_id: int) -> ScenarioDraft:
+        """A scenario as a draft."""
+        ...
+
+    def context(self, scenario_id: int | None) -> ScenarioContext:
+        """Templates and languages to check a draft against."""
+        ...
+
+    def scope_count(self, scope: Mapping[str, Any], scenario_id: int | None) -> int:
+        """Customers the scope picks."""
+        ...
+
+    def what_if(self, draft: ScenarioDraft, start: dt.date, days: int = ...) -> WhatIf:
+        """The next days under the current and the edited scenario."""
+        ...
+
+    def save(self, draft: ScenarioDraft, *, confirm: bool = ...) -> object:
+        """Save a draft (confirm when customers follow it)."""
+        ...
+
+    def export_json(self, name: str) -> str:
+        """A scenario as JSON."""
+        ...
+
+    def import_json(self, text: str) -> tuple[str, object]:
+        """Create or update a scenario from JSON."""
+        ...
+
+    def templates(self) -> tuple[TemplateInfo, ...]:
+        """Every template."""
+        ...
+
+    def sample_customers(self, limit: int = ...) -> tuple[tuple[int, str], ...]:
+        """Customers to preview templates on."""
+        ...
+
+    def preview(
+        self,
+        subject: str | None,
+        body: str,
+        language: str,
+        customer_id: int,
+        today: dt.date,
+    ) -> tuple[tuple[str, ...], str]:
+        """Problems and rendered text of a template being typed."""
+        ...
+
+    def save_template(self, info: TemplateInfo) -> object:
+        """Save a template."""
+        ...
+
+
+class TeamCalls(Protocol):
+    """Team and portfolios (`services.team.TeamService`); managers change them."""
+
+    def team(self) -> Team:
+        """Users, portfolios, entities, and whether the current user may edit."""
+        ...
+
+    def pending_count(self, user_id: int) -> int:
+        """Actions waiting for a user (what a reassignment would move)."""
+        ...
+
+    def save_user(self, draft: UserDraft) -> object:
+        """Add a user or change one."""
+        ...
+
+    def set_absence(
+        self,
+        user_id: int,
+        absent_from: dt.date | None,
+        absent_until: dt.date | None,
+        replacement_id: int | None,
+        version: int,
+        *,
+        reassign: bool = ...,
+    ) -> int:
+        """Record an absence; returns how many actions went to the replacement."""
+        ...
+
+    def set_portfolio_collector(
+        self, portfolio_id: int, collector_id: int | None, version: int
+    ) -> object:
+        """Give a portfolio and its customers to another collector."""
+        ...
+
+    def save_entity(self, settings: EntitySettings) -> object:
+        """Save an entity's letterhead, legal ids and bank details."""
+        ...
+
+
 @dataclass(frozen=True)
 class Workspace:
     """An open database with the person working on it.
@@ -84,10 +333,18 @@ class Workspace:
     Attributes:
         book: the read queries.
         user: the current user, None when not set or unknown in this database.
+        workbench: the agenda, client card and action processing calls.
+        dashboards: the credit manager's dashboards.
+        editor: the scenario and template editor.
+        team: users, absences, portfolios and entity settings.
     """
 
     book: BookQueries
     user: UserInfo | None
+    dashboards: DashboardQueries | None = None
+    editor: ScenarioEditing | None = None
+    workbench: WorkbenchCalls | None = None
+    team: TeamCalls | None = None
 
     @property
     def description(self) -> str:

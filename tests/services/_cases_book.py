@@ -2,7 +2,8 @@
 
 The collector is Alice; Bob is her colleague and replacement; Carla is the
 credit manager; Sam is a sales rep who answers disputes. Monnier et Fils
-(18981) owes three invoices, Denis S.A.S. (118436) one.
+(18981) owes three invoices, Denis S.A.S. (118436) one. The entity works in
+English unless a scenario asks for French (the actions' texts follow it).
 """
 
 from __future__ import annotations
@@ -79,10 +80,16 @@ class Book:
         return [(subject, comment) for subject, comment in rows]
 
 
-def build_book(db: Database) -> Book:
+def build_book(db: Database, language: str = "en") -> Book:
     """Create the team, the customers and their invoices."""
     with db.session("setup") as s:
-        entity = Entity(code="FR01", name="Vallet SA", currency="EUR", country="FR")
+        entity = Entity(
+            code="FR01",
+            name="Vallet SA",
+            currency="EUR",
+            country="FR",
+            language=language,
+        )
         s.add(entity)
         users = {
             login: User(login=login, full_name=name, role=role)
@@ -105,6 +112,7 @@ def build_book(db: Database) -> Book:
             postal_code="45349",
             city="Monnier",
             country="FR",
+            email="compta@monnier.example",
             collector_id=users["alice"].id,
         )
         denis = Customer(

@@ -142,9 +142,11 @@ def test_an_item_hold_lifts_itself_after_its_end_date(book: Book) -> None:
     alice.hold_items(
         [book.f1], today=DAY, reason="waiting for the PO", until=dt.date(2026, 3, 20)
     )
-    assert book.item(book.f1).suspended_until == dt.date(2026, 3, 20)
+    assert book.item(book.f1).hold_until == dt.date(2026, 3, 20)
+    assert not alice.review_due_cases(dt.date(2026, 3, 20)).report.changed
     assert alice.review_due_cases(dt.date(2026, 3, 21)).report.item_holds_lifted == 1
-    assert book.item(book.f1).suspended_until is None
+    lifted = book.item(book.f1)
+    assert (lifted.hold_until, lifted.hold_reason) == (None, None)
     with pytest.raises(ValueError, match="in the past"):
         alice.hold_items([book.f1], today=DAY, reason="x", until=dt.date(2026, 3, 1))
 

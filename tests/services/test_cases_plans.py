@@ -79,7 +79,7 @@ def test_a_missed_instalment_breaks_the_plan_and_puts_the_items_back(
     assert book.item(book.f2).suspended_until is None
     [(subject, comment)] = book.agenda("alice")
     assert subject == f"Payment plan N°{plan.number} - Broken payment plan"
-    assert comment == "Instalment 2 of 2026-04-30: 100.00 paid of 800.00"
+    assert comment == "Instalment 2 of 30/04/2026: 100.00 paid of 800.00"
 
 
 def test_editing_the_schedule_keeps_what_was_paid_and_the_history(book: Book) -> None:

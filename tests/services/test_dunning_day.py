@@ -235,7 +235,8 @@ def test_a_broken_promise_reaches_the_agenda_and_dunning_resumes(
     assert result.review["promises_broken"] == 1
     assert result.actions == 1
     ((subject, status),) = agenda(db)
-    assert (subject.endswith("Broken promise"), status) == (True, "pending")
+    # Acme France works in French: so do the texts of its case actions.
+    assert (subject.endswith("Promesse non tenue"), status) == (True, "pending")
     assert [step for step, _, _ in dunned(db, ids.items["F1"])] == [
         "due today",
         "reminder 1",

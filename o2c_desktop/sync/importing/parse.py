@@ -34,7 +34,13 @@ from o2c_desktop.sync.importing.fields import (
     Layout,
     normalize,
 )
-from o2c_desktop.sync.importing.reader import FileError, RawSheet, read_sheets
+from o2c_desktop.sync.importing.reader import (
+    CSV_HEAD_ROWS,
+    FileError,
+    RawSheet,
+    read_csv_columns,
+    read_sheets,
+)
 from o2c_desktop.sync.importing.values import (
     amount_column,
     cents_to_decimal,
@@ -53,6 +59,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_PROBLEMS_PER_CHECK = 1000
+PREVIEW_ROWS = 200  # rows the preview parses; the import checks them all
 ROW_COLUMNS = (
     "row",
     "customer_ref",
@@ -167,6 +174,9 @@ class ParsedImport:
         as_of_hint: balance date read in the title rows, if any.
         due_from_terms: due dates (some or all) come from payment terms.
         skipped: rows left out on purpose (totals, paid, not receivables).
+        options: how the file was read.
+        complete: every row was parsed (False for a preview of the first rows).
+        data_rows: lines below the header in the file, when known.
     """
 
     path: Path
@@ -182,6 +192,8 @@ class ParsedImport:
     due_from_terms: bool = False
     skipped: int = 0
     options: ImportOptions = field(default_factory=ImportOptions)
+    complete: bool = True
+    data_rows: int | None = None
 
     @property
     def fatal(self) -> bool:
@@ -202,6 +214,14 @@ class ParsedImport:
     def valid_count(self) -> int:
         """Rows that can be imported."""
         return self.row_count - self.error_count
+
+    def valid_totals(self) -> dict[str, Decimal]:
+        """Remaining amount of the valid rows per currency ("": not given)."""
+        if self.rows is None or not len(self.rows):
+            return {}
+        valid = self.rows[self.rows["error"] == ""]
+        sums = valid.groupby("currency", sort=True)["remaining"].sum()
+        return {str(code): cents_to_decimal(int(c)) for code, c in sums.items()}
 
     @property
     def questions(self) -> list[ColumnMapping]:
@@ -280,8 +300,14 @@ class _Checks:
             fresh = self.error[hits] == ""
             self.error[hits[fresh]] = message
         where = f"{column.letter} ({column.header})" if column else None
-        for i in hits[:MAX_PROBLEMS_PER_CHECK]:
-            value = None if values is None else _cell(values[i])
+        shown = hits[:MAX_PROBLEMS_PER_CHECK]
+        picked: Any = None
+        if values is not None:
+            # Only the flagged cells become Python objects, not the column.
+            raw = values.iloc[shown] if hasattr(values, "iloc") else values[shown]
+            picked = np.asarray(raw, dtype=object)
+        for k, i in enumerate(shown):
+            value = None if picked is None else _cell(picked[k])
             self.problems.append(
                 Problem(
                     self.path.name,
@@ -329,6 +355,7 @@ def parse_file(
     options: ImportOptions | None = None,
     *,
     report: Callable[[int], None] | None = None,
+    limit: int | None = None,
 ) -> ParsedImport:
     """Read an aged-balance file into normalized rows and problems.
 
@@ -336,6 +363,8 @@ def parse_file(
         path: xlsx, xlsm, xls, ods or csv file.
         options: sheet, saved profile, the user's mapping changes...
         report: called with a percentage as reading progresses.
+        limit: parse only the first rows (the preview); `complete` is then
+            False when the file has more.
 
     Returns:
         The parsed import; `fatal` is true when nothing could be read, and
@@ -346,7 +375,7 @@ def parse_file(
     tick = report or (lambda _pct: None)
     tick(0)
     try:
-        sheets = read_sheets(path)
+        sheets = read_sheets(path, csv_rows=CSV_HEAD_ROWS)
     except FileError as exc:
         return _fatal(path, str(exc), options=options)
     tick(40)
@@ -411,6 +440,22 @@ def parse_file(
             )
         return result
     tick(50)
+    if sheet.complete:
+        result.data_rows = len(data)
+    if not sheet.complete and (limit is None or len(data) < limit):
+        # A CSV file's head was enough to find the table: read the rest by
+        # column, only those the mapping needs.
+        try:
+            data = read_csv_columns(
+                path, sheet, table.header_row + 1, _needed_columns(mapping, layout)
+            )
+        except FileError as exc:
+            return _fatal(path, str(exc), sheets=names, options=options)
+        result.data_rows = len(data)
+        tick(70)
+    if limit is not None and len(data) > limit:
+        data = data.iloc[:limit]
+        result.complete = False
     _read_rows(result, sheet, data, layout, options)
     tick(100)
     result.problems.sort(key=lambda p: (p.severity != "error", p.row or 0))
@@ -441,6 +486,20 @@ def _choose_sheet(
         return f"{path.name}: no table of open items found{extra}."
     candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
     return candidates[0][2], candidates[0][3]
+
+
+def _needed_columns(
+    mapping: list[ColumnMapping], layout: Layout | None
+) -> list[int] | None:
+    """Columns `_read_rows` reads; None when heading rows need them all."""
+    fields = {m.field for m in mapping}
+    if (layout is not None and layout.group_rows) or not fields & {
+        Field.CUSTOMER_REF,
+        Field.CUSTOMER_NAME,
+    }:
+        return None
+    # The first three columns are where totals and headings are written.
+    return sorted({m.index for m in mapping_fields(mapping)} | {0, 1, 2})
 
 
 def _missing(mapping: list[ColumnMapping], layout: Layout | None) -> list[Field]:
@@ -478,9 +537,9 @@ def _read_rows(
 
     def col(target: Field) -> pd.Series[Any] | None:
         m = by_field.get(target)
-        if m is None or m.index >= data.shape[1]:
+        if m is None or m.index not in data.columns:
             return None
-        return data.iloc[:, m.index]
+        return data[m.index]
 
     def text(target: Field) -> np.ndarray[Any, Any]:
         c = col(target)
@@ -494,9 +553,7 @@ def _read_rows(
     # Totals, subtotals and headings have no item number: look only there.
     blank_rows = np.flatnonzero(no_number)
     blank = data.iloc[blank_rows]
-    first_texts = [
-        text_column(blank.iloc[:, c]).values for c in range(min(3, blank.shape[1]))
-    ]
+    first_texts = [text_column(blank[c]).values for c in sorted(blank.columns)[:3]]
     is_total = np.zeros(n, dtype=bool)
     for values in first_texts:
         low = pd.Series(values, dtype=object).str.lower().str.lstrip()
@@ -554,7 +611,7 @@ def _read_rows(
                 keep & ~parsed_date.ok,
                 "unknown date format",
                 by_field[target],
-                source.to_numpy(dtype=object),
+                source,
             )
     amounts: dict[Field, np.ndarray[Any, Any]] = {}
     present: dict[Field, np.ndarray[Any, Any]] = {}
@@ -567,7 +624,7 @@ def _read_rows(
             keep & ~parsed.ok,
             "text in an amount",
             by_field[target],
-            c.to_numpy(dtype=object),
+            c,
         )
         amounts[target] = parsed.values
         present[target] = ~parsed.empty
@@ -660,7 +717,7 @@ def _read_rows(
         too_much,
         "remaining amount greater than the amount",
         by_field.get(Field.REMAINING),
-        remaining_raw.to_numpy(dtype=object) if remaining_raw is not None else None,
+        remaining_raw,
     )
     currency = pd.Series(text(Field.CURRENCY), dtype=object).str.upper()
     currency = currency.replace(_SYMBOLS)
@@ -679,7 +736,7 @@ def _read_rows(
             keep & ~parsed_inst.ok,
             "instalment is not a whole number",
             by_field[Field.INSTALMENT],
-            inst_col.to_numpy(dtype=object),
+            inst_col,
         )
         instalment = parsed_inst.values
     # Lines with nothing left to pay are not open items.

@@ -14,6 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"})
 CSV_SUFFIXES = frozenset({".csv", ".txt", ".tsv", ".tab"})
 SEPARATORS = (";", ",", "\t", "|")
+CSV_HEAD_ROWS = 2000  # rows read to find the table; the rest is read by column
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 
@@ -211,6 +214,57 @@ def read_csv(path: Path, *, nrows: int | None = None) -> RawSheet:
         separator=sep,
         complete=nrows is None or len(grid) < nrows,
     )
+
+
+def read_csv_columns(
+    path: Path, head: RawSheet, skip: int, columns: Sequence[int] | None
+) -> pd.DataFrame:
+    """The rows of a CSV file after its first `skip`, only `columns` (None: all).
+
+    Columns are "str" columns labelled by their 0-based index. pyarrow reads a
+    well-formed file in parallel, without a Python object per cell; a file it
+    refuses (ragged or blank lines, bad bytes) is read again by pandas, so row
+    numbers always match the file's lines.
+
+    Raises:
+        FileError: the file can't be decoded or parsed.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    width = head.grid.shape[1]
+    wanted = sorted({c for c in columns if c < width}) if columns is not None else None
+    keep = list(range(width)) if wanted is None else wanted
+    names = [str(c) for c in range(width)]
+    try:
+        table = pcsv.read_csv(
+            path,
+            read_options=pcsv.ReadOptions(
+                column_names=names,
+                skip_rows=skip,
+                encoding="utf8" if head.encoding.startswith("utf-8") else head.encoding,
+            ),
+            parse_options=pcsv.ParseOptions(
+                delimiter=head.separator,
+                ignore_empty_lines=False,
+                newlines_in_values=True,
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types={str(c): pa.string() for c in keep},
+                include_columns=[str(c) for c in keep],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError) as exc:
+        log.info("pyarrow can't read %s (%s); reading it with pandas", path.name, exc)
+        grid = read_csv(path).grid.iloc[skip:]
+        return grid if wanted is None else grid[list(wanted)]
+    str_dtype = pd.StringDtype("pyarrow", na_value=np.nan)
+    frame: pd.DataFrame = table.to_pandas(types_mapper={pa.string(): str_dtype}.get)
+    frame.columns = pd.Index(keep)
+    return frame
 
 
 def read_sheets(path: Path, *, csv_rows: int | None = None) -> list[RawSheet]:

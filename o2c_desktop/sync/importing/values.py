@@ -25,10 +25,17 @@ _DATES = (dt.date, np.datetime64)
 EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 _SERIAL_MIN, _SERIAL_MAX = 10_000, 80_000  # 1927 .. 2119
 
-_AMOUNT_NOISE = re.compile(
-    r"[\s\u00a0\u202f\u2009'\u2019€$£¥]|[A-Za-z]{3}$|^[A-Za-z]{3}"
-)
-_AMOUNT_OK = re.compile(r"^\d[\d.,]*$|^[.,]\d+$")
+# Patterns run by pyarrow (RE2): real characters, not Python's \u escapes.
+_AMOUNT_NOISE = "[\\s\u00a0\u202f\u2009\u2007'\u2019€$£¥]|[A-Za-z]{3}$|^[A-Za-z]{3}"
+_AMOUNT_OK = r"^\d[\d.,]*$|^[.,]\d+$"
+_SCALE = np.array([100, 10, 1], dtype=np.int64)  # cents per unit of 0, 1, 2 decimals
+
+
+def text_series(values: Any) -> pd.Series[Any]:
+    """Strings as a pandas "str" Series: pyarrow-backed, so `.str` is vectorised."""
+    import pandas as pd
+
+    return pd.Series(values, dtype="str")
 
 
 @dataclass(frozen=True)
@@ -56,16 +63,21 @@ def _kinds(col: pd.Series[Any]) -> tuple[np.ndarray[Any, Any], ...]:
     """
     import pandas as pd
 
+    if isinstance(col.dtype, pd.StringDtype):  # read by pyarrow: stay there
+        clean = col.str.strip().fillna("")
+        stripped = clean.to_numpy(dtype=object)
+        is_str = (clean != "").to_numpy(dtype=bool)
+        none = np.zeros(len(col), dtype=bool)
+        return stripped, stripped, ~is_str, none, none, is_str
     values = col.to_numpy(dtype=object)
     n = len(values)
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     none = np.zeros(n, dtype=bool)
     if inferred in {"string", "empty"}:
-        series = pd.Series(values, dtype=object)
-        na = series.isna().to_numpy(dtype=bool)
-        stripped = series.where(~na, "").str.strip().to_numpy(dtype=object)
-        is_str = ~na & (stripped != "")
-        return values, stripped, ~is_str, none, none, is_str
+        clean = text_series(values).str.strip().fillna("")
+        stripped = clean.to_numpy(dtype=object)
+        is_str = (clean != "").to_numpy(dtype=bool)
+        return stripped, stripped, ~is_str, none, none, is_str
     blank = np.full(n, "", dtype=object)
     if inferred in {"floating", "integer", "mixed-integer-float"}:
         na = pd.isna(values)
@@ -84,7 +96,7 @@ def _kinds(col: pd.Series[Any]) -> tuple[np.ndarray[Any, Any], ...]:
     stripped = blank.copy()
     if is_str.any():
         stripped[is_str] = (
-            pd.Series(values[is_str], dtype=object).str.strip().to_numpy()
+            text_series(values[is_str]).str.strip().to_numpy(dtype=object)
         )
     is_nan = is_num & np.fromiter(
         (isinstance(v, float) and v != v for v in values), dtype=bool, count=n
@@ -101,11 +113,18 @@ def text_column(col: pd.Series[Any]) -> Parsed:
     """
     values, stripped, empty, is_num, is_date, is_str = _kinds(col)
     out = np.where(is_str, stripped, "").astype(object)
-    for i in np.flatnonzero(is_num | is_date):
+    idx = np.flatnonzero(is_num)
+    if len(idx):
+        # Whole numbers (customer codes typed as numbers) in one pass.
+        floats = values[idx].astype(np.float64)
+        whole = np.isfinite(floats) & (np.abs(floats) < 2**53)
+        whole &= floats == np.round(np.where(whole, floats, 0))
+        out[idx[whole]] = floats[whole].astype(np.int64).astype(str).astype(object)
+        for i in idx[~whole]:
+            out[i] = str(values[i])
+    for i in np.flatnonzero(is_date):
         v = values[i]
-        if isinstance(v, float) and v.is_integer():
-            out[i] = str(int(v))
-        elif isinstance(v, dt.datetime) and v.time() == dt.time():
+        if isinstance(v, dt.datetime) and v.time() == dt.time():
             out[i] = v.date().isoformat()
         elif isinstance(v, dt.date):
             out[i] = v.isoformat()
@@ -122,8 +141,6 @@ def amount_column(col: pd.Series[Any]) -> Parsed:
     and codes, and numeric cells. A single separator followed by exactly three
     digits is a thousands separator: money has two decimals.
     """
-    import pandas as pd
-
     values, stripped, empty, is_num, _is_date, is_str = _kinds(col)
     n = len(values)
     cents = np.zeros(n, dtype=np.int64)
@@ -135,61 +152,58 @@ def amount_column(col: pd.Series[Any]) -> Parsed:
         ok[is_num] = ~big
     idx = np.flatnonzero(is_str)
     if len(idx):
-        s = pd.Series(stripped[idx], dtype=object)
-        neg = (
-            s.str.startswith("-")
-            | s.str.startswith("\u2212")
-            | s.str.endswith("-")
-            | (s.str.startswith("(") & s.str.endswith(")"))
-        ).to_numpy(dtype=bool)
-        body = s.str.replace(_AMOUNT_NOISE, "", regex=True).str.strip("+-\u2212()")
-        body = body.str.replace(_AMOUNT_NOISE, "", regex=True)
-        good = body.str.match(_AMOUNT_OK).to_numpy(dtype=bool).copy()
-        # The last separator is the decimal one unless three digits follow it.
-        last_sep = body.str.extract(r"([.,])(\d*)$", expand=True)
-        sep_char = last_sep[0].fillna("").to_numpy(dtype=object)
-        tail = last_sep[1].fillna("").to_numpy(dtype=object)
-        tail_len = np.fromiter((len(t) for t in tail), dtype=np.int64, count=len(tail))
-        seps = body.str.count(r"[.,]").to_numpy(dtype=np.int64)
-        same_sep = np.fromiter(
-            (b.count(c) if c else 0 for b, c in zip(body, sep_char, strict=True)),
-            dtype=np.int64,
-            count=len(tail),
-        )
-        thousands_only = (tail_len == 3) & (seps == same_sep)
-        has_decimal = (sep_char != "") & ~thousands_only
-        digits = body.str.replace(r"[.,]", "", regex=True)
-        frac_len = np.where(has_decimal, tail_len, 0)
-        int_digits = np.fromiter(
-            (
-                d[: len(d) - f] if f else d
-                for d, f in zip(digits, frac_len, strict=True)
-            ),
-            dtype=object,
-            count=len(tail),
-        )
-        frac = np.fromiter(
-            (
-                d[len(d) - f :] if f else ""
-                for d, f in zip(digits, frac_len, strict=True)
-            ),
-            dtype=object,
-            count=len(tail),
-        )
-        good &= np.fromiter((len(d) <= 15 for d in int_digits), bool, len(tail))
-        whole = pd.to_numeric(
-            pd.Series(int_digits, dtype=object).where(good, "0").replace("", "0")
-        ).to_numpy(dtype=np.int64)
-        frac2 = pd.Series(frac, dtype=object).str.ljust(2, "0").str.slice(0, 2)
-        part = pd.to_numeric(frac2.where(good, "0")).to_numpy(dtype=np.int64)
-        value = whole * 100 + part
-        long_frac = good & (frac_len > 2)
-        for j in np.flatnonzero(long_frac):  # rare: more than 2 decimals
-            exact = Decimal(f"{int_digits[j] or 0}.{frac[j]}")
-            value[j] = int(exact.quantize(Decimal("0.01"), ROUND_HALF_EVEN) * 100)
+        # Text amounts: every step is a pyarrow kernel over the column (#3).
+        value, neg, good = _text_cents(stripped[idx])
         cents[idx] = np.where(neg, -value, value)
         ok[idx] = good
     return Parsed(cents, ok, empty)
+
+
+def _text_cents(
+    text: np.ndarray[Any, Any],
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Cents, negative sign and validity of stripped text amounts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def numpy(array: Any) -> np.ndarray[Any, Any]:
+        return np.asarray(array.to_numpy(zero_copy_only=False))
+
+    s = pa.array(text, type=pa.string())
+    neg = numpy(
+        pc.or_(
+            pc.or_(pc.starts_with(s, "-"), pc.starts_with(s, "\u2212")),
+            pc.or_(
+                pc.ends_with(s, "-"),
+                pc.and_(pc.starts_with(s, "("), pc.ends_with(s, ")")),
+            ),
+        )
+    ).astype(bool)
+    body = pc.replace_substring_regex(s, _AMOUNT_NOISE, "")
+    body = pc.utf8_trim(body, "+-\u2212()")
+    body = pc.replace_substring_regex(body, _AMOUNT_NOISE, "")
+    good = numpy(pc.match_substring_regex(body, _AMOUNT_OK)).astype(bool)
+    # The last separator is the decimal one unless three digits follow it.
+    last = pc.extract_regex(body, r"(?P<sep>[.,])(?P<tail>\d*)$")
+    sep_char = numpy(pc.fill_null(pc.struct_field(last, "sep"), "")).astype(object)
+    tail_len = numpy(pc.fill_null(pc.utf8_length(pc.struct_field(last, "tail")), 0))
+    dots = numpy(pc.count_substring(body, ".")).astype(np.int64)
+    commas = numpy(pc.count_substring(body, ",")).astype(np.int64)
+    same_sep = np.where(sep_char == ".", dots, np.where(sep_char == ",", commas, 0))
+    thousands_only = (tail_len == 3) & (dots + commas == same_sep)
+    has_decimal = (sep_char != "") & ~thousands_only
+    digits = pc.replace_substring_regex(body, "[.,]", "")
+    length = numpy(pc.utf8_length(digits)).astype(np.int64)
+    frac_len = np.where(has_decimal, tail_len, 0).astype(np.int64)
+    good &= length - frac_len <= 15
+    short = good & (frac_len <= 2) & (length > 0)
+    whole = pc.cast(pc.if_else(pa.array(short), digits, "0"), pa.int64())
+    value = numpy(whole).astype(np.int64) * _SCALE[np.minimum(frac_len, 2)]
+    for j in np.flatnonzero(good & (frac_len > 2)):  # rare: more than 2 decimals
+        d, f = str(digits[j]), int(frac_len[j])
+        exact = Decimal(f"{d[: len(d) - f] or 0}.{d[len(d) - f :]}")
+        value[j] = int(exact.quantize(Decimal("0.01"), ROUND_HALF_EVEN) * 100)
+    return value, neg, good
 
 
 # Candidate formats for text dates, tried on the column's distinct values.
@@ -247,10 +261,10 @@ def date_column(col: pd.Series[Any], day_first: bool | None = None) -> Parsed:
     idx = np.flatnonzero(is_str)
     note = ""
     if len(idx):
-        text = pd.Series(stripped[idx], dtype=object)
+        text = text_series(stripped[idx])
         # Text serials ("45321") come from CSV exports of Excel sheets.
         serial_text = text.str.fullmatch(r"\d{5}(\.\d+)?").to_numpy(dtype=bool)
-        sample = pd.Series(text[~serial_text].unique()[:2000], dtype=object)
+        sample = text_series(text[~serial_text].unique()[:2000])
         scores: list[tuple[int, int, str, bool | None]] = []
         for rank, (fmt, order) in enumerate(_DATE_FORMATS):
             hits = (

@@ -1,0 +1,119 @@
+"""The scenario editor's service: check, what-if, save with confirmation, JSON."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import select
+
+from o2c_desktop.engine.desk import ScenarioContext, check_draft
+from o2c_desktop.engine.types import ActionType
+from o2c_desktop.models import AuditEntry, Scenario, Template
+from o2c_desktop.models.repo import ConflictError
+from o2c_desktop.services.context import AppContext
+from o2c_desktop.services.scenario_editor import (
+    ScenarioEditorService,
+    ScenarioInUseError,
+)
+from tests.services._view_book import TODAY, build_view_book
+
+if TYPE_CHECKING:
+    from o2c_desktop.models.db import Database
+
+Editor = tuple[ScenarioEditorService, dict[str, int]]
+
+
+@pytest.fixture
+def editor(db: Database) -> tuple[ScenarioEditorService, dict[str, int]]:
+    ids = build_view_book(db)
+    return ScenarioEditorService(AppContext(db=db, user_login="egermain")), ids
+
+
+def test_two_steps_at_one_offset_and_missing_templates_are_reported(
+    editor: Editor,
+) -> None:
+    service, ids = editor
+    draft = service.load(ids["scenario"])
+    steps = list(draft.steps)
+    steps[1] = steps[1].moved(steps[0].offset_days)
+    ctx = ScenarioContext(
+        templates=frozenset({("FR EMAIL PRE-RELANCE J-10", "fr")}),
+        languages=frozenset({"fr", "en"}),
+    )
+    problems = check_draft(draft.with_steps(steps), ctx)
+    assert any("both at -15 days" in p for p in problems)
+    assert any("missing in: EN" in p for p in problems)
+
+
+def test_what_if_changes_when_a_step_moves_and_save_needs_confirmation(
+    editor: Editor, db: Database
+) -> None:
+    service, ids = editor
+    draft = service.load(ids["scenario"])
+    assert draft.customer_count == 2
+    # Remove every step after the pre-reminder: the what-if loses those actions.
+    lighter = draft.with_steps([draft.steps[0]])
+    what_if = service.what_if(lighter, TODAY, 30)
+    before = what_if.totals(what_if.current)
+    after = what_if.totals(what_if.edited)
+    assert before.actions > 0
+    assert after.actions < before.actions
+    # nothing was saved by the what-if
+    assert len(service.load(ids["scenario"]).steps) == len(draft.steps)
+
+    call = draft.steps[2]
+    edited = draft.with_steps([*draft.steps[:2], call.moved(7), *draft.steps[3:]])
+    with db.session() as s:  # templates for every step, so the draft is valid
+        for st in edited.steps:
+            if st.template_code:
+                s.add(
+                    Template(
+                        code=st.template_code,
+                        channel="letter",
+                        language="fr",
+                        name=st.template_code,
+                        body="Bonjour",
+                    )
+                )
+    with pytest.raises(ScenarioInUseError):
+        service.save(edited)
+    service.save(edited, confirm=True)
+    saved = service.load(ids["scenario"])
+    assert [s.offset_days for s in saved.steps][2] == 7
+    assert saved.steps[2].action_type == ActionType.PHONE_CALL
+    with db.session() as s:
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.operation == "confirm")
+        ).one()
+        assert entry.user_login == "egermain"
+        assert entry.changes["customers"] == 2
+    with pytest.raises(ConflictError):
+        service.save(edited, confirm=True)  # stale version
+
+
+def test_scope_count_and_json_round_trip(editor: Editor, db: Database) -> None:
+    service, ids = editor
+    draft = service.load(ids["scenario"])
+    assert service.scope_count({}, ids["scenario"]) == 2
+    with db.session() as s:
+        entity_ids = list(s.scalars(select(Scenario.entity_id)))
+    assert entity_ids
+    text = service.export_json("Standard")
+    name, _changes = service.import_json(text.replace('"Standard"', '"Copie"', 1))
+    assert name == "Copie"
+    assert draft.name == "Standard"
+
+
+def test_template_preview_shows_errors_then_text(editor: Editor) -> None:
+    service, ids = editor
+    problems, text = service.preview(
+        "Relance", "Bonjour {{ customer.nom }}", "fr", ids["monnier"], TODAY
+    )
+    assert problems
+    assert "customer.nom" in problems[0]
+    problems, text = service.preview(
+        "Relance {{ customer.name }}", "Bonjour", "fr", ids["monnier"], TODAY
+    )
+    assert problems == ()
+    assert "Monnier et Fils" in text

@@ -1,0 +1,241 @@
+"""A collector's morning at the workbench, driven from the keyboard.
+
+Alex Rossi opens the agenda, opens the late call to Denis S.A.S., performs
+it with a promise to pay, notifies Emmanuel Germain, goes back to the agenda
+on the next action and opens it. Every item model passes the model tester.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
+from sqlalchemy import select
+
+from o2c_desktop.engine.types import CaseKind, CaseStatus
+from o2c_desktop.engine.workbench import CallOutcome, PerformRequest
+from o2c_desktop.models import Case, Contact, Customer, Notification
+from o2c_desktop.models.db import open_database
+from o2c_desktop.services.context import AppContext
+from o2c_desktop.services.workbench import WorkbenchService
+from o2c_desktop.ui.action_dialog import NOTIFY, PERFORM, SUMMARY, ActionDialog
+from o2c_desktop.ui.agenda_view import AgendaView
+from tests.services._view_book import TODAY
+
+if TYPE_CHECKING:
+    from pytestqt.modeltest import ModelTester
+    from pytestqt.qtbot import QtBot
+
+    from o2c_desktop.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
+
+
+@pytest.fixture
+def book_url(book_url: str) -> str:
+    """The small book, with a dunning contact for Denis."""
+    database = open_database(book_url)
+    try:
+        with database.session("setup") as s:
+            denis = s.scalars(select(Customer).where(Customer.reference == "118436"))
+            s.add(
+                Contact(
+                    customer_id=denis.one().id,
+                    name="Camille Leduc",
+                    phone="04 98 89 41 96",
+                    email="cleduc@example.org",
+                    is_dunning_contact=True,
+                )
+            )
+    finally:
+        database.dispose()
+    return book_url
+
+
+@pytest.fixture
+def agenda(window: MainWindow, qtbot: QtBot) -> AgendaView:
+    page = window.pages()["agenda"]
+    assert isinstance(page, AgendaView)
+    with qtbot.waitActive(window):
+        window.show()
+        window.activateWindow()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10000)
+    return page
+
+
+def _dialog(qtbot: QtBot, agenda: AgendaView) -> ActionDialog:
+    qtbot.waitUntil(lambda: agenda.card.action_dialog is not None, timeout=10000)
+    dialog = agenda.card.action_dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    return dialog
+
+
+def _focus(widget: QWidget) -> QWidget:
+    widget.activateWindow()
+    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+    return widget
+
+
+def test_a_collectors_morning(
+    agenda: AgendaView, window: MainWindow, qtbot: QtBot, book_url: str
+) -> None:
+    today = agenda.columns[0]
+    # The late call to Denis is selected first: Enter opens it.
+    assert agenda.selected_line() is not None
+    assert agenda.selected_line().customer_name == "Denis S.A.S."  # type: ignore[union-attr]
+    with qtbot.waitSignal(agenda.card.loaded, timeout=10000):
+        QTest.keyClick(_focus(today.table), Qt.Key.Key_Return)
+    assert agenda.stack.currentWidget() is agenda.card
+    assert agenda.card.title.text().endswith("118436 - Denis S.A.S.")
+    assert "tel:0498894196" in agenda.card.contact_links.text()
+    dialog = _dialog(qtbot, agenda)
+    assert dialog.pages.currentIndex() == SUMMARY
+    # Perform (the default button), then the outcome form.
+    QTest.keyClick(_focus(dialog.perform_button), Qt.Key.Key_Return)
+    assert dialog.pages.currentIndex() == PERFORM
+    assert dialog.comment_edit.hasFocus()
+    assert "tel:0498894196" in dialog.contact_links.text()
+    QTest.keyClicks(dialog.comment_edit, "Virement promis pour mardi")
+    dialog.findChild(QWidget, f"outcome_{CallOutcome.PROMISE.value}").click()  # type: ignore[union-attr]
+    assert dialog.promise_date.isVisible()
+    dialog.promise_amount.setText("1 500,00")
+    QTest.keyClick(_focus(dialog.continue_button), Qt.Key.Key_Return)
+    assert dialog.pages.currentIndex() == NOTIFY
+    # Notify a colleague: search, then Space ticks the user.
+    QTest.keyClicks(dialog.user_search, "germ")
+    assert dialog.user_proxy.rowCount() == 1
+    dialog.user_list.setCurrentIndex(dialog.user_proxy.index(0, 0))
+    QTest.keyClick(_focus(dialog.user_list), Qt.Key.Key_Space)
+    assert dialog.user_model.checked() == ["egermain"]
+    with qtbot.waitSignal(agenda.card.action_performed, timeout=10000) as performed:
+        QTest.keyClick(_focus(dialog.validate_button), Qt.Key.Key_Return)
+    result = performed.args[0]
+    assert result.case_number
+    assert result.notified == 1
+    database = open_database(book_url)
+    try:
+        with database.session() as s:
+            promise = s.scalars(select(Case).where(Case.kind == CaseKind.PROMISE)).one()
+            assert promise.status == CaseStatus.OPEN
+            assert promise.amount == Decimal("1500.00")
+            assert promise.promised_date == TODAY + dt.timedelta(days=7)
+            note = s.scalars(select(Notification)).one()
+            assert note.message
+    finally:
+        database.dispose()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10000)
+    # The timeline shows the call, newest first, done by Alex Rossi.
+    timeline = agenda.card.timeline_models[0]
+    texts = [timeline.data(timeline.index(r, 3)) for r in range(timeline.rowCount())]
+    assert any("Alex Rossi" in str(t) for t in texts)
+    # Back to the agenda (Alt+Left): the next action is selected.
+    with qtbot.waitActive(window):
+        window.activateWindow()
+    with qtbot.waitSignal(agenda.loaded, timeout=10000):
+        QTest.keyClick(
+            _focus(agenda.card.back_button),
+            Qt.Key.Key_Left,
+            Qt.KeyboardModifier.AltModifier,
+        )
+    assert agenda.stack.currentWidget() is not agenda.card
+    selected = agenda.selected_line()
+    assert selected is not None
+    assert selected.customer_name == "Monnier et Fils"
+    assert agenda.columns[0].progress.value() == 50
+    # ... and Enter opens it.
+    with qtbot.waitSignal(agenda.card.loaded, timeout=10000):
+        QTest.keyClick(_focus(agenda.columns[0].table), Qt.Key.Key_Return)
+    assert agenda.card.title.text().endswith("18981 - Monnier et Fils")
+    dialog = _dialog(qtbot, agenda)
+    dialog.reject()
+
+
+def test_a_colleagues_change_meanwhile_is_reported_not_overwritten(
+    agenda: AgendaView, window: MainWindow, qtbot: QtBot, book_url: str
+) -> None:
+    line = agenda.columns[0].model.row_value(0)
+    agenda.open_line(line)
+    dialog = _dialog(qtbot, agenda)
+    database = open_database(book_url)
+    try:
+        colleague = WorkbenchService(AppContext(db=database, user_login="egermain"))
+        detail = colleague.action_detail(line.action_id, TODAY)
+        colleague.perform_action(
+            PerformRequest(detail.id, detail.version, CallOutcome.NOT_REACHED), TODAY
+        )
+    finally:
+        database.dispose()
+    dialog.show_page(PERFORM)
+    dialog.show_page(NOTIFY)
+    dialog.validate_button.click()
+    qtbot.waitUntil(lambda: dialog.banner.isVisible(), timeout=10000)
+    assert "egermain" in dialog.banner.text()
+    assert dialog.validate_button.isEnabled()
+    dialog.reject()
+
+
+def test_a_collector_cannot_edit_the_dunning_settings(
+    agenda: AgendaView, qtbot: QtBot
+) -> None:
+    line = agenda.columns[0].model.row_value(1)
+    with qtbot.waitSignal(agenda.card.loaded, timeout=10000):
+        agenda.open_customer(line.customer_id)
+    card = agenda.card
+    assert not card.edit_settings_button.isEnabled()
+    assert "Standard" in card.settings_label.text()
+    amounts = [
+        card.amounts.itemAt(i).widget().text()  # type: ignore[union-attr]
+        for i in range(card.amounts.count())
+    ]
+    assert "1\u202f634,56\xa0€" in amounts  # outstanding, French format
+
+
+def test_the_agenda_is_reachable_from_the_keyboard(
+    agenda: AgendaView, window: MainWindow
+) -> None:
+    chain = []
+    widget: QWidget = agenda.owner_combo
+    for _step in range(2000):
+        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.isVisible():
+            chain.append(widget)
+        following = widget.nextInFocusChain()
+        assert following is not None
+        widget = following
+        if widget is agenda.owner_combo:
+            break
+    tables = [c.table for c in agenda.columns]
+    assert all(t in chain for t in tables)
+    assert chain.index(tables[0]) < chain.index(tables[1])
+    bar = [agenda.owner_combo, agenda.type_combo, agenda.refresh_button]
+    assert [chain.index(w) for w in bar] == sorted(chain.index(w) for w in bar)
+    assert agenda.refresh_shortcut.key().toString() == "F5"
+
+
+def test_every_workbench_item_model_passes_the_model_tester(
+    agenda: AgendaView, qtbot: QtBot, qtmodeltester: ModelTester
+) -> None:
+    line = agenda.columns[0].model.row_value(0)
+    agenda.open_line(line)
+    dialog = _dialog(qtbot, agenda)
+    qtbot.waitUntil(lambda: agenda.card.invoices.model.rowCount() > 0, timeout=10000)
+    card = agenda.card
+    models = [
+        agenda.columns[0].model,
+        agenda.columns[1].model,
+        agenda.confirm_model,
+        card.invoices.model,
+        card.open_items.model,
+        card.contact_model,
+        card.document_model,
+        *card.timeline_models,
+        dialog.user_model,
+    ]
+    for model in models:
+        qtmodeltester.check(model, force_py=True)  # type: ignore[no-untyped-call]
+    dialog.reject()
