@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
 
 CENT = Decimal("0.01")
+RATE_STEP = Decimal("0.0001")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -68,6 +69,43 @@ class Money(TypeDecorator[Decimal]):
                 return (Decimal(repr(value)) / 100).quantize(CENT, ROUND_HALF_EVEN)
             return Decimal(int(value)).scaleb(-2)
         return Decimal(value).quantize(CENT, ROUND_HALF_EVEN)
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        """The Decimal type."""
+        return Decimal
+
+
+class Rate(TypeDecorator[Decimal]):
+    """A percentage with four decimal places, exact on both engines.
+
+    SQLite keeps ten-thousandths as an integer in the NUMERIC column, so no
+    float ever carries a rate (SQLAlchemy would warn and round).
+    """
+
+    impl = Numeric(7, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """NUMERIC everywhere; no Decimal conversion by the SQLite driver."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Numeric(7, 4, asdecimal=False))
+        return dialect.type_descriptor(Numeric(7, 4, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        """Four places; integer ten-thousandths on SQLite."""
+        if value is None:
+            return None
+        rate = Decimal(value).quantize(RATE_STEP, ROUND_HALF_EVEN)
+        return int(rate.scaleb(4)) if dialect.name == "sqlite" else rate
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """Back to a four-place Decimal."""
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(round(value)).scaleb(-4)
+        return Decimal(value).quantize(RATE_STEP)
 
     @property
     def python_type(self) -> type[Decimal]:

@@ -6,12 +6,12 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from o2c_desktop.engine.types import CaseKind, CaseStatus
 from o2c_desktop.models._columns import enum_column
-from o2c_desktop.models.base import Base, Money, UuidPk, Versioned
+from o2c_desktop.models.base import Base, Money, Rate, UuidPk, Versioned
 
 
 class Case(UuidPk, Versioned, Base):
@@ -48,7 +48,7 @@ class Case(UuidPk, Versioned, Base):
     stage: Mapped[str | None] = mapped_column(String(60))
     partner: Mapped[str | None] = mapped_column(String(200))
     fees: Mapped[Decimal | None] = mapped_column(Money)
-    interest_rate: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))  # % a year
+    interest_rate: Mapped[Decimal | None] = mapped_column(Rate)  # % a year
     comment: Mapped[str | None] = mapped_column(Text)
 
     items: Mapped[list[CaseItem]] = relationship(

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from o2c_desktop.models.base import Base, IntPk, Money, UuidPk, Versioned
+from o2c_desktop.models.base import Base, IntPk, Money, Rate, UuidPk, Versioned
 from o2c_desktop.models.org import Entity, Portfolio, User
 from o2c_desktop.models.scenarios import Scenario
 
@@ -52,6 +52,8 @@ class Customer(IntPk, Versioned, Base):
     category: Mapped[str | None] = mapped_column(String(40))
     payment_terms_days: Mapped[int | None] = mapped_column(Integer)
     credit_limit: Mapped[Decimal | None] = mapped_column(Money)
+    # Contract-specific late-payment rate, % a year; overrides the entity's.
+    late_interest_rate: Mapped[Decimal | None] = mapped_column(Rate)
     portfolio_id: Mapped[int | None] = mapped_column(ForeignKey("portfolio.id"))
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     scenario_id: Mapped[int | None] = mapped_column(ForeignKey("scenario.id"))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from o2c_desktop.engine.types import Role
 from o2c_desktop.models._columns import enum_column
-from o2c_desktop.models.base import Base, IntPk, Versioned
+from o2c_desktop.models.base import Base, IntPk, Rate, Versioned
 
 
 class Entity(IntPk, Versioned, Base):
@@ -36,6 +37,8 @@ class Entity(IntPk, Versioned, Base):
     iban: Mapped[str | None] = mapped_column(String(40))
     bic: Mapped[str | None] = mapped_column(String(20))
     letterhead_note: Mapped[str | None] = mapped_column(Text)
+    # Late-payment rate of the terms of sale, % a year; None = the legal default.
+    late_interest_rate: Mapped[Decimal | None] = mapped_column(Rate)
     logo_path: Mapped[str | None] = mapped_column(String(400))
 
 

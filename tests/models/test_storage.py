@@ -147,3 +147,14 @@ def test_a_stale_write_fails_with_who_changed_it_and_keeps_their_change(
         kept = s.get(Customer, customer_id)
         assert kept is not None
         assert kept.credit_limit == Decimal("50000.00")
+
+
+def test_late_interest_rates_are_exact_percentages(db: Database) -> None:
+    with db.session() as s:
+        s.add(Entity(code="FR02", name="Acme Sud", late_interest_rate=Decimal("12.15")))
+        s.add(
+            Entity(code="FR03", name="Acme Est", late_interest_rate=Decimal("3.2475"))
+        )
+    with db.session() as s:
+        rates = dict(s.execute(select(Entity.code, Entity.late_interest_rate)).all())
+    assert rates == {"FR02": Decimal("12.1500"), "FR03": Decimal("3.2475")}
