@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import time
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,7 +67,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     import pandas as pd
     from sqlalchemy.engine import Connection
@@ -76,6 +77,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A first import this large rebuilds item look-up indexes at the end.
+BULK_INDEX_ROWS = 20_000
 CHUNK = 20_000
 
 
@@ -584,9 +587,33 @@ class _Writer:
         if rows.empty:
             return
         stamp = self._stamp(now)
-        # By slices: a million rows as Python lists at once would cost 1 GB.
-        for start in range(0, len(rows), CHUNK * 5):
-            self._insert_items(rows.iloc[start : start + CHUNK * 5], entity_id, stamp)
+        with self._without_item_indexes(len(rows)):
+            # By slices: a million rows as Python lists at once would cost 1 GB.
+            for start in range(0, len(rows), CHUNK * 5):
+                chunk = rows.iloc[start : start + CHUNK * 5]
+                self._insert_items(chunk, entity_id, stamp)
+
+    @contextmanager
+    def _without_item_indexes(self, new_rows: int) -> Iterator[None]:
+        """Rebuild the look-up indexes once instead of row by row.
+
+        Only on SQLite (one writer; the drop is part of the transaction) and
+        when the import at least doubles the table, as a first import does.
+        The unique key stays: it is what refuses a duplicate item.
+        """
+        if self._pg or new_rows < BULK_INDEX_ROWS:
+            yield
+            return
+        existing = self._conn.scalar(select(func.count()).select_from(_table(Item)))
+        if (existing or 0) > new_rows:
+            yield
+            return
+        indexes = [ix for ix in _table(Item).indexes if not ix.unique]
+        for index in indexes:
+            index.drop(self._conn)
+        yield
+        for index in indexes:
+            index.create(self._conn)
 
     def _insert_items(self, rows: pd.DataFrame, entity_id: int, stamp: Any) -> None:
         self._insert(
