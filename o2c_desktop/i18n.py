@@ -93,3 +93,9 @@ def format_date(day: dt.date, language: str) -> str:
     # Four-digit years always: Babel's "short" gives 24/3/20 in Spanish.
     pattern = _DATE_PATTERNS.get(language, "dd/MM/yyyy")
     return babel_format_date(day, format=pattern, locale=locale_for(language))
+
+
+def format_number(value: float | Decimal, language: str, digits: int = 1) -> str:
+    """Format a figure (a share, a ratio) with `digits` decimals, e.g. ``43,9``."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=locale_for(language))

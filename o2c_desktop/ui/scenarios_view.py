@@ -54,7 +54,7 @@ from o2c_desktop.engine.desk import (
 )
 from o2c_desktop.engine.templates import FIELDS, LANGUAGES
 from o2c_desktop.engine.types import ActionType, CatchUp, StepMode
-from o2c_desktop.i18n import N_, _, format_money
+from o2c_desktop.i18n import N_, _, format_money, format_number
 from o2c_desktop.ui.itemmodels import (
     DashboardTableModel,
     ScenarioTableModel,
@@ -714,7 +714,7 @@ class ScenariosView(PageView):
                 actions=t.actions,
                 items=t.items,
                 amount=format_money(t.amount, "EUR", lang),
-                share=t.automatic_share,
+                share=format_number(t.automatic_share, lang),
             )
 
         self.what_if_summary.setText(
