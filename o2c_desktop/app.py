@@ -37,6 +37,7 @@ from o2c_desktop.services.importing import (
 from o2c_desktop.services.scenario_editor import ScenarioEditorService
 from o2c_desktop.services.team import TeamService
 from o2c_desktop.services.workbench import AccessError, WorkbenchService
+from o2c_desktop.sync import mail as mailer
 from o2c_desktop.sync.importing.parse import parse_file
 from o2c_desktop.ui.ports import Backend, Workspace
 
@@ -85,7 +86,11 @@ def open_workspace(settings: Settings, url: str) -> Workspace:
         book.close()
         raise
     log.info("Opened %s for %r", book.description, settings.effective_user)
-    workbench = WorkbenchService(ctx, performer=DocumentService(ctx))
+    mail = mailer.config_from_settings(settings)
+    documents = DocumentService(ctx, mail)
+    workbench = WorkbenchService(
+        ctx, performer=documents, documents=documents, mail=mail
+    )
     return Workspace(
         book=book,
         user=user,

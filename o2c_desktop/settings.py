@@ -61,6 +61,9 @@ class Settings:
         smtp_user: SMTP login; its password is in the OS keyring.
         mail_from: the mailbox reminders are sent from (the collector is the
             Reply-To); empty sends from the collector's own address.
+        smtp_ca_file: a PEM file of the certificate authority that signed the
+            mail server's certificate (a company CA); empty trusts the
+            system's authorities only.
     """
 
     database_url: str = ""
@@ -72,6 +75,7 @@ class Settings:
     smtp_security: str = "starttls"
     smtp_user: str = ""
     mail_from: str = ""
+    smtp_ca_file: str = ""
 
     @property
     def effective_database_url(self) -> str:

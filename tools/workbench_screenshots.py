@@ -3,7 +3,8 @@
 
     python tools/workbench_screenshots.py [--out docs/screenshots] [--language fr]
 
-Saves agenda.png, client-card.png, timeline.png and perform-action.png. Uses
+Saves agenda.png, client-card.png, timeline.png, perform-action.png and
+message-editor.png. Uses
 the helpers of `tools/screenshots.py` (demo book on a fixed day, offscreen,
 throw-away settings). Until the lead merges them into the catalogue, the
 workbench's French texts are read from ``/tmp/fr_workbench.json`` when it
@@ -94,11 +95,14 @@ def main() -> int:
     from o2c_desktop.engine.workbench import CallOutcome
     from o2c_desktop.settings import Settings
 
-    if args.language == "fr" and args.messages.exists():
-        extra = json.loads(args.messages.read_text(encoding="utf-8"))
+    if args.language == "fr":
+        extra: dict[str, str] = {}
+        for path in (args.messages, Path("/tmp/fr_workbench2.json")):
+            if path.exists():
+                extra.update(json.loads(path.read_text(encoding="utf-8")))
         i18n.translator("fr").add_fallback(_Extra(extra))
     url = f"sqlite:///{(tmp / 'data' / 'o2c.sqlite3').as_posix()}"
-    login = shots.build_book(url, args.customers, args.items)
+    login, _manager = shots.build_book(url, args.customers, args.items)
     app = QApplication(["o2c-desktop"])
     app.setFont(app.font().__class__("DejaVu Sans", 9))
     settings = Settings(database_url="", user_login=login, language=args.language)
@@ -149,6 +153,30 @@ def main() -> int:
     shots.settle(window.runner)
     sizes.append(save(dialog, args.out / "notify.png"))
     dialog.reject()
+    shots.settle(window.runner)
+
+    # The message editor of a letter or email action (issue 7).
+    letter = next(
+        (
+            x
+            for x in lines
+            if x.action_type.value in ("registered_letter", "letter", "email")
+        ),
+        None,
+    )
+    if letter is not None:
+        agenda.open_line(letter)
+        shots.settle(window.runner)
+        dialog = card.action_dialog
+        if dialog is None:
+            print("The action dialog did not open")
+            return 1
+        dialog.resize(1000, 760)
+        dialog.open_message_editor()
+        shots.settle(window.runner)
+        shots.settle(window.runner)
+        sizes.append(save(dialog, args.out / "message-editor.png"))
+        dialog.reject()
     window.close()
     return 1 if any(s > MAX_BYTES for s in sizes) else 0
 

@@ -75,6 +75,12 @@ def register(subparsers: Any) -> None:
         "--from", dest="mail_from", default="", help="sending mailbox"
     )
     configure.add_argument(
+        "--ca-file",
+        type=Path,
+        default=None,
+        help="PEM file of the authority that signed the server's certificate",
+    )
+    configure.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
     configure.set_defaults(handler=_mail_configure)
@@ -172,7 +178,14 @@ def _mail_configure(args: argparse.Namespace) -> Result:
         smtp_security=args.security,
         smtp_user=args.user,
         mail_from=args.mail_from,
+        smtp_ca_file=str(args.ca_file.resolve()) if args.ca_file else "",
     )
+    if args.ca_file:
+        # Refuse a wrong file now rather than at the first reminder.
+        try:
+            mailer.tls_context(mailer.MailConfig(ca_file=updated.smtp_ca_file))
+        except mailer.MailError as exc:
+            raise CommandError(str(exc)) from exc
     if args.password_stdin:
         if not args.user:
             raise CommandError("--password-stdin needs --user")

@@ -235,6 +235,21 @@ def law_for(
     return laws.get((country or "").upper(), EU_DIRECTIVE)
 
 
+def agreed_rate(
+    customer_rate: Decimal | None, entity_rate: Decimal | None
+) -> Decimal | None:
+    """The rate agreed with a customer: its own, else its entity's general terms.
+
+    Args:
+        customer_rate: the rate of the customer's contract, in percent a year.
+        entity_rate: the rate of the entity's general terms of sale.
+
+    Returns:
+        The contractual rate, or None when the law's default rate applies.
+    """
+    return customer_rate if customer_rate is not None else entity_rate
+
+
 def law_from_dict(data: Mapping[str, Any]) -> LatePaymentLaw:
     """Build a law from JSON-ready data (how a credit manager's edits are stored).
 
@@ -386,6 +401,13 @@ def _rate_for(
     if floor is not None and contractual_rate < floor:
         return floor, True
     return contractual_rate, False
+
+
+def applied_rate(
+    law: LatePaymentLaw, day: dt.date, contractual_rate: Decimal | None = None
+) -> Decimal:
+    """The annual rate applied on `day`: the contract's (floored) or the default."""
+    return _rate_for(law, day, contractual_rate)[0]
 
 
 def debt_claim(

@@ -28,6 +28,7 @@ from o2c_desktop.engine.interest import (
     LateDebt,
     LatePaymentClaim,
     LatePaymentLaw,
+    applied_rate,
     late_payment_claim,
 )
 from o2c_desktop.engine.templates import TABLE_MARK
@@ -367,6 +368,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
             "Le taux contractuel étant inférieur à trois fois le taux d'intérêt "
             "légal, ce plancher a été appliqué."
         ),
+        "contract_note": (
+            "Taux contractuel (conditions générales de vente) : {rate} l'an."
+        ),
         "insolvency_note": (
             "Aucun intérêt ni indemnité n'est réclamé : une procédure collective "
             "est en cours ({reason})."
@@ -434,6 +438,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
             "The contractual rate being below three times the legal interest rate, "
             "that floor has been applied."
         ),
+        "contract_note": "Contractual rate (general terms of sale): {rate} a year.",
         "insolvency_note": (
             "No interest or compensation is claimed: insolvency proceedings are "
             "in progress ({reason})."
@@ -502,6 +507,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
             "Al ser el tipo contractual inferior a tres veces el interés legal, se "
             "ha aplicado dicho mínimo."
         ),
+        "contract_note": (
+            "Tipo contractual (condiciones generales de venta): {rate} anual."
+        ),
         "insolvency_note": (
             "No se reclaman intereses ni indemnizaciones: existe un procedimiento "
             "concursal en curso ({reason})."
@@ -569,6 +577,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "floor_note": (
             "Da der vertragliche Zinssatz unter dem Dreifachen des gesetzlichen "
             "Zinssatzes liegt, wurde diese Untergrenze angewandt."
+        ),
+        "contract_note": (
+            "Vertraglicher Zinssatz (Allgemeine Geschäftsbedingungen): {rate} pro Jahr."
         ),
         "insolvency_note": (
             "Es werden weder Zinsen noch Pauschalen gefordert: ein "
@@ -734,7 +745,10 @@ def merge_fields(ctx: LetterContext, language: str) -> dict[str, Any]:
             "name": ctx.claim.law.name,
             "country": ctx.claim.law.country,
             "rate": " / ".join(format_rate(r, language) for r in rates)
-            or format_rate(ctx.claim.law.default_rate(ctx.today), language),
+            or format_rate(
+                applied_rate(ctx.claim.law, ctx.today, ctx.claim.contractual_rate),
+                language,
+            ),
         },
         "promise": {
             "number": ctx.promise.number if ctx.promise else "",
@@ -1052,6 +1066,9 @@ def printed_interest_statement(ctx: LetterContext, language: str) -> PrintedRepo
         ),
     )
     notes = [lab["interest_note"].format(basis=claim.law.day_basis, law=claim.law.name)]
+    if claim.contractual_rate is not None and not claim.excluded_reason:
+        rate = format_rate(claim.contractual_rate, language)
+        notes.append(lab["contract_note"].format(rate=rate))
     if any(d.floored for d in claim.debts):
         notes.append(lab["floor_note"])
     if claim.excluded_reason:

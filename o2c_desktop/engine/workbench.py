@@ -738,3 +738,87 @@ class ConfirmResult:
 
     confirmed: int
     failed: tuple[tuple[str, str], ...] = ()
+
+
+MESSAGE_TYPES = frozenset(
+    {"email", "letter", "registered_letter"}
+)  # ActionType values that open the message editor
+# Where the items table goes in an edited text (the template's TABLE_MARK).
+ITEMS_TABLE_FIELD = "[[ITEMS_TABLE]]"
+
+
+@dataclass(frozen=True)
+class MessageDraft:
+    """A letter or email action ready to edit in the message editor.
+
+    Attributes:
+        action_id: the action.
+        email: True for an email (subject and recipients apply).
+        language: the language the template was rendered in.
+        template_code: the template used.
+        recipients: where the email goes (empty for a letter).
+        subject: the subject, in the customer's language.
+        body: the template rendered with its merge fields: paragraphs separated
+            by blank lines, with the template's tags (``<b>``…) and the items
+            table mark.
+        generated: the PDFs produced for the action (letter, statements).
+        stored: the customer's other documents that may be attached.
+        note: set when the template fell back to another language.
+        reason: why the last send failed, if it did.
+        done: the action was already performed (documents are evidence).
+    """
+
+    action_id: str
+    email: bool
+    language: str
+    template_code: str
+    recipients: tuple[str, ...]
+    subject: str
+    body: str
+    generated: tuple[DocumentInfo, ...]
+    stored: tuple[DocumentInfo, ...] = ()
+    note: str | None = None
+    reason: str | None = None
+    done: bool = False
+
+
+@dataclass(frozen=True)
+class MessageOutcome:
+    """What became of a message: sent, saved as .eml, or not sent (with why).
+
+    Attributes:
+        sent: the email left (or the letter was recorded as sent); the action
+            is done.
+        reason: why it was not sent; the action stays pending with it.
+        eml_path: where the .eml draft was written.
+        attachments: the files the message carried.
+        action: the action afterwards.
+    """
+
+    action_id: str
+    sent: bool
+    reason: str | None = None
+    eml_path: str | None = None
+    attachments: tuple[str, ...] = ()
+    action: ActionDetail | None = None
+
+
+@dataclass(frozen=True)
+class CustomerHit:
+    """A customer found by the quick search (Ctrl+K).
+
+    Attributes:
+        matched: what matched when it is not the name or reference, e.g.
+            "SIREN 552100554" or "invoice F-2024-118".
+    """
+
+    customer_id: int
+    reference: str
+    name: str
+    matched: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``18981 - Monnier et Fils`` (plus what matched)."""
+        text = f"{self.reference} - {self.name}"
+        return f"{text} ({self.matched})" if self.matched else text

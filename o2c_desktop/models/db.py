@@ -254,6 +254,18 @@ def open_database(
     return Database(engine=engine, factory=factory)
 
 
+def analyze(db: Database) -> None:
+    """Refresh the planner's statistics after a bulk load.
+
+    Without them PostgreSQL plans a portfolio's monthly revenue as a scan of
+    the whole item table (170 s instead of 0.2 s on the 1M-item book).
+    """
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite's planner is tuned by the queries themselves for now
+    with db.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
 def ping(engine: Engine) -> None:
     """Run a trivial query, raising DatabaseError with a clear message."""
     try:

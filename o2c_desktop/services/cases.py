@@ -1061,9 +1061,10 @@ class CasesService:
         An action of the case carries it, rendered by the document service
         from the PROMISE_CONFIRMATION or PLAN_CONFIRMATION template (the amount
         and date promised, or the schedule). A letter's PDF is stored with the
-        action, which is then done. An email is sent when mail is configured;
-        otherwise (or when the server refuses it) the action stays pending in
-        the collector's agenda with the reason.
+        action, which is then done. An email carries the same letter as a PDF
+        attachment and is sent when mail is configured; otherwise (or when the
+        server refuses it) the action stays pending in the collector's agenda
+        with the reason.
 
         Raises:
             CaseStateError: the case is not an open promise or payment plan.
@@ -1087,7 +1088,9 @@ class CasesService:
             action_id = action.id
         reason: str | None = None
         if by_email:
-            result = self._documents.send_action_email(action_id, today=today)
+            result = self._documents.send_action_email(
+                action_id, today=today, attach_letter=True
+            )
             sent, reason = result.sent, result.reason
         else:
             try:
@@ -2004,6 +2007,9 @@ def _litigation_workbook(
         ],
         today,
         law,
+        contractual_rate=interest.agreed_rate(
+            customer.late_interest_rate, entity.late_interest_rate
+        ),
         insolvency=customer.insolvency,
     )
     by_number = {d.number: d for d in claim.debts}
@@ -2067,6 +2073,14 @@ def _litigation_workbook(
         sheet.append(
             [_("Interest runs on the remaining amount from the day after due.")]
         )
+        if claim.contractual_rate is not None:
+            sheet.append(
+                [_("Contractual rate, percent a year"), claim.contractual_rate]
+            )
+        if any(d.floored for d in claim.debts):
+            sheet.append(
+                [_("Where lower, the contractual rate was raised to the legal floor.")]
+            )
     if case.fees is not None:
         sheet.append([_("Litigation fees"), case.fees, case.currency])
     for column, width in zip(

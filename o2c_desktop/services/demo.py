@@ -62,6 +62,7 @@ from o2c_desktop.models import (
     Step,
     User,
 )
+from o2c_desktop.models.db import analyze
 from o2c_desktop.services.documents import seed_default_templates
 
 if TYPE_CHECKING:
@@ -419,6 +420,7 @@ def build_demo(
         # The shipped letters and emails, so the scenario's steps have their texts.
         with Session(bind=conn) as session:
             sink.counts["template"] = seed_default_templates(session)
+    analyze(db)
     progress(100.0)
     seconds = time.perf_counter() - started
     log.info("Demo book built in %.1f s: %s", seconds, sink.counts)

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 
 from o2c_desktop.engine import letters, pdf
 from o2c_desktop.engine import templates as tpl
-from o2c_desktop.engine.interest import law_for
+from o2c_desktop.engine.interest import agreed_rate, law_for
 from o2c_desktop.engine.types import (
     ActionStatus,
     ActionType,
@@ -287,7 +287,7 @@ def _case_values(
 
 
 @dataclass(frozen=True)
-class _Loaded:
+class LoadedAction:
     """One action's inputs, read in a session as plain values."""
 
     action_id: uuid.UUID
@@ -329,6 +329,7 @@ class DocumentService:
         today: dt.date | None = None,
         template_code: str | None = None,
         store: bool = True,
+        attach_letter: bool = False,
     ) -> RenderResult:
         """Render an action's documents and keep them with the action.
 
@@ -340,6 +341,9 @@ class DocumentService:
             today: the document date (default: today).
             template_code: use this template instead of the step's.
             store: save the PDFs as documents of the action.
+            attach_letter: for an email action, also render the template's
+                letter as a PDF, first among the attachments (a confirmation
+                the customer can print and file).
 
         Returns:
             The documents, the email texts for an email action, and a note
@@ -353,8 +357,8 @@ class DocumentService:
         now = self._now()
         day = today or now.astimezone().date()
         with self._ctx.db.session(self._ctx.user_login) as s:
-            loaded = self._load(s, _uuid(action_id), day, template_code)
-            result = self._render(loaded, now)
+            loaded = self.load_action(s, _uuid(action_id), day, template_code)
+            result = self._render(loaded, now, attach_letter=attach_letter)
             keep = store and loaded.status is not ActionStatus.DONE
             if keep:
                 result = self._store(s, loaded, result)
@@ -399,12 +403,21 @@ class DocumentService:
         return GeneratedDocument(kind, name, data)
 
     def send_action_email(
-        self, action_id: uuid.UUID | str, *, today: dt.date | None = None
+        self,
+        action_id: uuid.UUID | str,
+        *,
+        today: dt.date | None = None,
+        attach_letter: bool = False,
     ) -> SendResult:
         """Render and send an email action, then record the outcome on it.
 
         Sent: the action is done, with the send log and the message stored as
         an .eml document. Not sent: the action stays pending with the reason.
+
+        Args:
+            action_id: the email action.
+            today: the document date (default: today).
+            attach_letter: attach the template's letter as a PDF too.
 
         Returns:
             Whether it was sent, and the reason or the send log.
@@ -412,7 +425,9 @@ class DocumentService:
         action_uuid = _uuid(action_id)
         now = self._now()
         try:
-            rendered = self.render_action(action_uuid, today=today)
+            rendered = self.render_action(
+                action_uuid, today=today, attach_letter=attach_letter
+            )
             outgoing = rendered.outgoing()
             sent = mailer.send(outgoing, self._mail_config(), now)
         except (mailer.MailError, DocumentError, tpl.TemplateError) as exc:
@@ -513,9 +528,13 @@ class DocumentService:
             raise mailer.MailError(_("mail is not configured"))
         return self._mail
 
-    def _load(
+    def load_action(
         self, s: Session, action_id: uuid.UUID, day: dt.date, code: str | None
-    ) -> _Loaded:
+    ) -> LoadedAction:
+        """Read what rendering an action needs, as plain values, in session `s`.
+
+        The workbench's message editor reuses it to show the text before the PDF.
+        """
         action = get_one(s, Action, action_id)
         customer = action.customer
         entity = customer.entity
@@ -576,7 +595,7 @@ class DocumentService:
             )
             for r in rows
         )
-        return _Loaded(
+        return LoadedAction(
             action_id=action.id,
             action_type=action.action_type,
             status=action.status,
@@ -595,7 +614,9 @@ class DocumentService:
             templates=stored + tpl.default_templates(),
         )
 
-    def _render(self, loaded: _Loaded, now: dt.datetime) -> RenderResult:
+    def _render(
+        self, loaded: LoadedAction, now: dt.datetime, *, attach_letter: bool = False
+    ) -> RenderResult:
         is_email = loaded.action_type is ActionType.EMAIL
         channel = Channel.EMAIL if is_email else Channel.LETTER
         choice = tpl.choose_template(
@@ -621,6 +642,8 @@ class DocumentService:
         email = None
         if is_email:
             email = letters.compose_email(ctx, rendered, lang)
+            if attach_letter:
+                docs.append(self._email_letter(loaded, stamp))
         else:
             registered = loaded.action_type is ActionType.REGISTERED_LETTER
             data = pdf.letter_pdf(
@@ -665,7 +688,42 @@ class DocumentService:
             stored=False,
         )
 
-    def _store(self, s: Session, loaded: _Loaded, result: RenderResult) -> RenderResult:
+    @staticmethod
+    def _email_letter(loaded: LoadedAction, stamp: dt.datetime) -> GeneratedDocument:
+        """The letter version of an email's template, as the PDF it carries.
+
+        Raises:
+            DocumentError: the template has no letter version in any language.
+        """
+        choice = tpl.choose_template(
+            loaded.templates,
+            loaded.code,
+            Channel.LETTER,
+            loaded.language,
+            loaded.fallback_language,
+            loaded.entity_id,
+        )
+        if choice is None:
+            raise DocumentError(
+                _("No template {code} for {channel} in {language}.").format(
+                    code=loaded.code,
+                    channel=Channel.LETTER.value,
+                    language=loaded.language,
+                )
+            )
+        lang = choice.template.language
+        ctx = loaded.ctx
+        rendered = tpl.render(choice.template, letters.merge_fields(ctx, lang))
+        data = pdf.letter_pdf(letters.printed_letter(ctx, rendered, lang))
+        return GeneratedDocument(
+            DocumentKind.LETTER,
+            letters.document_filename("letter", ctx.customer.reference, stamp),
+            data,
+        )
+
+    def _store(
+        self, s: Session, loaded: LoadedAction, result: RenderResult
+    ) -> RenderResult:
         action = get_one(s, Action, loaded.action_id)
         s.execute(
             delete(Document).where(
@@ -812,6 +870,9 @@ def _context(
         [_account_item(i) for i in items],
         day,
         law_for(entity.country),
+        contractual_rate=agreed_rate(
+            customer.late_interest_rate, entity.late_interest_rate
+        ),
         concerned=concerned,
         collector=_person(collector or customer.collector),
         contact=_person(contact),

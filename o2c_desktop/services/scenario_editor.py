@@ -29,7 +29,7 @@ from o2c_desktop.engine.desk import (
     WhatIf,
     WhatIfDay,
 )
-from o2c_desktop.engine.interest import law_for
+from o2c_desktop.engine.interest import agreed_rate, law_for
 from o2c_desktop.engine.letters import (
     AccountItem,
     Letterhead,
@@ -395,6 +395,9 @@ class ScenarioEditorService:
                 [_account_item(i) for i in items],
                 today,
                 law_for(e.country),
+                contractual_rate=agreed_rate(
+                    c.late_interest_rate, e.late_interest_rate
+                ),
                 collector=Person(name=c.collector.full_name) if c.collector else None,
             )
         fields = merge_fields(ctx, language)

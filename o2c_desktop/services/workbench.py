@@ -15,18 +15,23 @@ transaction, so nothing is half written.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+import re
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
+from o2c_desktop.engine import letters, pdf
+from o2c_desktop.engine import templates as tpl
 from o2c_desktop.engine.book import UserInfo
 from o2c_desktop.engine.calendar import is_business_day
 from o2c_desktop.engine.cases import (
@@ -40,6 +45,8 @@ from o2c_desktop.engine.types import (
     ActionType,
     CaseKind,
     CaseStatus,
+    Channel,
+    DocumentKind,
     ItemKind,
     ItemStatus,
     Role,
@@ -49,6 +56,7 @@ from o2c_desktop.engine.workbench import (
     BROKEN_PROMISE_ALERT_DAYS,
     DSO_PERIOD_DAYS,
     DSO_PERIODS,
+    ITEMS_TABLE_FIELD,
     ZERO,
     ActionDetail,
     AgendaLine,
@@ -59,6 +67,7 @@ from o2c_desktop.engine.workbench import (
     ConfirmResult,
     ContactInfo,
     CustomerCard,
+    CustomerHit,
     CustomerSignals,
     DayColumn,
     DocumentInfo,
@@ -67,6 +76,8 @@ from o2c_desktop.engine.workbench import (
     ItemQuery,
     ItemRow,
     ItemSort,
+    MessageDraft,
+    MessageOutcome,
     PerformResult,
     TimelineEntry,
     TimelinePage,
@@ -78,6 +89,7 @@ from o2c_desktop.engine.workbench import (
     column_of,
     countback_dso,
 )
+from o2c_desktop.i18n import _
 from o2c_desktop.models import (
     Action,
     ActionItem,
@@ -97,7 +109,9 @@ from o2c_desktop.models.db import Database
 from o2c_desktop.models.repo import ConflictError, describe_change, get_one
 from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
+from o2c_desktop.services.documents import DocumentError, DocumentService
 from o2c_desktop.services.dunning import AutomaticAction
+from o2c_desktop.sync import mail as mailer
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -115,6 +129,7 @@ if TYPE_CHECKING:
     )
     from o2c_desktop.models.base import Versioned
     from o2c_desktop.models.db import AuditedSession
+    from o2c_desktop.services.documents import LoadedAction
     from o2c_desktop.services.dunning import ActionPerformer
 
 log = logging.getLogger(__name__)
@@ -128,6 +143,12 @@ _OPEN_ACTIONS = (ActionStatus.PENDING, ActionStatus.TO_CONFIRM)
 _DEBIT_KINDS = (ItemKind.INVOICE, ItemKind.ADJUSTMENT)
 _CASE_EVENTS = tuple(e.value for e in CaseEvent)
 _MANAGERS = (Role.CREDIT_MANAGER, Role.ADMIN)
+SEARCH_MAX = 100  # characters of a quick search that are used
+_GENERATED_KINDS = (
+    DocumentKind.LETTER,
+    DocumentKind.STATEMENT,
+    DocumentKind.INTEREST_STATEMENT,
+)
 
 
 class AccessError(PermissionError):
@@ -159,6 +180,8 @@ class WorkbenchService:
         ctx: the database and the current user.
         performer: sends confirmed automatic actions (the documents service);
             without one, automatic actions can't be confirmed.
+        documents: renders the letters and emails of the message editor.
+        mail: the mail server the message editor sends through.
         days: how many day columns the agenda shows.
     """
 
@@ -167,12 +190,16 @@ class WorkbenchService:
         ctx: AppContext,
         *,
         performer: ActionPerformer | None = None,
+        documents: DocumentService | None = None,
+        mail: mailer.MailConfig | None = None,
         days: int = AGENDA_DAYS,
     ) -> None:
         self._ctx = ctx
         self._db = ctx.db
         self._login = ctx.user_login or None
         self._performer = performer
+        self._mail = mail
+        self._documents = documents or DocumentService(ctx, mail)
         self._days = days
         self._cases = CasesService(ctx)
 
@@ -838,7 +865,348 @@ class WorkbenchService:
             comment=comment,
         )
 
+    # --- messages (letters and emails) ---------------------------------------------
+
+    def search_customers(self, term: str, limit: int = 12) -> tuple[CustomerHit, ...]:
+        """Customers for the Ctrl+K completion.
+
+        A customer matches when its name holds `term`, or its reference, SIREN
+        or one of its invoice numbers is `term`.
+
+        Args:
+            term: what the user typed; shorter than two characters finds nothing.
+            limit: at most this many customers.
+        """
+        text = term.strip()[:SEARCH_MAX]
+        if len(text) < 2:
+            return ()
+        pattern = f"%{_escape_like(text.casefold())}%"
+        legal = text.replace(" ", "")
+        by_invoice = (
+            select(Item.customer_id, Item.number)
+            .where(Item.number == text)
+            .limit(limit)
+            .subquery()
+        )
+        with self._db.session() as s:
+            rows = s.execute(
+                select(
+                    Customer.id,
+                    Customer.reference,
+                    Customer.name,
+                    Customer.legal_id,
+                    by_invoice.c.number,
+                )
+                .outerjoin(by_invoice, by_invoice.c.customer_id == Customer.id)
+                .where(
+                    or_(
+                        func.lower(Customer.name).like(pattern, escape="\\"),
+                        Customer.reference == text,
+                        Customer.legal_id == legal,
+                        by_invoice.c.number.is_not(None),
+                    )
+                )
+                .order_by(
+                    # exact references and numbers first, then by name
+                    case((Customer.reference == text, 0), else_=1),
+                    case((by_invoice.c.number.is_not(None), 0), else_=1),
+                    Customer.name,
+                    Customer.id,
+                )
+                .limit(limit)
+            ).all()
+        hits: dict[int, CustomerHit] = {}
+        for r in rows:
+            matched = None
+            if r.number is not None:
+                matched = f"{_('invoice')} {r.number}"
+            elif r.legal_id and r.legal_id == legal:
+                matched = f"SIREN {r.legal_id}"
+            hits.setdefault(r.id, CustomerHit(r.id, r.reference, r.name, matched))
+        return tuple(hits.values())
+
+    def prepare_message(
+        self,
+        action_id: str,
+        today: dt.date,
+        *,
+        subject: str | None = None,
+        body: str | None = None,
+    ) -> MessageDraft:
+        """Render a letter or email action for the message editor.
+
+        The template is rendered with the merge fields in the customer's
+        language and the PDFs are (re)generated and kept with the action; a
+        done action's documents are evidence and stay as they are. With
+        `body`, the letter PDF is regenerated from that text ("Regenerate").
+
+        Raises:
+            LookupError: no such action.
+            DocumentError: the action has nothing to render, or no template.
+            TemplateError: a stored template is invalid.
+        """
+        docs = self._documents
+        aid = _uuid(action_id)
+        rendered = docs.render_action(aid, today=today)
+        loaded, text = self._message_text(aid, today)
+        if body is not None and loaded.action_type is not ActionType.EMAIL:
+            text = tpl.RenderedText(subject or text.subject, _markup(body))
+            if loaded.status is not ActionStatus.DONE:
+                self._store_letter(aid, loaded, text, today)
+        elif body is not None:
+            text = tpl.RenderedText(subject or text.subject, _markup(body))
+        with self._db.session() as s:
+            action = get_one(s, Action, aid)
+            generated = _action_documents(s, aid)
+            stored = _customer_documents(s, action.customer_id, aid)
+            reason = action.reason
+            done = action.status is ActionStatus.DONE
+        return MessageDraft(
+            action_id=str(aid),
+            email=loaded.action_type is ActionType.EMAIL,
+            language=rendered.language,
+            template_code=rendered.template_code,
+            recipients=loaded.recipients,
+            subject=text.subject,
+            body=re.sub(
+                r"\n{3,}",
+                "\n\n",
+                text.markup.replace(tpl.TABLE_MARK, ITEMS_TABLE_FIELD),
+            ),
+            generated=generated,
+            stored=stored,
+            note=rendered.note,
+            reason=reason,
+            done=done,
+        )
+
+    def attach_statement(self, action_id: str, today: dt.date) -> DocumentInfo:
+        """Produce the customer's statement of account and keep it with the action.
+
+        Raises:
+            LookupError: no such action.
+        """
+        docs = self._documents
+        aid = _uuid(action_id)
+        loaded, _rendered = self._message_text(aid, today)
+        with self._db.session() as s:
+            action = get_one(s, Action, aid)
+            reference = action.customer.reference
+            entity_code = action.customer.entity.code
+        made = docs.statement(
+            reference, language=loaded.language, today=today, entity_code=entity_code
+        )
+        with self._db.session(self._login) as s:
+            action = get_one(s, Action, aid)
+            row = _new_document(s, action, made.kind, made.filename, made.content)
+            return _document(row.id, row.filename, row.kind, row.created_at, aid)
+
+    def document_file(self, document_id: str, folder: str) -> str:
+        """Write a stored document into `folder` (to open or preview it).
+
+        Returns:
+            The path of the file.
+
+        Raises:
+            LookupError: no such document.
+        """
+        with self._db.session() as s:
+            row = get_one(s, Document, _uuid(document_id))
+            name, content = row.filename, row.content
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / Path(name).name
+        path.write_bytes(content)
+        return str(path)
+
+    def send_message(
+        self,
+        action_id: str,
+        subject: str,
+        body: str,
+        attachment_ids: Sequence[str],
+        today: dt.date,
+        *,
+        as_eml_path: str | None = None,
+    ) -> MessageOutcome:
+        """Send a letter or email action as edited, or save the email as .eml.
+
+        An email goes to the server with the attachments; sent, the action is
+        done with the send log and the message kept as an .eml document; not
+        sent, it stays pending with the reason. A letter's PDF is regenerated
+        from `body` and the action is done (the letter is posted). With
+        `as_eml_path` the email is written there as a draft Outlook opens,
+        and the action stays pending.
+
+        Args:
+            action_id: the action.
+            subject: the subject (emails; a letter's subject line).
+            body: the edited text (see `MessageDraft.body`).
+            attachment_ids: stored documents of the customer to attach.
+            today: the document date.
+            as_eml_path: write an .eml draft there instead of sending.
+
+        Raises:
+            LookupError: no such action or document.
+            DocumentError: nothing to send (no recipient, a done action).
+        """
+        aid = _uuid(action_id)
+        loaded, _text = self._message_text(aid, today)
+        if loaded.status is ActionStatus.DONE:
+            raise DocumentError(_("This action was already performed."))
+        text = tpl.RenderedText(subject.strip(), _markup(body))
+        now = utcnow()
+        if loaded.action_type is not ActionType.EMAIL:
+            self._store_letter(aid, loaded, text, today)
+            with self._db.session(self._login) as s:
+                action = get_one(s, Action, aid)
+                names = tuple(d.filename for d in action.documents)
+                self._mark_sent(s, action, now, None)
+                return MessageOutcome(
+                    str(aid), True, attachments=names, action=_detail(s, action, today)
+                )
+        files = self._attachments(aid, attachment_ids)
+        try:
+            content = letters.compose_email(loaded.ctx, text, loaded.language)
+            if not loaded.recipients:
+                raise DocumentError(_("The customer has no email address."))
+            outgoing = mailer.OutgoingMail(
+                to=loaded.recipients,
+                subject=text.subject,
+                text=content.text,
+                html=content.html,
+                sender_name=loaded.ctx.collector.name or loaded.ctx.entity.name,
+                reply_to=loaded.ctx.collector.email,
+                attachments=files,
+            )
+            names = tuple(f.filename for f in files)
+            if as_eml_path is not None:
+                path = mailer.save_eml(
+                    outgoing, self._mail or mailer.MailConfig(), Path(as_eml_path), now
+                )
+                return MessageOutcome(str(aid), False, None, str(path), names)
+            if self._mail is None or not self._mail.host:
+                raise mailer.MailError(_("mail is not configured"))
+            sent = mailer.send(outgoing, self._mail, now)
+        except (mailer.MailError, DocumentError, tpl.TemplateError) as exc:
+            reason = _("Email not sent: {reason}").format(reason=exc)
+            with self._db.session(self._login) as s:
+                action = get_one(s, Action, aid)
+                action.status = ActionStatus.PENDING
+                action.reason = reason[:300]
+                s.flush()
+                return MessageOutcome(
+                    str(aid), False, reason, action=_detail(s, action, today)
+                )
+        eml = mailer.eml_bytes(outgoing, self._mail, now)
+        name = letters.document_filename(
+            "email", loaded.ctx.customer.reference, now.astimezone(), "eml"
+        )
+        with self._db.session(self._login) as s:
+            action = get_one(s, Action, aid)
+            _new_document(s, action, DocumentKind.EMAIL, name, eml, "message/rfc822")
+            self._mark_sent(s, action, now, sent.to_json())
+            return MessageOutcome(
+                str(aid), True, None, None, names, action=_detail(s, action, today)
+            )
+
     # --- internals -----------------------------------------------------------------
+
+    def _message_text(
+        self, aid: uuid.UUID, today: dt.date
+    ) -> tuple[LoadedAction, tpl.RenderedText]:
+        """The action's inputs and its template rendered with the merge fields.
+
+        `DocumentService` keeps the rendered text to itself (it returns PDFs
+        and email bodies), so the editor reads the same inputs through it and
+        renders the template here.
+        """
+        with self._db.session() as s:
+            loaded = self._documents.load_action(s, aid, today, None)
+        channel = (
+            Channel.EMAIL if loaded.action_type is ActionType.EMAIL else Channel.LETTER
+        )
+        choice = tpl.choose_template(
+            loaded.templates,
+            loaded.code,
+            channel,
+            loaded.language,
+            loaded.fallback_language,
+            loaded.entity_id,
+        )
+        if choice is None:
+            raise DocumentError(
+                _("No template {code} for {channel} in {language}.").format(
+                    code=loaded.code, channel=channel.value, language=loaded.language
+                )
+            )
+        language = choice.template.language
+        text = tpl.render(choice.template, letters.merge_fields(loaded.ctx, language))
+        return dataclasses.replace(loaded, language=language), text
+
+    def _store_letter(
+        self,
+        aid: uuid.UUID,
+        loaded: LoadedAction,
+        text: tpl.RenderedText,
+        today: dt.date,
+    ) -> None:
+        """Regenerate the letter PDF of a pending action from an edited text."""
+        registered = loaded.action_type is ActionType.REGISTERED_LETTER
+        data = pdf.letter_pdf(
+            letters.printed_letter(
+                loaded.ctx, text, loaded.language, registered=registered
+            )
+        )
+        name = letters.document_filename(
+            "letter", loaded.ctx.customer.reference, utcnow().astimezone()
+        )
+        with self._db.session(self._login) as s:
+            action = get_one(s, Action, aid)
+            s.execute(
+                delete(Document).where(
+                    Document.action_id == aid, Document.kind == DocumentKind.LETTER
+                )
+            )
+            _new_document(s, action, DocumentKind.LETTER, name, data)
+
+    def _attachments(
+        self, aid: uuid.UUID, ids: Sequence[str]
+    ) -> tuple[mailer.Attachment, ...]:
+        """The customer's stored documents to attach, in the order given."""
+        wanted = [_uuid(i) for i in ids]
+        if not wanted:
+            return ()
+        with self._db.session() as s:
+            customer_id = get_one(s, Action, aid).customer_id
+            rows = {
+                r.id: r
+                for r in s.scalars(
+                    select(Document).where(
+                        Document.id.in_(wanted), Document.customer_id == customer_id
+                    )
+                )
+            }
+            missing = [str(i) for i in wanted if i not in rows]
+            if missing:
+                raise LookupError(f"no such document {missing[0]!r}")
+            return tuple(
+                mailer.Attachment(rows[i].filename, rows[i].content, rows[i].mime_type)
+                for i in wanted
+            )
+
+    def _mark_sent(
+        self, s: Session, action: Action, now: dt.datetime, send_log: str | None
+    ) -> None:
+        action.status = ActionStatus.DONE
+        action.reason = None
+        if send_log is not None:
+            action.send_log = send_log
+        action.performed_at = now
+        me = self._me(s)
+        if me is not None:
+            action.performed_by_id = me.id
+        s.flush()
 
     def _me(self, s: Session) -> User | None:
         if not self._login:
@@ -1577,3 +1945,73 @@ def _as_date(value: object) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
+
+
+def _document_infos(rows: Iterable[Any]) -> tuple[DocumentInfo, ...]:
+    return tuple(
+        _document(r.id, r.filename, r.kind, r.created_at, r.action_id) for r in rows
+    )
+
+
+def _document_columns() -> Any:
+    return select(
+        Document.id,
+        Document.filename,
+        Document.kind,
+        Document.created_at,
+        Document.action_id,
+    )
+
+
+def _action_documents(s: Session, aid: uuid.UUID) -> tuple[DocumentInfo, ...]:
+    """The PDFs generated for an action, letter first."""
+    rows = s.execute(
+        _document_columns()
+        .where(Document.action_id == aid, Document.kind.in_(_GENERATED_KINDS))
+        .order_by(Document.created_at, Document.filename)
+    ).all()
+    order = {k: n for n, k in enumerate(_GENERATED_KINDS)}
+    return _document_infos(sorted(rows, key=lambda r: order[r.kind]))
+
+
+def _customer_documents(
+    s: Session, customer_id: int, aid: uuid.UUID
+) -> tuple[DocumentInfo, ...]:
+    """The customer's other PDFs, newest first (what "attach a stored one" offers)."""
+    rows = s.execute(
+        _document_columns()
+        .where(
+            Document.customer_id == customer_id,
+            Document.mime_type == "application/pdf",
+            or_(Document.action_id.is_(None), Document.action_id != aid),
+        )
+        .order_by(Document.created_at.desc(), Document.filename)
+        .limit(ATTACHMENTS_SHOWN)
+    ).all()
+    return _document_infos(rows)
+
+
+def _new_document(
+    s: Session,
+    action: Action,
+    kind: DocumentKind,
+    filename: str,
+    content: bytes,
+    mime_type: str = "application/pdf",
+) -> Document:
+    row = Document(
+        customer_id=action.customer_id,
+        action_id=action.id,
+        kind=kind,
+        filename=filename,
+        mime_type=mime_type,
+        content=content,
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def _markup(body: str) -> str:
+    """An edited text back to template markup (the items table mark)."""
+    return body.replace("\r\n", "\n").replace(ITEMS_TABLE_FIELD, tpl.TABLE_MARK)

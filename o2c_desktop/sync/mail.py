@@ -6,6 +6,10 @@ in the settings file. The message goes out from the configured mailbox
 mailbox is configured. `send()` returns a `SendLog` (message id, time, the
 server's answer) that the action keeps; any failure raises `MailError` with a
 reason a collector can read.
+
+STARTTLS and SSL always verify the server's certificate and name. A company
+whose mail server has a certificate from its own authority gives that
+authority's PEM file (`smtp_ca_file`); it is trusted on top of the system's.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ class MailConfig:
         password: read from the keyring, never from settings.
         mail_from: the sending mailbox; empty sends from the collector.
         timeout: seconds before a silent server counts as down.
+        ca_file: PEM file of an extra certificate authority to trust.
     """
 
     host: str = ""
@@ -58,6 +63,7 @@ class MailConfig:
     password: str | None = field(default=None, repr=False)
     mail_from: str = ""
     timeout: float = 20.0
+    ca_file: str = ""
 
 
 def config_from_settings(settings: Settings) -> MailConfig:
@@ -74,6 +80,7 @@ def config_from_settings(settings: Settings) -> MailConfig:
         user=settings.smtp_user,
         password=password,
         mail_from=settings.mail_from,
+        ca_file=settings.smtp_ca_file,
     )
 
 
@@ -166,19 +173,49 @@ def build_message(
     return msg
 
 
+def tls_context(config: MailConfig) -> ssl.SSLContext:
+    """The TLS settings: the system's authorities plus `ca_file`, names checked.
+
+    Raises:
+        MailError: the CA file can't be read or is not a PEM certificate.
+    """
+    context = ssl.create_default_context()
+    if config.ca_file:
+        try:
+            context.load_verify_locations(cafile=config.ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise MailError(
+                f"cannot use the CA file {config.ca_file} "
+                f"({getattr(exc, 'strerror', None) or exc})"
+            ) from exc
+    return context
+
+
+def _untrusted(config: MailConfig, exc: ssl.SSLCertVerificationError) -> MailError:
+    """A collector-readable reason for a certificate the client refused."""
+    reason = (exc.verify_message or str(exc)).rstrip(".")
+    hint = "check the CA file" if config.ca_file else "set the CA file of your company"
+    return MailError(
+        f"the certificate of the mail server {config.host}:{config.port} is not "
+        f"trusted ({reason}); nothing was sent: {hint} or ask IT"
+    )
+
+
 def _connect(config: MailConfig) -> smtplib.SMTP:
     if not config.host:
         raise MailError("mail server not configured (smtp_host is empty)")
     if config.security not in SECURITY_MODES:
         raise MailError(f"unknown SMTP security {config.security!r}")
+    context = tls_context(config) if config.security != "none" else None
     try:
         if config.security == "ssl":
-            context = ssl.create_default_context()
             smtp: smtplib.SMTP = smtplib.SMTP_SSL(
                 config.host, config.port, timeout=config.timeout, context=context
             )
         else:
             smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+    except ssl.SSLCertVerificationError as exc:
+        raise _untrusted(config, exc) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(
             f"cannot reach the mail server {config.host}:{config.port} ({exc})"
@@ -186,10 +223,22 @@ def _connect(config: MailConfig) -> smtplib.SMTP:
     try:
         smtp.ehlo()
         if config.security == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
+            if not smtp.has_extn("starttls"):
+                # Never fall back to clear text: the password would travel in it.
+                raise MailError(
+                    f"the mail server {config.host}:{config.port} does not offer "
+                    "STARTTLS; nothing was sent"
+                )
+            smtp.starttls(context=context)
             smtp.ehlo()
         if config.user:
             smtp.login(config.user, config.password or "")
+    except MailError:
+        smtp.close()
+        raise
+    except ssl.SSLCertVerificationError as exc:
+        smtp.close()
+        raise _untrusted(config, exc) from exc
     except smtplib.SMTPAuthenticationError as exc:
         smtp.close()
         raise MailError(
@@ -227,6 +276,9 @@ def send(
         MailError: the server is down, refused the login, every recipient, or
             the message.
     """
+    if not config.host:
+        # Say what the collector must fix first, before any address problem.
+        raise MailError("mail server not configured (smtp_host is empty)")
     now = now or datetime.now(UTC)
     msg = build_message(mail, config, now)
     sender = config.mail_from or mail.reply_to

@@ -42,14 +42,17 @@ from PySide6.QtWidgets import (
 
 from o2c_desktop.engine.types import ActionType, CaseKind, CaseStatus
 from o2c_desktop.engine.workbench import (
+    MESSAGE_TYPES,
     OUTCOME_LABELS,
     ActionEdit,
     CallOutcome,
     PerformRequest,
+    PerformResult,
 )
 from o2c_desktop.i18n import N_, _, format_date, format_money
 from o2c_desktop.ui.itemmodels import UserCheckModel
 from o2c_desktop.ui.labels import action_type_label, status_label
+from o2c_desktop.ui.message_editor import MessageEditor
 from o2c_desktop.ui.widgets import Banner
 
 if TYPE_CHECKING:
@@ -84,7 +87,7 @@ _OTHER_OUTCOMES = (
     CallOutcome.CALL_BACK,
     CallOutcome.PAYMENT_PLAN,
 )
-SUMMARY, PERFORM, NOTIFY = range(3)
+SUMMARY, PERFORM, NOTIFY, MESSAGE = range(4)
 
 
 def to_qdate(day: dt.date) -> QDate:
@@ -185,6 +188,7 @@ class ActionDialog(QDialog):
         self.pages.addWidget(self._build_summary())
         self.pages.addWidget(self._build_perform())
         self.pages.addWidget(self._build_notify())
+        self.message_editor: MessageEditor | None = None
         self._on_outcome_changed()
         self.show_page(SUMMARY)
 
@@ -192,6 +196,9 @@ class ActionDialog(QDialog):
 
     def show_page(self, page: int) -> None:
         """Bring summary, perform or notify to the front, focus its first field."""
+        if page == MESSAGE:
+            self.open_message_editor()
+            return
         self.pages.setCurrentIndex(page)
         self.banner.clear_message()
         focus = {
@@ -208,6 +215,33 @@ class ActionDialog(QDialog):
             NOTIFY: self.validate_button,
         }[page]
         default.setDefault(True)
+
+    @property
+    def is_message(self) -> bool:
+        """True for a letter or email action (performed in the message editor)."""
+        return self.detail.action_type.value in MESSAGE_TYPES
+
+    def open_message_editor(self) -> MessageEditor:
+        """Show the message editor of a letter or email action, rendering it."""
+        editor = self.message_editor
+        if editor is None:
+            editor = MessageEditor(
+                self.runner,
+                self.workbench,
+                self.detail.id,
+                today=self.today,
+                parent=self,
+            )
+            editor.sent.connect(self._on_message_sent)
+            editor.back_requested.connect(lambda: self.show_page(SUMMARY))
+            self.pages.addWidget(editor)
+            self.message_editor = editor
+            self.setMinimumWidth(900)
+            editor.load()
+        self.banner.clear_message()
+        self.pages.setCurrentWidget(editor)
+        editor.send_button.setDefault(True)
+        return editor
 
     def request(self) -> PerformRequest:
         """The perform request the form describes."""
@@ -623,7 +657,14 @@ class ActionDialog(QDialog):
 
     @Slot()
     def _on_perform_button_clicked(self) -> None:
-        self.show_page(PERFORM)
+        self.show_page(MESSAGE if self.is_message else PERFORM)
+
+    def _on_message_sent(self, outcome: Any) -> None:
+        if outcome.eml_path or outcome.action is None:
+            self.changed.emit()
+            return
+        self.performed.emit(PerformResult(action=outcome.action))
+        self.accept()
 
     @Slot()
     def _on_continue_button_clicked(self) -> None:

@@ -62,6 +62,7 @@ from o2c_desktop.ui.itemmodels import (
     TimelineTableModel,
 )
 from o2c_desktop.ui.labels import action_type_label
+from o2c_desktop.ui.timeline_view import TimelineDelegate, timeline_list
 from o2c_desktop.ui.widgets import Banner, BusyIndicator
 
 if TYPE_CHECKING:
@@ -319,6 +320,10 @@ class ClientCardView(QWidget):
         self.tables.setTabText(1, _("Open items"))
         self.tables.setTabText(2, _("Attachments"))
         self._show_tab_titles()
+        for view in getattr(self, "timeline_views", ()):
+            delegate = view.itemDelegate()
+            if isinstance(delegate, TimelineDelegate):
+                delegate.language = language
         models: list[Any] = [
             self.contact_model,
             self.document_model,
@@ -430,12 +435,7 @@ class ClientCardView(QWidget):
         self.timeline_models = [TimelineTableModel(parent=self) for _tab in _TABS]
         self.timeline_views = []
         for model in self.timeline_models:
-            view = _table(self.timeline_tabs, model)
-            view.setWordWrap(False)
-            header = view.horizontalHeader()
-            header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-            for column, width in enumerate((86, 145, 200, 230, 110, 80, 130, 140)):
-                header.resizeSection(column, width)
+            view = timeline_list(model, self.language, self.timeline_tabs)
             view.activated.connect(self._on_timeline_activated)
             self.timeline_views.append(view)
             self.timeline_tabs.addTab(view, "")

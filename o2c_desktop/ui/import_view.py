@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QStackedWidget,
     QStyledItemDelegate,
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FILE_FILTER = "*.xlsx *.xlsm *.xls *.ods *.csv"
+FILE_FILTER = "*.xlsx *.xlsm *.xls *.ods *.csv *.txt"  # .txt: FEC and SAP exports
 NEW_ENTITY = "MAIN"  # the code a first import creates
 
 
@@ -198,6 +199,14 @@ class ImportView(QWidget):
         self.sheet_label.setText(_("Sheet"))
         self.entity_label.setText(_("Entity"))
         self.as_of_label.setText(_("Balance date"))
+        self.terms_label.setText(_("Default payment terms"))
+        self.terms_spin.setSuffix(_(" days"))
+        self.terms_spin.setToolTip(
+            _(
+                "The file has no due dates: customers without payment terms "
+                "get the issue date plus these days."
+            )
+        )
         self.profile_label.setText(_("Mapping profile"))
         self.partial_check.setText(
             _("Partial import: add and update only, close nothing")
@@ -286,6 +295,12 @@ class ImportView(QWidget):
         profile_layout.addWidget(self.profile_combo, 1)
         profile_layout.addWidget(self.save_profile_button)
         self.partial_check = QCheckBox(page)
+        # FEC and other files without due dates: issue date + these days.
+        self.terms_spin = QSpinBox(page)
+        self.terms_spin.setRange(0, 365)
+        self.terms_spin.setValue(self.options.default_terms_days)
+        self.terms_spin.valueChanged.connect(self._on_terms_spin_value_changed)
+        self.terms_label = QLabel(page)
         self.sheet_label = QLabel(page)
         self.entity_label = QLabel(page)
         self.as_of_label = QLabel(page)
@@ -293,6 +308,7 @@ class ImportView(QWidget):
         self.options_form.addRow(self.sheet_label, self.sheet_combo)
         self.options_form.addRow(self.entity_label, self.entity_combo)
         self.options_form.addRow(self.as_of_label, self.as_of_edit)
+        self.options_form.addRow(self.terms_label, self.terms_spin)
         self.options_form.addRow(self.profile_label, self.profile_row)
         self.options_form.addRow("", self.partial_check)
         layout.addLayout(self.options_form)
@@ -466,6 +482,7 @@ class ImportView(QWidget):
             max(0, self.sheet_combo.findData(parsed.sheet))
         )
         self.options_form.setRowVisible(self.sheet_combo, len(parsed.sheets) > 1)
+        self.options_form.setRowVisible(self.terms_spin, parsed.due_from_terms)
         hint = parsed.as_of_hint or self.today()
         self.as_of_edit.setDate(QDate(hint.year, hint.month, hint.day))
         self._show_summary()
@@ -700,6 +717,11 @@ class ImportView(QWidget):
             self.open_file(name)
 
     @Slot(int)
+    def _on_terms_spin_value_changed(self, days: int) -> None:
+        # Applied when the items are written; the preview need not be re-read.
+        self.options = replace(self.options, default_terms_days=days)
+
+    @Slot(int)
     def _on_sheet_combo_activated(self, _row: int) -> None:
         sheet = self.sheet_combo.currentData()
         if (
@@ -763,9 +785,16 @@ class ImportView(QWidget):
 
     @Slot()
     def _on_import_button_clicked(self) -> None:
-        parsed, importer = self.checked, self.importer
-        if parsed is None or importer is None or self._import_worker is not None:
+        checked, importer = self.checked, self.importer
+        if checked is None or importer is None or self._import_worker is not None:
             return
+        # The days chosen after the check count, without reading the file again.
+        parsed = replace(
+            checked,
+            options=replace(
+                checked.options, default_terms_days=self.terms_spin.value()
+            ),
+        )
         code = self.entity_combo.currentData()
         known = {e.code for e in self.entities}
         qdate = self.as_of_edit.date()

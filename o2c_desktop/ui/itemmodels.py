@@ -801,7 +801,8 @@ class ItemTableModel(RowTableModel[ItemRow]):
             )
 
 
-def _status_text(r: TimelineEntry, language: str) -> str:
+def timeline_status(r: TimelineEntry, language: str) -> str:
+    """The status: pending and assigned to whom, or done when and by whom."""
     if r.status == ActionStatus.DONE:
         day = format_date(r.performed_on or r.day, language)
         who = r.performer or _("automatic")
@@ -814,7 +815,7 @@ def _status_text(r: TimelineEntry, language: str) -> str:
 def _timeline_tooltip(r: TimelineEntry, lang: str) -> str:
     parts = [
         r.subject or action_type_label(r.action_type),
-        _status_text(r, lang),
+        timeline_status(r, lang),
         _("Created on {day}").format(day=format_date(r.created_on, lang)),
     ]
     if r.contact:
@@ -844,7 +845,7 @@ class TimelineTableModel(RowTableModel[TimelineEntry]):
             icon=lambda r: icons.action_icon(r.action_type),
         ),
         Column(N_("Subject"), lambda r, _l: r.subject or ""),
-        Column(N_("Status"), _status_text),
+        Column(N_("Status"), timeline_status),
         Column(N_("By"), lambda r, _l: r.by or _("automatic")),
         Column(N_("Created on"), lambda r, lang: format_date(r.created_on, lang)),
         Column(N_("Customer contact"), lambda r, _l: r.contact or ""),

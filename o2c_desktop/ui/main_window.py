@@ -44,6 +44,7 @@ from o2c_desktop.ui.agenda_view import AgendaView
 from o2c_desktop.ui.customers_view import CustomersView
 from o2c_desktop.ui.dashboard_view import DashboardView
 from o2c_desktop.ui.labels import role_label
+from o2c_desktop.ui.quick_search import QuickSearch
 from o2c_desktop.ui.scenarios_view import ScenariosView
 from o2c_desktop.ui.settings_view import SettingsView
 from o2c_desktop.ui.team_view import TeamView
@@ -61,7 +62,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IMPORTABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+# .txt: FEC files and SAP list exports are text files.
+IMPORTABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".txt")
 PAGES = (
     "agenda",
     "customers",
@@ -310,6 +312,12 @@ class MainWindow(QMainWindow):
             icons.icon("search"), QLineEdit.ActionPosition.LeadingPosition
         )
         self.search_edit.returnPressed.connect(self._on_search_edit_return_pressed)
+        self.quick_search = QuickSearch(
+            self.search_edit,
+            self.runner,
+            lambda: self.workspace.workbench if self.workspace else None,
+        )
+        self.quick_search.customer_chosen.connect(self._on_quick_search_chosen)
         self.search_button = QPushButton(central)
         self.search_button.clicked.connect(self._on_search_edit_return_pressed)
         top.addWidget(brand)
@@ -491,8 +499,17 @@ class MainWindow(QMainWindow):
     def _on_settings_view_language_changed(self, language: str) -> None:
         self.apply_language(language)
 
+    @Slot(int)
+    def _on_quick_search_chosen(self, customer_id: int) -> None:
+        agenda = self._pages["agenda"]
+        assert isinstance(agenda, AgendaView)
+        self.show_page("agenda")
+        agenda.open_customer(customer_id)
+
     @Slot()
     def _on_search_edit_return_pressed(self) -> None:
+        if self.quick_search.popup_visible():
+            return  # Enter picks the highlighted customer (Ctrl+K completion)
         customers = self._pages["customers"]
         assert isinstance(customers, CustomersView)
         self.show_page("customers")

@@ -49,9 +49,13 @@ if TYPE_CHECKING:
         ContactDraft,
         ContactInfo,
         CustomerCard,
+        CustomerHit,
+        DocumentInfo,
         DunningSettings,
         ItemPage,
         ItemQuery,
+        MessageDraft,
+        MessageOutcome,
         NewAction,
         PerformRequest,
         PerformResult,
@@ -212,6 +216,42 @@ class WorkbenchCalls(Protocol):
 
     def delete_contact(self, contact_id: str, version: int) -> None:
         """Remove a contact."""
+
+    def search_customers(self, term: str, limit: int = ...) -> tuple[CustomerHit, ...]:
+        """Customers by name, reference, SIREN or invoice number (Ctrl+K)."""
+        ...
+
+    def prepare_message(
+        self,
+        action_id: str,
+        today: dt.date,
+        *,
+        subject: str | None = ...,
+        body: str | None = ...,
+    ) -> MessageDraft:
+        """A letter or email action rendered for the message editor."""
+        ...
+
+    def attach_statement(self, action_id: str, today: dt.date) -> DocumentInfo:
+        """The customer's statement of account, kept with the action."""
+        ...
+
+    def document_file(self, document_id: str, folder: str) -> str:
+        """Write a stored document into a folder; returns its path."""
+        ...
+
+    def send_message(
+        self,
+        action_id: str,
+        subject: str,
+        body: str,
+        attachment_ids: Sequence[str],
+        today: dt.date,
+        *,
+        as_eml_path: str | None = ...,
+    ) -> MessageOutcome:
+        """Send a letter or email as edited, or save the email as .eml."""
+        ...
 
 
 class DashboardQueries(Protocol):

@@ -89,3 +89,60 @@ def test_the_litigation_file_is_written_where_asked(
         assert f"litigation_{case.number}.xlsx" in zf.namelist()
     assert main(["litigation", "export", "--case", "777", "--out", str(out)]) == 1
     assert "Litigation N°777 not found" in capsys.readouterr().err
+
+
+def test_a_promise_confirmed_by_letter_then_by_email_from_the_command_line(
+    book: Book, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+
+    from o2c_desktop import settings
+    from tests.sync.smtp_server import Inbox, attachments, start
+
+    argv = ["promise", "add", "--customer", "18981", "--date", "2026-03-20"]
+    assert main([*argv, "--today", "2026-03-09", "--json"]) == 0
+    number = json.loads(capsys.readouterr().out)["number"]
+
+    confirm = ["cases", "confirm", "--case", number, "--date", "2026-03-09"]
+    assert main([*confirm, "--json"]) == 0
+    letter = json.loads(capsys.readouterr().out)
+    assert (letter["channel"], letter["sent"], letter["case"]) == (
+        "letter",
+        True,
+        number,
+    )
+    [pdf] = letter["documents"]
+    assert pdf.startswith("letter_18981_")
+
+    # Mail is not set up yet: the email waits in the agenda, exit code 1.
+    assert main([*confirm, "--email"]) == 1
+    assert (
+        "not sent, pending in the agenda: Email not sent: mail server not configured"
+        in (capsys.readouterr().out)
+    )
+
+    box = Inbox()
+    controller, port = start(box)
+    try:
+        current = settings.load()
+        settings.save(
+            dataclasses.replace(
+                current,
+                smtp_host="127.0.0.1",
+                smtp_port=port,
+                smtp_security="none",
+                mail_from="relances@vallet.example",
+            )
+        )
+        assert main([*confirm, "--email"]) == 0
+        assert "confirmation emailed (letter_18981_" in capsys.readouterr().out
+    finally:
+        controller.stop()
+    [got] = box.messages
+    assert got.recipients == ["compta@monnier.example"]
+    [(name, content)] = list(attachments(got.message))
+    assert name.startswith("letter_18981_")
+    assert content.startswith(b"%PDF")
+
+    assert main(["cases", "confirm", "--case", "999"]) == 1
+    assert "N°999 not found" in capsys.readouterr().err

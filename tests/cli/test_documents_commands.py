@@ -10,7 +10,7 @@ from o2c_desktop.cli import main
 from o2c_desktop.models.db import open_database
 from o2c_desktop.sync import mail
 from tests.services.test_documents_service import _book
-from tests.sync.smtp_server import Inbox, free_port, start
+from tests.sync.smtp_server import Inbox, certificates, free_port, start
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -126,3 +126,28 @@ def test_mail_configure_and_test_against_a_local_server(
     settings.save(current.__class__(**{**current.__dict__, "smtp_port": free_port()}))
     assert main(["mail", "test"]) == 1
     assert "cannot reach the mail server" in capsys.readouterr().err
+
+
+def test_mail_configure_with_the_company_ca_for_starttls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    certs = certificates(tmp_path)
+    box = Inbox()
+    controller, port = start(box, tls=certs.server)
+    configure = ["mail", "configure", "--host", "127.0.0.1", "--port", str(port)]
+    configure += ["--from", "relances@acme.example"]
+    try:
+        assert main(configure) == 0
+        assert main(["mail", "test"]) == 1
+        assert "is not trusted" in capsys.readouterr().err
+        assert main([*configure, "--ca-file", str(certs.ca_file)]) == 0
+        capsys.readouterr()
+        assert settings.load().smtp_ca_file == str(certs.ca_file.resolve())
+        assert main(["mail", "test", "--to", "me@acme.example", "--json"]) == 0
+        assert "(starttls) answers 250" in json.loads(capsys.readouterr().out)["server"]
+    finally:
+        controller.stop()
+    assert box.messages[0].tls is not None
+    assert main([*configure, "--ca-file", str(tmp_path / "nope.pem")]) == 1
+    assert "cannot use the CA file" in capsys.readouterr().err
+    assert settings.load().smtp_ca_file == str(certs.ca_file.resolve())

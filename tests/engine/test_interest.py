@@ -14,6 +14,8 @@ from o2c_desktop.engine.interest import (
     FRANCE,
     UNITED_KINGDOM,
     LateDebt,
+    agreed_rate,
+    applied_rate,
     debt_claim,
     late_payment_claim,
     law_for,
@@ -136,6 +138,57 @@ def test_contractual_rate_below_three_times_legal_rate_is_raised() -> None:
     assert above is not None
     assert above.interest == D("14.79")
     assert not above.floored
+
+
+def test_worked_example_at_a_contractual_15_percent() -> None:
+    # The same 10,000.00 due 15 May 2024, paid 30 September, under a 15 % clause.
+    # H1 (16 May - 30 June, 46 days): the floor is 3 x 5.07 = 15.21 %, above the
+    # clause, so 15.21 % applies: 10,000 x 0.1521 x 46 / 365 = 69,966 / 365
+    # = 191.6877 -> 191.69.
+    # H2 (1 July - 30 September, 92 days): the floor is 3 x 4.92 = 14.76 %, below
+    # the clause: 10,000 x 0.15 x 92 / 365 = 138,000 / 365 = 378.0822 -> 378.08.
+    # Total 569.77, plus the 40.00 indemnity.
+    debt = LateDebt(
+        "F2024-0512",
+        day(2024, 5, 15),
+        D("10000.00"),
+        "EUR",
+        payments=((day(2024, 9, 30), D("10000.00")),),
+    )
+    claim = debt_claim(debt, day(2024, 9, 30), FRANCE, contractual_rate=D("15"))
+    assert claim is not None
+    assert [(x.days, x.rate, x.interest) for x in claim.lines] == [
+        (46, D("15.21"), D("191.69")),
+        (92, D("15"), D("378.08")),
+    ]
+    assert claim.interest == D("569.77")
+    assert claim.indemnity == D("40.00")
+    assert claim.floored
+    assert applied_rate(FRANCE, day(2024, 6, 30), D("15")) == D("15.21")
+    assert applied_rate(FRANCE, day(2024, 7, 1), D("15")) == D("15")
+    assert applied_rate(FRANCE, day(2024, 7, 1)) == D("14.25")
+
+
+@pytest.mark.parametrize(
+    ("customer", "entity", "agreed"),
+    [
+        (None, None, None),  # the law's default rate
+        (None, "12.15", "12.15"),  # the entity's general terms of sale
+        ("15", "12.15", "15"),  # the customer's contract wins
+        ("0", "12.15", "0"),  # a zero rate is a rate (raised to the floor)
+    ],
+)
+def test_the_customer_rate_overrides_the_entity_rate(
+    customer: str | None, entity: str | None, agreed: str | None
+) -> None:
+    expected = None if agreed is None else D(agreed)
+    assert (
+        agreed_rate(
+            None if customer is None else D(customer),
+            None if entity is None else D(entity),
+        )
+        == expected
+    )
 
 
 def test_united_kingdom_base_rate_plus_8_and_fixed_sums() -> None:

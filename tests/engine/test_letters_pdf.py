@@ -208,6 +208,38 @@ def test_interest_statement_shows_the_worked_example_per_period() -> None:
     assert "FA-2024-0801" not in text
 
 
+def test_interest_statement_at_a_contractual_rate_with_its_floor() -> None:
+    # 15 % clause. FA-2024-0512, 10,000.00 due 15 May: H1 46 days at the floor
+    # 15.21 % (3 x 5.07): 10,000 x 0.1521 x 46 / 365 = 191.6877 -> 191.69; H2 92
+    # days at 15 %: 10,000 x 0.15 x 92 / 365 = 378.0822 -> 378.08.
+    # FA-2024-0733, 1,450.80 due 31 July: 61 days at 15 % (floor 14.76):
+    # 1,450.80 x 0.15 x 61 / 365 = 36.3694 -> 36.37.
+    # Interest 191.69 + 378.08 + 36.37 = 606.14; with 2 x 40.00: 686.14.
+    ctx = _ctx(contractual_rate=D("15"))
+    assert ctx.amounts.interest == D("606.14")
+    # Letter total: 11,450.80 - 48.40 unapplied - 120.00 credit note + 686.14.
+    assert ctx.amounts.total_claimed == D("11282.40") + D("686.14")
+    text = _text(pdf.report_pdf(letters.printed_interest_statement(ctx, "fr")))[0]
+    for amount in ("191,69 €", "378,08 €", "36,37 €", "606,14 €", "686,14 €"):
+        assert amount in text
+    assert "15,21 %" in text
+    assert "15,00 %" in text
+    assert "Taux contractuel (conditions générales de vente) : 15,00 % l'an." in text
+    assert "ce plancher a été appliqué" in text
+    english = _text(pdf.report_pdf(letters.printed_interest_statement(ctx, "en")))[0]
+    assert "Contractual rate (general terms of sale): 15.00% a year." in english
+
+
+def test_rate_merge_field_follows_the_contract_even_with_nothing_late() -> None:
+    # Nothing late: the letter quotes the rate that would apply today.
+    assert letters.merge_fields(_ctx([]), "fr")["law"]["rate"] == "14,25\u00a0%"
+    ctx = _ctx([], contractual_rate=D("16"))
+    assert letters.merge_fields(ctx, "fr")["law"]["rate"] == "16,00\u00a0%"
+    # A 10 % clause is below the floor of 3 x 4.92 = 14.76 % in 2024 H2.
+    ctx = _ctx([], contractual_rate=D("10"))
+    assert letters.merge_fields(ctx, "en")["law"]["rate"] == "14.76%"
+
+
 def test_no_interest_under_insolvency_and_it_says_why() -> None:
     insolvent = letters.Party(
         "18981", "Denis SAS", insolvency="redressement judiciaire"

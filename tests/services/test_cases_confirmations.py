@@ -26,7 +26,7 @@ from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentService
 from o2c_desktop.sync import mail
 from tests.services._cases_book import Book, build_book
-from tests.sync.smtp_server import Inbox, start
+from tests.sync.smtp_server import Inbox, attachments, start
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -159,6 +159,46 @@ def test_an_email_confirmation_waits_until_mail_is_set_up(
     assert "20/03/2026" in body.get_content()
     assert any(name.endswith(".eml") for name in sent.documents)
     assert _action(book, sent.action_id).status == ActionStatus.DONE
+    # The confirmation letter travels as a PDF the customer can print and file.
+    [(name, pdf)] = list(attachments(got.message))
+    assert name.startswith("letter_18981_")
+    assert name.endswith(".pdf")
+    assert name in sent.documents
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Monnier et Fils" in text
+    assert "20/03/2026" in text
+    assert "1,500.00" in text
+    # The PDF kept with the action is the one that was sent.
+    assert _pdf_text(book, sent.action_id) == text
+
+
+def test_a_plan_confirmation_email_carries_the_schedule_as_a_pdf(
+    book: Book, smtp: tuple[Inbox, int]
+) -> None:
+    box, port = smtp
+    config = mail.MailConfig(
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        mail_from="relances@vallet.example",
+        timeout=3,
+    )
+    alice = _with_documents(book, config)
+    plan = alice.open_payment_plan(
+        book.monnier,
+        today=MONDAY,
+        item_ids=[book.f1, book.f2],
+        count=3,
+        first_due=dt.date(2026, 4, 1),
+    ).case
+    sent = alice.send_confirmation(plan.id, today=MONDAY, by_email=True)
+    assert sent.sent, sent.reason
+    [got] = box.messages
+    [(name, pdf)] = list(attachments(got.message))
+    assert name.endswith(".pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    for day in ("01/04/2026", "01/05/2026", "01/06/2026"):
+        assert day in text
 
 
 def test_a_closed_promise_is_not_confirmed(book: Book) -> None:

@@ -7,7 +7,7 @@ import io
 import uuid
 import zipfile
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from openpyxl import load_workbook
@@ -19,7 +19,7 @@ from o2c_desktop.engine.types import (
     CaseStatus,
     DocumentKind,
 )
-from o2c_desktop.models import Action, Document
+from o2c_desktop.models import Action, Customer, Document
 from tests.services._cases_book import Book, build_book
 
 if TYPE_CHECKING:
@@ -116,6 +116,50 @@ def test_a_customer_handed_to_a_lawyer_and_the_file_the_lawyer_gets(
     alice.close_litigation(case.id, today=dt.date(2026, 6, 1), comment="paid in court")
     assert alice.case(case.id).status == CaseStatus.CLOSED
     assert not book.item(book.f1).in_litigation
+
+
+def test_the_lawyer_file_claims_interest_at_the_contractual_rate(
+    book: Book,
+) -> None:
+    alice = book.service("alice")
+    case = alice.open_litigation(
+        book.monnier, today=DAY, stage=LitigationStage.FORMAL_NOTICE
+    ).case
+
+    def first_row(customer_rate: str | None, entity_rate: str | None) -> list[Any]:
+        with book.db.session("setup") as s:
+            customer = s.get(Customer, book.monnier)
+            assert customer is not None
+            customer.late_interest_rate = (
+                None if customer_rate is None else D(customer_rate)
+            )
+            customer.entity.late_interest_rate = (
+                None if entity_rate is None else D(entity_rate)
+            )
+        data = alice.export_litigation(case.id, today=dt.date(2026, 4, 15))
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            book_ = load_workbook(io.BytesIO(zf.read(f"litigation_{case.number}.xlsx")))
+        rows = list(book_["Items"].iter_rows(min_row=5, values_only=True))
+        assert rows[0][0] == "23854826"
+        assert rows[0][3] == 90
+        notes = [
+            r[0] for r in rows if r[0] and str(r[0]).startswith(("Contr", "Where"))
+        ]
+        return [D(str(rows[0][7])), *notes]
+
+    # 1,000.00 due 15 January 2026, claimed 15 April: 16 + 28 + 31 + 15 = 90 days.
+    # Customer at 15 % (overrides the entity's 5 %): 1,000 x 0.15 x 90 / 365
+    # = 36.9863 -> 36.99.
+    assert first_row("15", "5") == [D("36.99"), "Contractual rate, percent a year"]
+    # Entity at 5 %, below the floor of 3 x 2.76 = 8.28 %: 1,000 x 0.0828 x 90 / 365
+    # = 20.4164 -> 20.42.
+    assert first_row(None, "5") == [
+        D("20.42"),
+        "Contractual rate, percent a year",
+        "Where lower, the contractual rate was raised to the legal floor.",
+    ]
+    # Neither: the default 2.15 + 10 = 12.15 %: 1,000 x 0.1215 x 90 / 365 = 29.96.
+    assert first_row(None, None) == [D("29.96")]
 
 
 def test_a_customer_hold_lifts_itself_after_its_end_date(book: Book) -> None:

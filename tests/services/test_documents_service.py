@@ -43,11 +43,18 @@ from o2c_desktop.models import (
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentService, seed_default_templates
 from o2c_desktop.sync import mail
-from tests.sync.smtp_server import Inbox, attachments, free_port, start
+from tests.sync.smtp_server import (
+    Inbox,
+    attachments,
+    certificates,
+    free_port,
+    start,
+)
 
 if TYPE_CHECKING:
     import uuid
     from collections.abc import Iterator
+    from pathlib import Path
 
     from o2c_desktop.models.db import Database
 
@@ -281,6 +288,39 @@ def test_registered_letter_renders_three_pdfs_stored_with_the_action(
         )
 
 
+@pytest.mark.parametrize(
+    ("customer_rate", "entity_rate"),
+    [
+        (None, D("15")),  # the entity's general terms of sale
+        (D("15"), D("16")),  # the customer's own contract overrides them
+    ],
+)
+def test_formal_notice_claims_interest_at_the_contractual_rate(
+    db: Database, customer_rate: Decimal | None, entity_rate: Decimal | None
+) -> None:
+    ids = _book(db, language="fr")
+    with db.session("alex") as s:
+        s.scalars(select(Entity)).one().late_interest_rate = entity_rate
+        s.scalars(select(Customer)).one().late_interest_rate = customer_rate
+    result = _service(db).render_action(ids["notice"], today=TODAY)
+    # 15 % a year, statement on 30 September 2024:
+    # FA-2024-0512, 10,000.00 due 15 May: 16 May - 30 June = 46 days at the legal
+    # floor 3 x 5.07 = 15.21 % (above 15 %): 10,000 x 0.1521 x 46 / 365 = 191.69;
+    # 1 July - 30 September = 92 days at 15 % (floor 14.76 %):
+    # 10,000 x 0.15 x 92 / 365 = 378.08.
+    # FA-2024-0733, 1,450.80 due 31 July: 61 days at 15 %:
+    # 1,450.80 x 0.15 x 61 / 365 = 36.37. Interest 606.14, indemnities 80.00.
+    interest = _pdf_text(result.documents[2].content)
+    for amount in ("191,69 €", "378,08 €", "36,37 €", "606,14 €", "686,14 €"):
+        assert amount in interest
+    assert "15,21 %" in interest
+    assert "Taux contractuel (conditions générales de vente) : 15,00 % l'an" in (
+        interest
+    )
+    # The letter claims 11,450.80 - 48.40 unapplied + 606.14 + 80.00.
+    assert "12 088,54 €" in _pdf_text(result.documents[0].content)
+
+
 def test_email_arrives_in_the_customer_language_and_the_action_is_done(
     db: Database, smtp: tuple[Inbox, int]
 ) -> None:
@@ -318,6 +358,33 @@ def test_email_arrives_in_the_customer_language_and_the_action_is_done(
         assert sorted(kinds) == [DocumentKind.EMAIL, DocumentKind.STATEMENT]
 
 
+def test_email_can_carry_its_letter_as_a_pdf(
+    db: Database, smtp: tuple[Inbox, int]
+) -> None:
+    box, port = smtp
+    ids = _book(db, language="es")
+    result = _service(db, port).send_action_email(
+        ids["email"], today=TODAY, attach_letter=True
+    )
+    assert result.sent, result.reason
+    stamp = f"{NOW.astimezone():%Y-%m-%d_%H-%M-%S}"
+    got = dict(attachments(box.messages[0].message))
+    assert list(got) == [
+        f"letter_18981_{stamp}.pdf",
+        f"releve_compte_18981_{stamp}.pdf",
+    ]
+    letter = _pdf_text(got[f"letter_18981_{stamp}.pdf"])
+    assert "Distribuciones <Ñandú> & Cía" in letter
+    assert "FA-2024-0512" in letter
+    with db.session("alex") as s:
+        kinds = s.scalars(
+            select(Document.kind).where(Document.action_id == ids["email"])
+        ).all()
+        assert sorted(kinds) == sorted(
+            [DocumentKind.EMAIL, DocumentKind.LETTER, DocumentKind.STATEMENT]
+        )
+
+
 def test_server_down_leaves_the_action_pending_with_the_reason(db: Database) -> None:
     ids = _book(db)
     result = _service(db).send_action_email(ids["email"], today=TODAY)
@@ -330,6 +397,56 @@ def test_server_down_leaves_the_action_pending_with_the_reason(db: Database) -> 
         assert action.status is ActionStatus.PENDING
         assert action.performed_at is None
         assert action.reason == result.reason
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_an_untrusted_certificate_leaves_the_action_pending_until_the_ca_is_set(
+    db: Database, tmp_path: Path, security: str
+) -> None:
+    certs = certificates(tmp_path)
+    box = Inbox()
+    controller, port = start(box, tls=certs.server, implicit=security == "ssl")
+    ids = _book(db)
+    ctx = AppContext(db=db, user_login="alex")
+
+    def service(ca_file: str) -> DocumentService:
+        config = mail.MailConfig(
+            host="127.0.0.1",
+            port=port,
+            security=security,
+            mail_from="relances@acme.example",
+            ca_file=ca_file,
+            timeout=5,
+        )
+        return DocumentService(ctx, config, clock=lambda: NOW)
+
+    try:
+        refused = service("").send_action_email(ids["email"], today=TODAY)
+        assert not refused.sent
+        assert refused.reason == (
+            f"Email not sent: the certificate of the mail server 127.0.0.1:{port} "
+            "is not trusted (unable to get local issuer certificate); nothing was "
+            "sent: set the CA file of your company or ask IT"
+        )
+        assert box.messages == []
+        with db.session("alex") as s:
+            action = s.get(Action, ids["email"])
+            assert action is not None
+            assert (action.status, action.reason) == (
+                ActionStatus.PENDING,
+                refused.reason,
+            )
+            assert action.send_log is None
+        sent = service(str(certs.ca_file)).send_action_email(ids["email"], today=TODAY)
+        assert sent.sent, sent.reason
+    finally:
+        controller.stop()
+    [got] = box.messages
+    assert got.tls is not None
+    with db.session("alex") as s:
+        action = s.get(Action, ids["email"])
+        assert action is not None
+        assert (action.status, action.reason) == (ActionStatus.DONE, None)
 
 
 def test_missing_translation_falls_back_to_the_entity_language_and_says_so(

@@ -10,7 +10,13 @@ import pytest
 from o2c_desktop import secrets
 from o2c_desktop.settings import Settings
 from o2c_desktop.sync import mail
-from tests.sync.smtp_server import Inbox, attachments, free_port, start
+from tests.sync.smtp_server import (
+    Inbox,
+    attachments,
+    certificates,
+    free_port,
+    start,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -156,3 +162,100 @@ def test_eml_for_outlook_is_a_draft_with_attachments(tmp_path: Path) -> None:
     assert msg["To"] == "compta@dupont.example"
     assert msg["Subject"] == "Relance \u2013 facture(s) échue(s) non réglée(s)"
     assert len(list(msg.iter_attachments())) == 2
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_tls_with_the_company_ca_logs_in_and_sends_encrypted(
+    tmp_path: Path, security: str
+) -> None:
+    certs = certificates(tmp_path)
+    box = Inbox()
+    controller, port = start(
+        box,
+        user="relances",
+        password="pa55-word",
+        tls=certs.server,
+        implicit=security == "ssl",
+    )
+    try:
+        secrets.set_password(mail.smtp_key("127.0.0.1", "relances"), "pa55-word")
+        config = mail.config_from_settings(
+            Settings(
+                smtp_host="127.0.0.1",
+                smtp_port=port,
+                smtp_security=security,
+                smtp_user="relances",
+                mail_from="relances@acme.example",
+                smtp_ca_file=str(certs.ca_file),
+            )
+        )
+        assert config.ca_file == str(certs.ca_file)
+        assert f"({security}) answers 250" in mail.check(config)
+        log = mail.send(_mail(), config, NOW)
+    finally:
+        controller.stop()
+    [got] = box.messages
+    assert got.tls in ("TLSv1.2", "TLSv1.3")
+    assert got.message["Message-ID"] == log.message_id
+    assert len(dict(attachments(got.message))) == 2
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_an_untrusted_or_misnamed_certificate_is_refused_clearly(
+    tmp_path: Path, security: str
+) -> None:
+    trusted = certificates(tmp_path)
+    box = Inbox()
+    # A certificate from the company CA, but for another server's name.
+    (tmp_path / "other").mkdir()
+    other = certificates(tmp_path / "other", "mail.other.example")
+    servers = [
+        start(box, tls=trusted.server, implicit=security == "ssl"),
+        start(box, tls=other.server, implicit=security == "ssl"),
+    ]
+    try:
+        (_c, port), (_c2, other_port) = servers
+
+        def config(port: int, ca_file: Path | None) -> mail.MailConfig:
+            return mail.MailConfig(
+                host="127.0.0.1",
+                port=port,
+                security=security,
+                mail_from="relances@acme.example",
+                ca_file=str(ca_file or ""),
+                timeout=5,
+            )
+
+        # Without the company CA, the system's authorities don't know it.
+        with pytest.raises(
+            mail.MailError,
+            match=rf"the certificate of the mail server 127\.0\.0\.1:{port} is not "
+            r"trusted \(unable to get local issuer certificate\); nothing was sent: "
+            r"set the CA file of your company or ask IT",
+        ):
+            mail.send(_mail(), config(port, None), NOW)
+        with pytest.raises(mail.MailError, match="is not trusted"):
+            mail.check(config(port, None))
+        # With the CA of the other certificate: the name does not match.
+        with pytest.raises(
+            mail.MailError,
+            match=r"not trusted \(IP address mismatch, certificate is not valid for "
+            r"'127\.0\.0\.1'\); nothing was sent: check the CA file or ask IT",
+        ):
+            mail.send(_mail(), config(other_port, other.ca_file), NOW)
+        with pytest.raises(mail.MailError, match="cannot use the CA file"):
+            mail.send(_mail(), config(port, tmp_path / "missing.pem"), NOW)
+    finally:
+        for controller, _port in servers:
+            controller.stop()
+    assert box.messages == []
+
+
+def test_starttls_is_never_skipped_when_the_server_lacks_it(
+    inbox: tuple[Inbox, int],
+) -> None:
+    box, port = inbox
+    plain = mail.MailConfig(host="127.0.0.1", port=port, security="starttls")
+    with pytest.raises(mail.MailError, match="does not offer STARTTLS; nothing"):
+        mail.send(_mail(), plain, NOW)
+    assert box.messages == []

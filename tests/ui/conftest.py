@@ -81,16 +81,22 @@ def fake_import() -> FakeImportPage:
 
 
 @pytest.fixture
+def window_settings(book_url: str) -> Settings:
+    """Alex Rossi on the book, in French (a test module may add mail settings)."""
+    return Settings(database_url=book_url, user_login="arossi", language="fr")
+
+
+@pytest.fixture
 def window(
     qtbot: QtBot,
     runner: TaskRunner,
     backend: Backend,
-    book_url: str,
+    window_settings: Settings,
     tmp_path: Path,
     fake_import: FakeImportPage,
 ) -> Iterator[MainWindow]:
     """The main window, connected to the book as Alex Rossi, in French."""
-    settings = Settings(database_url=book_url, user_login="arossi", language="fr")
+    settings = window_settings
     main = MainWindow(
         runner,
         backend,

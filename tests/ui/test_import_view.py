@@ -225,3 +225,21 @@ def test_the_import_item_models_pass_the_model_tester(
     for model in (view.mapping_model, view.rows_model, view.problem_model):
         assert model.rowCount() > 0
         qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_a_file_without_due_dates_asks_for_the_default_payment_terms(
+    qtbot: QtBot, main: MainWindow, book_url: str, tmp_path: Path
+) -> None:
+    view = _drop_and_check(qtbot, main, b.fec(tmp_path / "FEC.txt"))
+    assert view.options_form.isRowVisible(view.terms_spin)
+    view.terms_spin.setValue(45)
+    with qtbot.waitSignal(view.import_finished, timeout=20000):
+        view.import_button.click()
+
+    engine = open_database(book_url)
+    with engine.session() as s:
+        issue, due = s.execute(
+            select(Item.issue_date, Item.due_date).where(Item.number == "FA001")
+        ).one()
+    engine.dispose()
+    assert due - issue == dt.timedelta(days=45)  # Dupont SA has no payment terms

@@ -143,8 +143,8 @@ def test_dropping_a_spreadsheet_anywhere_hands_it_to_the_import_page(
 def test_a_file_that_is_not_a_spreadsheet_is_not_taken(
     window: MainWindow, fake_import: FakeImportPage, tmp_path: Path
 ) -> None:
-    notes = tmp_path / "notes.txt"
-    notes.write_text("hello")
+    notes = tmp_path / "report.pdf"
+    notes.write_bytes(b"%PDF-1.4 not a spreadsheet")
     assert not _drop(window.nav, [notes])
     assert fake_import.opened == []
     assert window.current_page_name() == "agenda"

@@ -2,14 +2,17 @@
 
 Alex Rossi opens the agenda, opens the late call to Denis S.A.S., performs
 it with a promise to pay, notifies Emmanuel Germain, goes back to the agenda
-on the next action and opens it. Every item model passes the model tester.
+on the next action and opens it. Then the letter flow: the email to Monnier
+et Fils is edited, the statement of account attached, and it goes to a real
+SMTP server on loopback. Every item model passes the model tester.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,17 +20,21 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from sqlalchemy import select
 
-from o2c_desktop.engine.types import CaseKind, CaseStatus
+from o2c_desktop.engine.types import ActionStatus, ActionType, CaseKind, CaseStatus
 from o2c_desktop.engine.workbench import CallOutcome, PerformRequest
-from o2c_desktop.models import Case, Contact, Customer, Notification
+from o2c_desktop.models import Action, Case, Contact, Customer, Notification
 from o2c_desktop.models.db import open_database
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.workbench import WorkbenchService
+from o2c_desktop.settings import Settings
 from o2c_desktop.ui.action_dialog import NOTIFY, PERFORM, SUMMARY, ActionDialog
 from o2c_desktop.ui.agenda_view import AgendaView
 from tests.services._view_book import TODAY
+from tests.sync import smtp_server
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from pytestqt.modeltest import ModelTester
     from pytestqt.qtbot import QtBot
 
@@ -52,9 +59,45 @@ def book_url(book_url: str) -> str:
                     is_dunning_contact=True,
                 )
             )
+            monnier = s.scalars(select(Customer).where(Customer.reference == "18981"))
+            s.add(
+                Contact(
+                    customer_id=monnier.one().id,
+                    name="Paul Monnier",
+                    email="compta@monnier.example",
+                    language="en",
+                    is_dunning_contact=True,
+                )
+            )
     finally:
         database.dispose()
     return book_url
+
+
+@pytest.fixture
+def smtp(request: pytest.FixtureRequest) -> Iterator[tuple[smtp_server.Inbox, int]]:
+    """A real SMTP server on loopback; parametrized "down", a closed port."""
+    inbox = smtp_server.Inbox()
+    if getattr(request, "param", "up") == "down":
+        yield inbox, smtp_server.free_port()
+        return
+    controller, port = smtp_server.start(inbox)
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def window_settings(book_url: str, smtp: tuple[smtp_server.Inbox, int]) -> Settings:
+    """Alex Rossi in French, sending through the loopback server."""
+    return Settings(
+        database_url=book_url,
+        user_login="arossi",
+        language="fr",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp[1],
+        smtp_security="none",
+        mail_from="relances@vallet.example",
+    )
 
 
 @pytest.fixture
@@ -239,3 +282,118 @@ def test_every_workbench_item_model_passes_the_model_tester(
     for model in models:
         qtmodeltester.check(model, force_py=True)  # type: ignore[no-untyped-call]
     dialog.reject()
+
+
+def _open_email(agenda: AgendaView, qtbot: QtBot) -> ActionDialog:
+    column = agenda.columns[0]
+    lines = [column.model.row_value(r) for r in range(column.model.rowCount())]
+    email = next(x for x in lines if x.action_type is ActionType.EMAIL)
+    agenda.open_line(email)
+    return _dialog(qtbot, agenda)
+
+
+def _action(book_url: str, action_id: str) -> Any:
+    database = open_database(book_url)
+    try:
+        with database.session() as s:
+            action = s.get(Action, uuid.UUID(action_id))
+            assert action is not None
+            return (
+                action.status,
+                action.reason,
+                [d.filename for d in action.documents],
+            )
+    finally:
+        database.dispose()
+
+
+def test_an_email_is_edited_and_sent_to_the_smtp_server(
+    agenda: AgendaView,
+    qtbot: QtBot,
+    book_url: str,
+    smtp: tuple[smtp_server.Inbox, int],
+) -> None:
+    dialog = _open_email(agenda, qtbot)
+    with qtbot.waitSignal(dialog.pages.currentChanged, timeout=10000):
+        QTest.keyClick(_focus(dialog.perform_button), Qt.Key.Key_Return)
+    editor = dialog.message_editor
+    assert editor is not None
+    qtbot.waitUntil(lambda: editor.draft is not None, timeout=10000)
+    # The contact reads English: the template is rendered in English.
+    assert editor.subject_edit.text() == "Reminder \u2013 overdue invoice(s)"
+    assert "compta@monnier.example" in editor.recipients_label.text()
+    assert "[[ITEMS_TABLE]]" in editor.body_edit.toPlainText()
+    assert "€1,234.56" in editor.body_edit.toPlainText()
+    opened: list[str] = []
+    editor.open_file = opened.append
+    editor.statement_button.click()
+    qtbot.waitUntil(lambda: editor.attachments.count() == 1, timeout=10000)
+    assert editor.attachment_ids()
+    editor.preview_button.click()
+    qtbot.waitUntil(lambda: bool(opened), timeout=10000)
+    assert opened[0].endswith(".pdf")
+    editor.body_edit.appendPlainText("\nPS: our bank details changed in May.")
+    with qtbot.waitSignal(agenda.card.action_performed, timeout=15000) as performed:
+        editor.send_button.click()
+    assert performed.args[0].action.status is ActionStatus.DONE
+    inbox = smtp[0]
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0].message
+    assert message["Subject"] == "Reminder \u2013 overdue invoice(s)"
+    assert inbox.messages[0].recipients == ["compta@monnier.example"]
+    names = [n for n, _data in smtp_server.attachments(message)]
+    assert len(names) == 1
+    assert names[0].startswith("releve_compte_18981_")
+    assert names[0].endswith(".pdf")
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "bank details changed" in body.get_content()
+    status, reason, documents = _action(book_url, editor.action_id)
+    assert status is ActionStatus.DONE
+    assert reason is None
+    assert any(d.endswith(".eml") for d in documents)
+
+
+@pytest.mark.parametrize("smtp", ["down"], indirect=True)
+def test_a_send_to_a_server_down_leaves_the_action_pending_with_why(
+    agenda: AgendaView, qtbot: QtBot, book_url: str
+) -> None:
+    dialog = _open_email(agenda, qtbot)
+    dialog.perform_button.click()
+    editor = dialog.message_editor
+    assert editor is not None
+    qtbot.waitUntil(lambda: editor.draft is not None, timeout=10000)
+    with qtbot.waitSignal(editor.failed, timeout=30000) as failed:
+        editor.send_button.click()
+    reason = failed.args[0]
+    assert "cannot reach the mail server" in reason  # in French: "Email non envoyé"
+    assert editor.banner.isVisible()
+    assert reason in editor.banner.text()
+    assert editor.send_button.isEnabled()
+    assert dialog.isVisible()
+    status, stored_reason, _documents = _action(book_url, editor.action_id)
+    assert status is ActionStatus.PENDING
+    assert stored_reason == reason
+    dialog.reject()
+
+
+@pytest.mark.qt_log_ignore(
+    "propagateSizeHints", "does not support raise", "does not support grabbing"
+)
+def test_ctrl_k_completes_a_customer_and_enter_opens_its_card(
+    agenda: AgendaView, window: MainWindow, qtbot: QtBot
+) -> None:
+    QTest.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert window.search_edit.hasFocus()
+    search = window.quick_search
+    with qtbot.waitSignal(search.hits_loaded, timeout=10000) as loaded:
+        QTest.keyClicks(window.search_edit, "monn")
+    assert loaded.args == [1]
+    assert search.model.stringList() == ["18981 - Monnier et Fils"]
+    assert search.popup_visible()
+    popup = search.completer.popup()
+    assert popup is not None
+    popup.setCurrentIndex(search.completer.completionModel().index(0, 0))
+    with qtbot.waitSignal(agenda.card.loaded, timeout=10000):
+        QTest.keyClick(popup, Qt.Key.Key_Return)
+    assert agenda.card.title.text().endswith("18981 - Monnier et Fils")
