@@ -337,6 +337,8 @@ class EntitySettings:
     iban: str | None = None
     bic: str | None = None
     letterhead_note: str | None = None
+    # Terms-of-sale late-payment rate, % a year; None = the statutory rate.
+    late_interest_rate: Decimal | None = None
     version: int = 1
 
 

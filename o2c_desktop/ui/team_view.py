@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, QItemSelection, Qt, Signal, Slot
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
 from o2c_desktop.engine import interest
 from o2c_desktop.engine.desk import UserDraft
 from o2c_desktop.engine.types import Role
-from o2c_desktop.i18n import N_, _, ngettext
+from o2c_desktop.i18n import N_, _, format_number, ngettext
 from o2c_desktop.ui.itemmodels import PortfolioTableModel, TeamMemberTableModel
 from o2c_desktop.ui.labels import role_label
 from o2c_desktop.ui.page import PageView
@@ -78,6 +79,20 @@ _ENTITY_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ),
     (N_("Bank details"), (("iban", N_("IBAN:")), ("bic", N_("BIC:")))),
 )
+
+
+def _parse_rate(text: str) -> Decimal | None:
+    """A percentage typed the French or English way ("12,5" or "12.5")."""
+    cleaned = text.strip().replace("%", "").replace(" ", "").replace(",", ".")
+    if not cleaned:
+        return None
+    try:
+        rate = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+    if not rate.is_finite() or rate < 0 or rate >= 100:
+        raise ValueError(text)
+    return rate
 
 
 def _is_conflict(exc: BaseException) -> bool:
@@ -321,6 +336,15 @@ class TeamView(PageView):
         self.interest_text.setWordWrap(True)
         self.interest_text.setTextFormat(Qt.TextFormat.RichText)
         interest_layout.addWidget(self.interest_text)
+        rate_row = QHBoxLayout()
+        self.rate_label = QLabel(self.interest_box)
+        self.rate_edit = QLineEdit(self.interest_box)
+        self.rate_edit.setMaximumWidth(120)
+        self.rate_label.setBuddy(self.rate_edit)
+        rate_row.addWidget(self.rate_label)
+        rate_row.addWidget(self.rate_edit)
+        rate_row.addStretch(1)
+        interest_layout.addLayout(rate_row)
         grid.addWidget(self.interest_box, 3, 0, 1, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
@@ -390,6 +414,7 @@ class TeamView(PageView):
         )
         self.mail_button.setText(_("Open the mail settings"))
         self.interest_box.setTitle(_("Interest rules"))
+        self.rate_label.setText(_("Contractual rate (% a year, empty = statutory):"))
         self.save_entity_button.setText(_("Save the entity"))
         self.member_model.retranslate(language)
         self.portfolio_model.retranslate(language)
@@ -720,6 +745,13 @@ class TeamView(PageView):
             for attr, edit in self.entity_edits.items()
         }
         values["name"] = values["name"] or ""
+        try:
+            values["late_interest_rate"] = _parse_rate(self.rate_edit.text())
+        except ValueError:
+            self.banner.show_error(
+                _("The contractual rate must be a number, e.g. 12,5.")
+            )
+            return
         values["letterhead_note"] = self.note_edit.toPlainText().strip() or None
         settings = dataclasses.replace(entity, **values)
         self.save_entity_button.setEnabled(False)
@@ -788,6 +820,10 @@ class TeamView(PageView):
         for attr, edit in self.entity_edits.items():
             edit.setText(str(getattr(entity, attr) or "") if entity else "")
         self.note_edit.setPlainText(entity.letterhead_note or "" if entity else "")
+        rate = entity.late_interest_rate if entity else None
+        self.rate_edit.setText(
+            format_number(rate.normalize(), self.language, 2) if rate else ""
+        )
         if entity is None:
             self.interest_text.clear()
             return
@@ -808,12 +844,10 @@ class TeamView(PageView):
                     rate=floor.normalize()
                 )
             )
-        lines.append(
-            _(
-                "No contractual rate is stored for this entity yet: interest "
-                "statements use the statutory rate."
+        if entity.late_interest_rate is None:
+            lines.append(
+                _("No contractual rate: interest statements use the statutory rate.")
             )
-        )
         self.interest_text.setText("<br>".join(lines))
 
     def _show_preview(self) -> None:

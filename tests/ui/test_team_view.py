@@ -11,6 +11,7 @@ can change nothing.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,7 +19,7 @@ from sqlalchemy import select
 
 from o2c_desktop.engine.desk import PortfolioInfo, Team, TeamMember
 from o2c_desktop.engine.types import Role
-from o2c_desktop.models import User
+from o2c_desktop.models import Entity, User
 from o2c_desktop.models.db import open_database
 from o2c_desktop.settings import Settings
 from o2c_desktop.ui.itemmodels import PortfolioTableModel, TeamMemberTableModel
@@ -156,6 +157,25 @@ def test_manager_adds_a_collector(qtbot: QtBot, manager_window: MainWindow) -> N
     assert "Julie Dupont" in [
         view.collector_combo.itemText(i) for i in range(view.collector_combo.count())
     ]
+
+
+def test_manager_sets_the_contractual_late_interest_rate(
+    qtbot: QtBot, manager_window: MainWindow, book_url: str
+) -> None:
+    view: TeamView = manager_window.pages()["team"]  # type: ignore[assignment]
+    view.rate_edit.setText("abc")
+    view.save_entity_button.click()
+    assert "number" in view.banner.text()
+
+    view.rate_edit.setText("12,5")
+    with qtbot.waitSignal(view.team_shown, timeout=10000):
+        view.save_entity_button.click()
+    db = open_database(book_url)
+    with db.session() as s:
+        rates = set(s.scalars(select(Entity.late_interest_rate)))
+    db.dispose()
+    assert Decimal("12.5000") in rates
+    assert view.rate_edit.text() == "12.50"  # English UI in this test
 
 
 def test_a_collector_sees_the_team_but_cannot_change_it(
