@@ -238,10 +238,14 @@ def main(argv: Sequence[str]) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from o2c_desktop.ui.workers import MainThreadGarbageCollector
+
     app = QApplication(list(argv))
     app.setApplicationName("O2C Desktop")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("O2C")
+    collector = MainThreadGarbageCollector(app)
+    app.aboutToQuit.connect(collector.stop)
     settings = settings_mod.load()
     window = build_window(app, settings)
     agenda = window.pages()["agenda"]

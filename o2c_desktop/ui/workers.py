@@ -8,12 +8,13 @@ a worker never touches a widget.
 
 from __future__ import annotations
 
+import gc
 import inspect
 import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -250,3 +251,31 @@ class TaskRunner(QObject):
             on_error(exc)
         elif isinstance(exc, self.expected_errors):
             log.warning("Task %s failed: %s", worker.name, exc)
+
+
+class MainThreadGarbageCollector(QObject):
+    """Run Python's cyclic garbage collector on the GUI thread only.
+
+    Left automatic, the collector runs in whichever thread allocates: a pool
+    thread can then free a Qt object while holding the GIL, waiting for a
+    lock the GUI thread holds while it waits for the GIL (a deadlock seen
+    here under load). Anki does the same (aqt's GC on the main thread).
+    """
+
+    def __init__(self, parent: QObject, interval_ms: int = 2000) -> None:
+        super().__init__(parent)
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._timer.start(interval_ms)
+
+    def stop(self) -> None:
+        """Collect once more and give the collector back to Python."""
+        self._timer.stop()
+        gc.collect()
+        gc.enable()
+
+    @Slot()
+    def _on_timer_timeout(self) -> None:
+        # Young generations only on the timer: cheap, and most cycles are young.
+        gc.collect(1)

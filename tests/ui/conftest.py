@@ -12,7 +12,7 @@ from o2c_desktop.models.db import open_database
 from o2c_desktop.settings import Settings
 from o2c_desktop.ui.main_window import MainWindow
 from o2c_desktop.ui.settings_store import SettingsStore
-from o2c_desktop.ui.workers import TaskRunner
+from o2c_desktop.ui.workers import MainThreadGarbageCollector, TaskRunner
 from tests.models.test_database_auth import password_server  # noqa: F401 - fixture
 from tests.services._view_book import TODAY, build_view_book
 
@@ -20,9 +20,19 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from PySide6.QtWidgets import QApplication
     from pytestqt.qtbot import QtBot
 
     from o2c_desktop.ui.ports import Backend
+
+
+@pytest.fixture(autouse=True)
+def _gc_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """As in the app: Python's cyclic GC runs on the GUI thread only."""
+    collector = MainThreadGarbageCollector(qapp)
+    yield
+    collector.stop()
+    collector.deleteLater()
 
 
 @pytest.fixture(autouse=True)
