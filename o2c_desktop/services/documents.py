@@ -193,7 +193,8 @@ def _text(value: str | None) -> str:
     return value or ""
 
 
-def _party(c: Customer) -> letters.Party:
+def party_of(c: Customer) -> letters.Party:
+    """The customer as the letters engine sees it."""
     return letters.Party(
         reference=c.reference,
         name=c.name,
@@ -211,7 +212,8 @@ def _party(c: Customer) -> letters.Party:
     )
 
 
-def _letterhead(e: Entity) -> letters.Letterhead:
+def letterhead_of(e: Entity) -> letters.Letterhead:
+    """The entity's letterhead as the letters engine sees it."""
     return letters.Letterhead(
         name=e.name,
         legal_form=_text(e.legal_form),
@@ -253,7 +255,8 @@ def _person(u: User | Contact | None) -> letters.Person:
     )
 
 
-def _account_item(i: Item) -> letters.AccountItem:
+def account_item_of(i: Item) -> letters.AccountItem:
+    """An item as a line of a letter or statement."""
     return letters.AccountItem(
         number=i.number if not i.instalment else f"{i.number}/{i.instalment}",
         kind=i.kind,
@@ -865,9 +868,9 @@ def _context(
     promise, plan = _case_values(case)
     entity = customer.entity
     return letters.build_context(
-        _party(customer),
-        _letterhead(entity),
-        [_account_item(i) for i in items],
+        party_of(customer),
+        letterhead_of(entity),
+        [account_item_of(i) for i in items],
         day,
         law_for(entity.country),
         contractual_rate=agreed_rate(

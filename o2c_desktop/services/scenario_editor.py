@@ -31,9 +31,6 @@ from o2c_desktop.engine.desk import (
 )
 from o2c_desktop.engine.interest import agreed_rate, law_for
 from o2c_desktop.engine.letters import (
-    AccountItem,
-    Letterhead,
-    Party,
     Person,
     build_context,
     merge_fields,
@@ -52,6 +49,11 @@ from o2c_desktop.models import (
 )
 from o2c_desktop.models.repo import ConflictError, describe_change
 from o2c_desktop.services.context import AppContext, Changes
+from o2c_desktop.services.documents import (
+    account_item_of,
+    letterhead_of,
+    party_of,
+)
 from o2c_desktop.services.dunning import DunningService
 from o2c_desktop.services.scenarios import ScenarioService
 
@@ -390,9 +392,9 @@ class ScenarioEditorService:
             ).all()
             e = c.entity
             ctx = build_context(
-                _party(c),
-                _letterhead(e),
-                [_account_item(i) for i in items],
+                party_of(c),
+                letterhead_of(e),
+                [account_item_of(i) for i in items],
                 today,
                 law_for(e.country),
                 contractual_rate=agreed_rate(
@@ -530,65 +532,4 @@ def _days(plan: Sequence[Any]) -> tuple[WhatIfDay, ...]:
             amount=sum(p.amounts.values(), Decimal("0.00")),
         )
         for p in plan
-    )
-
-
-def _text(value: str | None) -> str:
-    return value or ""
-
-
-def _party(c: Customer) -> Party:
-    return Party(
-        reference=c.reference,
-        name=c.name,
-        address1=_text(c.address1),
-        address2=_text(c.address2),
-        postal_code=_text(c.postal_code),
-        city=_text(c.city),
-        country=_text(c.country),
-        legal_id=_text(c.legal_id),
-        vat_number=_text(c.vat_number),
-        email=_text(c.email),
-        phone=_text(c.phone),
-        language=_text(c.language),
-        insolvency=_text(c.insolvency),
-    )
-
-
-def _letterhead(e: Entity) -> Letterhead:
-    return Letterhead(
-        name=e.name,
-        legal_form=_text(e.legal_form),
-        address1=_text(e.address1),
-        address2=_text(e.address2),
-        postal_code=_text(e.postal_code),
-        city=_text(e.city),
-        country=e.country,
-        phone=_text(e.phone),
-        email=_text(e.email),
-        legal_id=_text(e.legal_id),
-        vat_number=_text(e.vat_number),
-        share_capital=_text(e.share_capital),
-        trade_registry=_text(e.trade_registry),
-        iban=_text(e.iban),
-        bic=_text(e.bic),
-        note=_text(e.letterhead_note),
-        logo_path=_text(e.logo_path),
-        language=e.language,
-        currency=e.currency,
-    )
-
-
-def _account_item(i: Item) -> AccountItem:
-    return AccountItem(
-        number=i.number if not i.instalment else f"{i.number}/{i.instalment}",
-        kind=i.kind,
-        issue_date=i.issue_date,
-        due_date=i.due_date,
-        amount=i.amount,
-        remaining=i.remaining,
-        currency=i.currency,
-        reference=_text(i.reference),
-        disputed=i.disputed,
-        in_litigation=i.in_litigation,
     )
