@@ -8,12 +8,14 @@ goes through `WorkbenchCalls` on a worker thread.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDir, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QFont, QTextCharFormat
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -23,12 +25,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
 
+from o2c_desktop.engine.workbench import ITEMS_TABLE_FIELD
 from o2c_desktop.i18n import _, format_date
 from o2c_desktop.ui.widgets import Banner
 
@@ -99,7 +102,7 @@ class MessageEditor(QWidget):
         self.subject_edit.setObjectName("message_subject")
         form.addRow(_("&Subject:"), self.subject_edit)
         layout.addLayout(form)
-        self.body_edit = QPlainTextEdit(self)
+        self.body_edit = MarkupEdit(self)
         self.body_edit.setObjectName("message_body")
         self.body_edit.setTabChangesFocus(True)
         self.body_edit.setMinimumHeight(260)
@@ -213,7 +216,7 @@ class MessageEditor(QWidget):
         )
         if not keep_text:
             self.subject_edit.setText(draft.subject)
-            self.body_edit.setPlainText(draft.body)
+            self.body_edit.set_markup(draft.body)
         generated = {d.id for d in draft.generated}
         for row in reversed(range(self.attachments.count())):
             item = self.attachments.item(row)
@@ -285,7 +288,7 @@ class MessageEditor(QWidget):
         self._set_busy(True)
         self.banner.show_info(_("Sending…") if eml_path is None else _("Saving…"))
         workbench, aid, today = self.workbench, self.action_id, self.today
-        subject, body = self.subject_edit.text(), self.body_edit.toPlainText()
+        subject, body = self.subject_edit.text(), self.body_edit.markup()
         ids = self.attachment_ids()
         self.runner.run_write(
             lambda: workbench.send_message(
@@ -323,7 +326,7 @@ class MessageEditor(QWidget):
     def _on_regenerate_button_clicked(self) -> None:
         self._set_busy(True)
         workbench, aid, today = self.workbench, self.action_id, self.today
-        subject, body = self.subject_edit.text(), self.body_edit.toPlainText()
+        subject, body = self.subject_edit.text(), self.body_edit.markup()
         self.runner.run_write(
             lambda: workbench.prepare_message(aid, today, subject=subject, body=body),
             self._on_regenerated,
@@ -369,3 +372,73 @@ class MessageEditor(QWidget):
         )
         if path:
             self._send(path)
+
+
+class MarkupEdit(QTextEdit):
+    """The letter's text as the customer will read it: bold shown as bold.
+
+    Templates mark emphasis with ``<b>`` and the items table with a field;
+    the collector edits rendered text, and `markup()` gives the template's
+    form back (text escaped, bold runs in ``<b>``) for the PDF and the email.
+    Ctrl+B toggles bold on the selection.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAcceptRichText(False)  # pasted text arrives plain
+        self.setTabChangesFocus(True)
+
+    @staticmethod
+    def table_placeholder() -> str:
+        """What stands for the items table in the editor."""
+        return _("[table of the items concerned]")
+
+    def set_markup(self, markup: str) -> None:
+        """Show `markup` (escaped text with ``<b>`` runs and newlines)."""
+        shown = markup.replace(
+            ITEMS_TABLE_FIELD, html.escape(self.table_placeholder(), quote=False)
+        )
+        # Built run by run, not with setHtml(): the HTML parser would fold
+        # the narrow no-break spaces of French amounts into plain spaces.
+        self.clear()
+        cursor = self.textCursor()
+        normal, bold = QTextCharFormat(), QTextCharFormat()
+        normal.setFontWeight(QFont.Weight.Normal)
+        bold.setFontWeight(QFont.Weight.Bold)
+        for n, run in enumerate(re.split(r"</?b>", shown)):
+            cursor.insertText(html.unescape(run), bold if n % 2 else normal)
+        self.moveCursor(cursor.MoveOperation.Start)
+
+    def markup(self) -> str:
+        """The edited text back in template form."""
+        lines: list[str] = []
+        block = self.document().begin()
+        while block.isValid():
+            parts: list[str] = []
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                if fragment.isValid():
+                    # A paragraph's line breaks come back as U+2028.
+                    text = html.escape(fragment.text(), quote=False).replace(
+                        "\u2028", "\n"
+                    )
+                    bold = fragment.charFormat().fontWeight() >= QFont.Weight.Bold
+                    parts.append(f"<b>{text}</b>" if bold and text.strip() else text)
+                it += 1
+            lines.append("".join(parts))
+            block = block.next()
+        placeholder = html.escape(self.table_placeholder(), quote=False)
+        return "\n".join(lines).replace(placeholder, ITEMS_TABLE_FIELD)
+
+    def keyPressEvent(self, event: Any) -> None:
+        if (
+            event.key() == Qt.Key.Key_B
+            and event.modifiers() == Qt.KeyboardModifier.ControlModifier
+        ):
+            fmt = QTextCharFormat()
+            bold = self.fontWeight() < QFont.Weight.Bold
+            fmt.setFontWeight(QFont.Weight.Bold if bold else QFont.Weight.Normal)
+            self.mergeCurrentCharFormat(fmt)
+            return
+        super().keyPressEvent(event)

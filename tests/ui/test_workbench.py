@@ -322,7 +322,8 @@ def test_an_email_is_edited_and_sent_to_the_smtp_server(
     # The contact reads English: the template is rendered in English.
     assert editor.subject_edit.text() == "Reminder \u2013 overdue invoice(s)"
     assert "compta@monnier.example" in editor.recipients_label.text()
-    assert "[[ITEMS_TABLE]]" in editor.body_edit.toPlainText()
+    assert editor.body_edit.table_placeholder() in editor.body_edit.toPlainText()
+    assert "[[ITEMS_TABLE]]" in editor.body_edit.markup()
     assert "€1,234.56" in editor.body_edit.toPlainText()
     opened: list[str] = []
     editor.open_file = opened.append
@@ -332,7 +333,7 @@ def test_an_email_is_edited_and_sent_to_the_smtp_server(
     editor.preview_button.click()
     qtbot.waitUntil(lambda: bool(opened), timeout=10000)
     assert opened[0].endswith(".pdf")
-    editor.body_edit.appendPlainText("\nPS: our bank details changed in May.")
+    editor.body_edit.append("\nPS: our bank details changed in May.")
     with qtbot.waitSignal(agenda.card.action_performed, timeout=15000) as performed:
         editor.send_button.click()
     assert performed.args[0].action.status is ActionStatus.DONE
