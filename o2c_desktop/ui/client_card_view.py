@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QDir, QModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -62,6 +63,7 @@ from o2c_desktop.ui.itemmodels import (
     TimelineTableModel,
 )
 from o2c_desktop.ui.labels import action_type_label
+from o2c_desktop.ui.message_editor import open_with_desktop
 from o2c_desktop.ui.timeline_view import TimelineDelegate, timeline_list
 from o2c_desktop.ui.widgets import Banner, BusyIndicator
 
@@ -412,6 +414,9 @@ class ClientCardView(QWidget):
             pane.page_wanted.connect(lambda query, p=pane: self._load_items(p, query))
         self.document_model = DocumentTableModel(parent=self)
         self.documents = _table(self.tables, self.document_model)
+        # Enter or a double click opens the PDF with the system's viewer.
+        self.documents.activated.connect(self._on_documents_activated)
+        self.open_file: Callable[[str], None] = open_with_desktop
         self.documents.horizontalHeader().setSectionResizeMode(
             0, QHeaderView.ResizeMode.Stretch
         )
@@ -714,6 +719,19 @@ class ClientCardView(QWidget):
         )
 
     # -- slots ------------------------------------------------------------------
+
+    @Slot(QModelIndex)
+    def _on_documents_activated(self, index: QModelIndex) -> None:
+        workbench = self.workbench
+        if workbench is None or not index.isValid():
+            return
+        doc = self.document_model.row_value(index.row())
+        folder = str(Path(QDir.tempPath()) / "o2c_desktop")
+        self.runner.run_read(
+            lambda: workbench.document_file(doc.id, folder),
+            lambda path: self.open_file(str(path)),
+            lambda exc: self.banner.show_error(self.runner.message_for(exc)),
+        )
 
     @Slot()
     def _on_contact_selected(self) -> None:

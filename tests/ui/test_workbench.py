@@ -354,6 +354,29 @@ def test_an_email_is_edited_and_sent_to_the_smtp_server(
     assert reason is None
     assert any(d.endswith(".eml") for d in documents)
 
+    # The sent statement is among the card's attachments; Enter opens it.
+    card = agenda.card
+    card.reload()
+    qtbot.waitUntil(
+        lambda: any(
+            card.document_model.row_value(r).filename.startswith("releve_compte_")
+            for r in range(card.document_model.rowCount())
+        ),
+        timeout=10000,
+    )
+    row = next(
+        r
+        for r in range(card.document_model.rowCount())
+        if card.document_model.row_value(r).filename.startswith("releve_compte_")
+    )
+    shown: list[str] = []
+    card.open_file = shown.append
+    card.documents.activated.emit(card.document_model.index(row, 0))
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    assert shown[0].endswith(".pdf")
+    with open(shown[0], "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+
 
 @pytest.mark.parametrize("smtp", ["down"], indirect=True)
 def test_a_send_to_a_server_down_leaves_the_action_pending_with_why(
