@@ -184,3 +184,16 @@ class Versioned(Timestamped):
     def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 - declared_attr
         table = cls.__table__  # type: ignore[attr-defined]  # set by declarative
         return {"version_id_col": table.c.version}
+
+
+def uuid4_hexes(raw: Any) -> list[str]:
+    """Version-4 UUIDs as 32 hex digits from an (n, 16) uint8 array of random bytes.
+
+    Bulk writers (dunning runs, the demo) make ids by the hundred thousand;
+    the caller picks the randomness (the OS, or a seeded generator).
+    """
+    raw = raw.copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    text: str = raw.tobytes().hex()
+    return [text[k : k + 32] for k in range(0, len(text), 32)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
@@ -56,3 +57,17 @@ def get_one(session: Session, model: type[T], key: object) -> T:
     if row is None:
         raise LookupError(f"{getattr(model, '__name__', model)} {key} not found")
     return row
+
+
+def as_uuid(value: str | uuid.UUID, what: str = "record") -> uuid.UUID:
+    """An id as the UI or the command line hands it over, as a UUID.
+
+    Raises:
+        LookupError: not an id at all (so nothing can have it).
+    """
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise LookupError(f"{what} {value} not found") from exc

@@ -115,7 +115,7 @@ from o2c_desktop.models import (
 )
 from o2c_desktop.models.audit import record_key
 from o2c_desktop.models.base import utcnow
-from o2c_desktop.models.repo import ConflictError, describe_change, get_one
+from o2c_desktop.models.repo import ConflictError, as_uuid, describe_change, get_one
 from o2c_desktop.services.context import Changes
 from o2c_desktop.services.documents import DocumentError
 
@@ -1409,12 +1409,7 @@ class CasesService:
 
 
 def _uuid(value: str | uuid.UUID) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise LookupError(f"not a case or record id: {value!r}") from exc
+    return as_uuid(value, "case or record")
 
 
 def _label(case: Case) -> str:

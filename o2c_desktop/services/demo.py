@@ -62,6 +62,7 @@ from o2c_desktop.models import (
     Step,
     User,
 )
+from o2c_desktop.models.base import uuid4_hexes
 from o2c_desktop.models.db import analyze
 from o2c_desktop.services.documents import seed_default_templates
 
@@ -501,12 +502,8 @@ def _ascii(text_: str) -> str:
 
 
 def _uuid_hex(rng: np.random.Generator, n: int) -> list[str]:
-    """Random version-4 UUIDs as 32 hex digits (how both engines accept them)."""
-    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    flat = raw.tobytes().hex()
-    return [flat[i : i + 32] for i in range(0, 32 * n, 32)]
+    """Random version-4 UUIDs as 32 hex digits, reproducible from the seed."""
+    return uuid4_hexes(rng.integers(0, 256, size=(n, 16), dtype=np.uint8))
 
 
 def _pick(rng: np.random.Generator, options: Sequence[Any], n: int) -> list[Any]:

@@ -12,7 +12,6 @@ automatic steps send their reminders.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -44,12 +43,13 @@ from o2c_desktop.models import (
     User,
 )
 from o2c_desktop.models.base import utcnow
-from o2c_desktop.models.repo import get_one
+from o2c_desktop.models.repo import as_uuid, get_one
 from o2c_desktop.services.context import Changes
 from o2c_desktop.sync import mail as mailer
 
 if TYPE_CHECKING:
     import datetime as dt
+    import uuid
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
@@ -790,13 +790,8 @@ def _add_document(
     return GeneratedDocument(doc.kind, doc.filename, doc.content, doc.mime_type, row.id)
 
 
-def _uuid(value: uuid.UUID | str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise LookupError(f"Action {value} not found") from exc
+def _uuid(value: str | uuid.UUID) -> uuid.UUID:
+    return as_uuid(value, "Action")
 
 
 def _find_customer(s: Session, reference: str, entity_code: str | None) -> Customer:

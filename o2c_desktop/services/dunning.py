@@ -51,7 +51,7 @@ from o2c_desktop.engine.types import (
     StepMode,
 )
 from o2c_desktop.models import Action, DunningRun, Scenario, User
-from o2c_desktop.models.base import utcnow
+from o2c_desktop.models.base import utcnow, uuid4_hexes
 from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import Changes
 
@@ -877,14 +877,10 @@ class _Writer:
 
 
 def _uuid_hexes(n: int) -> list[str]:
-    """`n` random (version 4) UUIDs as 32-digit hex, built on a numpy array."""
+    """`n` random (version 4) UUIDs as 32-digit hex."""
     import numpy as np
 
-    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    text = raw.tobytes().hex()
-    return [text[k : k + 32] for k in range(0, 32 * n, 32)]
+    return uuid4_hexes(np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16))
 
 
 def _hex(value: Any) -> str:

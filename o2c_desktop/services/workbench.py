@@ -106,7 +106,7 @@ from o2c_desktop.models import (
 )
 from o2c_desktop.models.base import utcnow
 from o2c_desktop.models.db import Database
-from o2c_desktop.models.repo import ConflictError, describe_change, get_one
+from o2c_desktop.models.repo import ConflictError, as_uuid, describe_change, get_one
 from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentError, DocumentService
@@ -1918,12 +1918,7 @@ def _document(
 
 
 def _uuid(value: str | uuid.UUID) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise LookupError(f"no such record {value!r}") from exc
+    return as_uuid(value, "record")
 
 
 def _escape_like(term: str) -> str:
