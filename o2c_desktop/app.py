@@ -27,7 +27,7 @@ from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.book import BookService, check_connection
 from o2c_desktop.services.context import AppContext, database_password
 from o2c_desktop.services.dashboards import DashboardService
-from o2c_desktop.services.documents import DocumentService
+from o2c_desktop.services.documents import DocumentError, DocumentService
 from o2c_desktop.services.importing import (
     ImportService,
     list_profiles,
@@ -60,6 +60,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,  # a request the services refused, with the reason
     PermissionError,  # a collector tried a manager's change
     LookupError,  # a record a colleague deleted meanwhile
+    DocumentError,  # a template or letter that cannot be produced, with why
 )
 _STARTED = time.perf_counter()
 

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 from o2c_desktop.cli import CommandError, Result, add_json_flag
 from o2c_desktop.cli._common import app_context, parse_date
 from o2c_desktop.engine.dunning import RunDateError
+from o2c_desktop.services.documents import DocumentService
 from o2c_desktop.services.dunning import DunningService, SendCapExceededError
+from o2c_desktop.sync import mail as mailer
 
 if TYPE_CHECKING:
     import argparse
@@ -46,8 +48,13 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> Result:
     with app_context() as ctx:
+        # With mail configured the run sends its automatic reminders itself;
+        # without, they wait in the "to confirm" tab with the reason.
+        performer = None
+        if ctx.settings.smtp_host:
+            performer = DocumentService(ctx, mailer.config_from_settings(ctx.settings))
         try:
-            result = DunningService(ctx).run(
+            result = DunningService(ctx, performer).run(
                 args.date, dry_run=args.dry_run, confirm=args.confirm
             )
         except (RunDateError, SendCapExceededError) as exc:
@@ -67,6 +74,11 @@ def _run(args: argparse.Namespace) -> Result:
         lines.append(f"Cancelled because paid: {result.cancelled_paid}")
     if result.review:
         lines.append("Case review first: " + _pairs(result.review))
+    if result.resumed or result.interrupted:
+        lines.append(
+            f"Left by an earlier crash: {result.resumed} sent now, "
+            f"{result.interrupted} cut off mid-send handed to agendas to check."
+        )
     if not result.dry_run:
         lines.append(
             f"Sent {result.sent}, failed {result.failed}, "

@@ -145,6 +145,7 @@ class Instalment:
     due_date: dt.date
     amount: Decimal
     paid: Decimal = ZERO
+    reminded: bool = False  # what an instalment reminder is about
 
 
 @dataclass(frozen=True)
@@ -681,6 +682,18 @@ def merge_fields(ctx: LetterContext, language: str) -> dict[str, Any]:
 
     c, e, a = ctx.customer, ctx.entity, ctx.amounts
     plan_rows = ctx.plan.instalments if ctx.plan else ()
+
+    def instalment_row(x: Instalment) -> dict[str, Any]:
+        return {
+            "seq": x.seq,
+            "due_date": day(x.due_date),
+            "amount": money(x.amount),
+            "paid": money(x.paid),
+            "remaining": money(max(x.amount - x.paid, ZERO)),
+            "days_late": max(0, (ctx.today - x.due_date).days),
+        }
+
+    due_rows = [x for x in plan_rows if x.reminded]
     rates: list[Decimal] = []  # in the order periods come, not sorted
     for line in sorted(
         (x for d in ctx.claim.debts for x in d.lines), key=lambda x: x.start
@@ -761,18 +774,12 @@ def merge_fields(ctx: LetterContext, language: str) -> dict[str, Any]:
             "count": len(plan_rows),
             "first_date": day(plan_rows[0].due_date) if plan_rows else "",
             "last_date": day(plan_rows[-1].due_date) if plan_rows else "",
+            "due_total": money(_sum(max(x.amount - x.paid, ZERO) for x in due_rows)),
         },
         "action": {"reference": ctx.action_reference, "date": day(ctx.today)},
         "items": [item_row(i) for i in ctx.concerned],
-        "instalments": [
-            {
-                "seq": x.seq,
-                "due_date": day(x.due_date),
-                "amount": money(x.amount),
-                "paid": money(x.paid),
-            }
-            for x in plan_rows
-        ],
+        "instalments": [instalment_row(x) for x in plan_rows],
+        "instalments_due": [instalment_row(x) for x in due_rows],
         "item_count": len(ctx.concerned),
         "today": day(ctx.today),
         "deadline": day(ctx.deadline),

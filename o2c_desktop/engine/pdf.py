@@ -62,18 +62,21 @@ BLACK = "#000000"
 
 # Fonts with the euro sign, accents and the narrow no-break space Babel puts in
 # French amounts. First found wins; Helvetica (no embedding) is the last resort.
-FONT_CANDIDATES: tuple[tuple[str, str, str], ...] = (
+# Regular, bold, italic, bold italic (the message editor offers both at once).
+FONT_CANDIDATES: tuple[tuple[str, str, str, str], ...] = (
     (
         "DejaVuSansCondensed.ttf",
         "DejaVuSansCondensed-Bold.ttf",
         "DejaVuSansCondensed-Oblique.ttf",
+        "DejaVuSansCondensed-BoldOblique.ttf",
     ),
-    ("arial.ttf", "arialbd.ttf", "ariali.ttf"),
-    ("Arial.ttf", "Arial Bold.ttf", "Arial Italic.ttf"),
+    ("arial.ttf", "arialbd.ttf", "ariali.ttf", "arialbi.ttf"),
+    ("Arial.ttf", "Arial Bold.ttf", "Arial Italic.ttf", "Arial Bold Italic.ttf"),
     (
         "LiberationSans-Regular.ttf",
         "LiberationSans-Bold.ttf",
         "LiberationSans-Italic.ttf",
+        "LiberationSans-BoldItalic.ttf",
     ),
 )
 FONT_DIRS: tuple[Path, ...] = (
@@ -111,14 +114,18 @@ def fonts() -> Fonts:
         for folder in FONT_DIRS:
             paths = [folder / n for n in names]
             if all(p.is_file() for p in paths):
-                family = ("O2C", "O2C-Bold", "O2C-Italic")
+                family = ("O2C", "O2C-Bold", "O2C-Italic", "O2C-BoldItalic")
                 for name, path in zip(family, paths, strict=True):
                     pdfmetrics.registerFont(TTFont(name, str(path)))
                 pdfmetrics.registerFontFamily(
-                    "O2C", normal="O2C", bold="O2C-Bold", italic="O2C-Italic"
+                    "O2C",
+                    normal="O2C",
+                    bold="O2C-Bold",
+                    italic="O2C-Italic",
+                    boldItalic="O2C-BoldItalic",
                 )
                 log.debug("Documents use %s", paths[0])
-                return Fonts(*family, embedded=True)
+                return Fonts(*family[:3], embedded=True)
     log.warning("No TrueType font found; documents use Helvetica")
     return Fonts("Helvetica", "Helvetica-Bold", "Helvetica-Oblique", embedded=False)
 

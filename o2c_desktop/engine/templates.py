@@ -48,6 +48,7 @@ TEMPLATE_CODES = (
     "PAYMENT_ORDER_NOTICE",
     "PROMISE_CONFIRMATION",
     "PLAN_CONFIRMATION",
+    "INSTALMENT_REMINDER",
     "BROKEN_PROMISE",
 )
 
@@ -68,7 +69,9 @@ _ITEM_ROW = frozenset(
         "currency",
     }
 )
-_INSTALMENT_ROW = frozenset({"seq", "due_date", "amount", "paid"})
+_INSTALMENT_ROW = frozenset(
+    {"seq", "due_date", "amount", "paid", "remaining", "days_late"}
+)
 
 # The merge fields a template may use: name -> attributes (None: a plain value).
 FIELDS: Mapping[str, frozenset[str] | None] = {
@@ -123,10 +126,13 @@ FIELDS: Mapping[str, frozenset[str] | None] = {
     ),
     "law": frozenset({"name", "country", "rate"}),
     "promise": frozenset({"date", "amount", "number"}),
-    "plan": frozenset({"number", "total", "count", "first_date", "last_date"}),
+    "plan": frozenset(
+        {"number", "total", "count", "first_date", "last_date", "due_total"}
+    ),
     "action": frozenset({"reference", "date"}),
     "items": None,
     "instalments": None,
+    "instalments_due": None,  # the instalments an instalment reminder is about
     "items_table": None,
     "item_count": None,
     "today": None,
@@ -136,6 +142,7 @@ FIELDS: Mapping[str, frozenset[str] | None] = {
 ROW_FIELDS: Mapping[str, frozenset[str]] = {
     "items": _ITEM_ROW,
     "instalments": _INSTALMENT_ROW,
+    "instalments_due": _INSTALMENT_ROW,
 }
 # Names Jinja itself provides inside templates.
 _JINJA_NAMES = frozenset({"loop", "range", "true", "false", "none", "namespace"})

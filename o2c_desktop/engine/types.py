@@ -60,6 +60,7 @@ class ActionStatus(StrEnum):
     PENDING = "pending"  # in an agenda, waiting for a human
     TO_CONFIRM = "to_confirm"  # automatic, waiting for a confirmation click
     QUEUED = "queued"  # automatic, committed, waiting for the sender
+    SENDING = "sending"  # claimed by a sender; outcome not yet recorded
     DONE = "done"
     CANCELLED = "cancelled"
 

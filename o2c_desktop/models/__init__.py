@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from o2c_desktop.models.actions import (
     Action,
+    ActionInstalment,
     ActionItem,
     Document,
     DunningRun,
@@ -19,6 +20,7 @@ from o2c_desktop.models.scenarios import Scenario, Step, Template
 
 __all__ = [
     "Action",
+    "ActionInstalment",
     "ActionItem",
     "AuditEntry",
     "BalanceSnapshot",

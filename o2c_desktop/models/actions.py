@@ -74,6 +74,9 @@ class Action(UuidPk, Versioned, Base):
     items: Mapped[list[ActionItem]] = relationship(
         back_populates="action", cascade="all, delete-orphan"
     )
+    instalments: Mapped[list[ActionInstalment]] = relationship(
+        back_populates="action", cascade="all, delete-orphan"
+    )
     documents: Mapped[list[Document]] = relationship(back_populates="action")
 
 
@@ -105,6 +108,38 @@ class ActionItem(Base):
     days_late: Mapped[int] = mapped_column(Integer)
 
     action: Mapped[Action] = relationship(back_populates="items")
+
+
+class ActionInstalment(Base):
+    """A payment-plan instalment an action reminds, with its amount then.
+
+    Like `ActionItem` for items: the unique index on (instalment, step) makes
+    a dunning step happen once per instalment.
+    """
+
+    __tablename__ = "action_instalment"
+    __table_args__ = (
+        Index(
+            "uq_action_instalment_step",
+            "instalment_id",
+            "step_id",
+            unique=True,
+            sqlite_where=text("step_id IS NOT NULL"),
+            postgresql_where=text("step_id IS NOT NULL"),
+        ),
+    )
+
+    action_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("action.id", ondelete="CASCADE"), primary_key=True
+    )
+    instalment_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("plan_instalment.id", ondelete="CASCADE"), primary_key=True
+    )
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("scenario_step.id"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    days_late: Mapped[int] = mapped_column(Integer)
+
+    action: Mapped[Action] = relationship(back_populates="instalments")
 
 
 class Document(UuidPk, Timestamped, Base):

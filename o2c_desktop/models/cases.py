@@ -88,5 +88,9 @@ class PlanInstalment(UuidPk, Base):
     due_date: Mapped[dt.date] = mapped_column(Date)
     amount: Mapped[Decimal] = mapped_column(Money)
     paid: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
+    # The last dunning step the instalment reached (dunned from its own due
+    # date while the plan runs) and the day of that run.
+    dunning_step_id: Mapped[int | None] = mapped_column(ForeignKey("scenario_step.id"))
+    dunning_date: Mapped[dt.date | None] = mapped_column(Date)
 
     case: Mapped[Case] = relationship(back_populates="instalments")

@@ -272,8 +272,9 @@ def account_item_of(i: Item) -> letters.AccountItem:
 
 
 def _case_values(
-    case: Case | None,
+    case: Case | None, reminded: frozenset[uuid.UUID] = frozenset()
 ) -> tuple[letters.Promise | None, letters.Plan | None]:
+    """The promise or plan a document refers to; `reminded`: instalments it chases."""
     if case is None:
         return None, None
     if case.kind is CaseKind.PROMISE and case.promised_date and case.amount is not None:
@@ -281,7 +282,7 @@ def _case_values(
     if case.kind is CaseKind.PAYMENT_PLAN and case.instalments:
         version = max(x.plan_version for x in case.instalments)
         rows = tuple(
-            letters.Instalment(x.seq, x.due_date, x.amount, x.paid)
+            letters.Instalment(x.seq, x.due_date, x.amount, x.paid, x.id in reminded)
             for x in case.instalments
             if x.plan_version == version
         )
@@ -543,6 +544,10 @@ class DocumentService:
         entity = customer.entity
         step = s.get(Step, action.step_id) if action.step_id else None
         case = s.get(Case, action.case_id) if action.case_id else None
+        # A reminder of plan instalments speaks of the plan, not of invoices.
+        reminded = frozenset(x.instalment_id for x in action.instalments)
+        if code is None and reminded:
+            code = "INSTALMENT_REMINDER"
         if code is None:
             code = step.template_code if step and step.template_code else None
         if code is None and case is not None:
@@ -576,6 +581,7 @@ class DocumentService:
             case=case,
             concerned=numbers,
             reference=f"A-{action.id.hex[:8].upper()}",
+            reminded=reminded,
         )
         language = (
             (contact.language if contact and contact.language else None)
@@ -611,8 +617,12 @@ class DocumentService:
             code=code,
             attach_statement=bool(step and step.attach_statement)
             or code == "STATEMENT",
-            attach_interest=bool(step and step.attach_interest)
-            or code in ("FORMAL_NOTICE", "PAYMENT_ORDER_NOTICE"),
+            # Late interest is owed on invoices, not on plan instalments.
+            attach_interest=not reminded
+            and (
+                bool(step and step.attach_interest)
+                or code in ("FORMAL_NOTICE", "PAYMENT_ORDER_NOTICE")
+            ),
             recipients=recipients,
             templates=stored + tpl.default_templates(),
         )
@@ -854,13 +864,14 @@ def _context(
     case: Case | None = None,
     concerned: list[str] | None = None,
     reference: str = "",
+    reminded: frozenset[uuid.UUID] = frozenset(),
 ) -> letters.LetterContext:
     items = s.scalars(
         select(Item).where(
             Item.customer_id == customer.id, Item.status == ItemStatus.OPEN
         )
     ).all()
-    promise, plan = _case_values(case)
+    promise, plan = _case_values(case, reminded)
     entity = customer.entity
     return letters.build_context(
         party_of(customer),

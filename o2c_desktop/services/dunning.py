@@ -22,6 +22,12 @@ for the sender) and become done, or manual with the reason. Without a
 performer they wait as "to confirm" with the reason, so nothing is reported as
 sent that was not, nothing escalates over an unsent reminder, and a click
 sends them once mail is configured.
+
+A sender first *claims* a batch (queued -> sending, committed) and performs
+only what it claimed, so two desktops never send the same action. A crash
+leaves queued actions (never claimed: the next run sends them) or sending
+ones (perhaps sent, perhaps not): those are never sent again blindly; after
+`SENDING_STALE` they go to the agenda with the reason, for a human to check.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from o2c_desktop.engine.types import (
     ItemStatus,
     StepMode,
 )
+from o2c_desktop.i18n import N_, translator
 from o2c_desktop.models import Action, DunningRun, Scenario, User
 from o2c_desktop.models.base import utcnow, uuid4_hexes
 from o2c_desktop.services.cases import CasesService
@@ -77,7 +84,16 @@ _REVIEW_LOCK_KEY = 0x0D2C0005  # pg_advisory_lock key of the case review before 
 _NULL_DAY = -(10**9)  # a day number before any real date, for SQL NULLs
 _FOREVER = 10**7  # a day number far in the future (year 29349)
 _CHUNK = 5000
-_OPEN_ACTION = (ActionStatus.PENDING, ActionStatus.TO_CONFIRM, ActionStatus.QUEUED)
+# Open actions hold their items; a paid item cancels those not yet being sent.
+_CANCELLABLE = (ActionStatus.PENDING, ActionStatus.TO_CONFIRM, ActionStatus.QUEUED)
+_OPEN_ACTION = (*_CANCELLABLE, ActionStatus.SENDING)
+# A claimed send still unrecorded after this long was cut off by a crash.
+SENDING_STALE = dt.timedelta(minutes=30)
+INTERRUPTED = (
+    "sending was interrupted on {at}: check whether it reached the customer, "
+    "then mark it done or send it again"
+)
+_BATCH = 200
 _EPOCH = dt.date(1970, 1, 1)
 
 
@@ -108,6 +124,7 @@ class AutomaticAction:
     currency: str
     amount: Decimal
     item_ids: tuple[int, ...]
+    instalment_ids: tuple[uuid.UUID, ...] = ()  # payment-plan instalments reminded
 
 
 @dataclass(frozen=True)
@@ -150,6 +167,8 @@ class DunningRunResult:
         review: what the case review before a real run did (counts by outcome).
         run_id: the `dunning_run` record of a real run.
         attempts: 1, or more when a concurrent run won a race.
+        resumed: queued actions a crash left unsent, sent by this run.
+        interrupted: sends a crash cut off, handed to the agenda to check.
         changes: what views should refresh.
     """
 
@@ -174,6 +193,8 @@ class DunningRunResult:
     review: dict[str, int] = field(default_factory=dict)
     run_id: int | None = None
     attempts: int = 1
+    resumed: int = 0
+    interrupted: int = 0
     changes: Changes = field(default_factory=Changes)
 
     def as_dict(self) -> dict[str, Any]:
@@ -200,6 +221,8 @@ class DunningRunResult:
             "review": self.review,
             "run_id": self.run_id,
             "attempts": self.attempts,
+            "resumed": self.resumed,
+            "interrupted": self.interrupted,
         }
 
 
@@ -227,11 +250,40 @@ class PlanDaySummary:
 
 
 @dataclass(frozen=True)
+class _Instalments:
+    """Unpaid instalments of running payment plans, as engine rows.
+
+    The engine reads them as items with negative ids: row ``k`` of `frame`
+    has item id ``-(k + 1)`` and stands for instalment ``keys[k]`` of plan
+    ``cases[k]`` (numbered ``numbers[k]``).
+    """
+
+    frame: pd.DataFrame
+    keys: list[Any]  # plan_instalment ids as the driver returns them
+    cases: list[Any]
+    numbers: list[str]  # "Payment plan N°12", in the entity's language
+
+    def key_of(self, engine_ids: IntArray) -> list[Any]:
+        """Instalment ids of engine rows (negative ids)."""
+        return [self.keys[-i - 1] for i in engine_ids.tolist()]
+
+
+@dataclass(frozen=True)
 class _Loaded:
     book: engine.Book
     scenarios: list[engine.DunningScenario]
     last_run: dt.date | None
     paid_actions: list[Any]  # ids as the driver returns them
+    # Payment-plan instalments, dunned from their own due dates (rule 7).
+    instalments: engine.Book
+    plans: _Instalments
+
+    def decide(self, day: dt.date) -> engine.Decisions:
+        """The engine's decisions for items and instalments, as one set."""
+        return _merge(
+            engine.decide(self.book, self.scenarios, day),
+            engine.decide(self.instalments, self.scenarios, day),
+        )
 
 
 class DunningService:
@@ -285,6 +337,7 @@ class DunningService:
         with self._ctx.db.session(self._ctx.user_login) as s:
             engine.check_run_date(day, _last_run(s))
         review = self._review(day) if self._review_cases else {}
+        resumed = self.resume_sending() if self._performer is not None else None
         attempt = 1
         while True:
             try:
@@ -300,7 +353,15 @@ class DunningService:
                 log.info("Dunning run for %s lost a race (%s); retrying", day, exc)
                 attempt += 1
         result = dataclasses.replace(result, attempts=attempt, run_id=run_id)
-        if automatic and self._performer is not None:
+        if resumed is not None:
+            result = dataclasses.replace(
+                result,
+                resumed=resumed.sent,
+                interrupted=resumed.interrupted,
+                failed=len(resumed.failed),
+                pending=result.pending + len(resumed.failed) + resumed.interrupted,
+            )
+        if (automatic or resumed) and self._performer is not None:
             result = self._perform(result, automatic)
             with self._ctx.db.session(self._ctx.user_login) as s:
                 s.execute(
@@ -324,13 +385,18 @@ class DunningService:
             loaded = _load(s, start)
             s.rollback()
         out = []
-        for p in engine.plan(loaded.book, loaded.scenarios, start, days):
-            acts = p.decisions.actions
+        for p, q in zip(
+            engine.plan(loaded.book, loaded.scenarios, start, days),
+            engine.plan(loaded.instalments, loaded.scenarios, start, days),
+            strict=True,
+        ):
+            decisions = _merge(p.decisions, q.decisions)
+            acts = decisions.actions
             out.append(
                 PlanDaySummary(
                     day=p.day,
                     actions=len(acts),
-                    items=len(p.decisions.items),
+                    items=len(decisions.items),
                     by_type=_count(acts["action_type"]),
                     by_mode=_count(acts["mode"]),
                     amounts=_amounts(acts),
@@ -386,7 +452,7 @@ class DunningService:
         loaded = _load(s, day)
         if not dry_run:
             engine.check_run_date(day, loaded.last_run)
-        decisions = engine.decide(loaded.book, loaded.scenarios, day)
+        decisions = loaded.decide(day)
         acts = decisions.actions
         steps = {st.id: st for sc in loaded.scenarios for st in sc.steps}
         types = acts["action_type"].astype(str)
@@ -424,6 +490,7 @@ class DunningService:
             s,
             decisions,
             steps,
+            loaded.plans,
             now=now,
             user=user,
             performer=self._performer is not None,
@@ -442,40 +509,242 @@ class DunningService:
             automatic,
         )
 
+    def resume_sending(self, now: dt.datetime | None = None) -> SendReport:
+        """Finish what a crash left: send queued actions, hand over cut-off sends.
+
+        Queued actions were never claimed by a sender, so sending them now
+        sends them once. An action claimed more than `SENDING_STALE` ago
+        with no outcome may or may not have left: it goes to its collector's
+        agenda with the reason instead of being sent twice.
+
+        Args:
+            now: the current time (tests move it).
+
+        Returns:
+            What was sent, what failed, how many were handed over.
+
+        Raises:
+            RuntimeError: the service has no performer.
+        """
+        if self._performer is None:
+            raise RuntimeError("resuming sends needs a performer (documents, email)")
+        now = now or utcnow()
+        user = self._ctx.user_login or None
+        with self._ctx.db.session(self._ctx.user_login) as s:
+            interrupted = _hand_over_interrupted(s, now - SENDING_STALE, now, user)
+            queued = automatic_actions(
+                s,
+                s.scalars(
+                    select(Action.id).where(Action.status == ActionStatus.QUEUED)
+                ).all(),
+            )
+        if queued:
+            log.info("Sending %d actions a previous run left queued", len(queued))
+        report = send_queued(self._ctx, self._performer, queued)
+        return dataclasses.replace(report, interrupted=interrupted)
+
     def _perform(
         self, result: DunningRunResult, automatic: list[AutomaticAction]
     ) -> DunningRunResult:
         """Perform automatic actions after the commit, one batch per transaction."""
         assert self._performer is not None
-        sent = failed = 0
-        for start in range(0, len(automatic), 200):
-            batch = automatic[start : start + 200]
-            try:
-                outcomes = {o.action_id: o for o in self._performer.perform(batch)}
-            except Exception as exc:  # noqa: BLE001 - a failed send becomes manual
-                log.warning(
-                    "Performing %d automatic actions failed: %s", len(batch), exc
-                )
-                outcomes = {}
-                error = f"automatic send failed: {exc}"
-            else:
-                error = "automatic send failed: no outcome"
-            done = [o for o in outcomes.values() if o.done]
-            bad = [
-                (
-                    a.action_id,
-                    outcomes[a.action_id].log if a.action_id in outcomes else error,
-                )
-                for a in batch
-                if a.action_id not in outcomes or not outcomes[a.action_id].done
-            ]
-            with self._ctx.db.session(self._ctx.user_login) as s:
-                _finish(s, done, bad, self._ctx.user_login or None)
-            sent += len(done)
-            failed += len(bad)
+        report = send_queued(self._ctx, self._performer, automatic)
+        failed = len(report.failed)
         return dataclasses.replace(
-            result, sent=sent, failed=failed, pending=result.pending + failed
+            result,
+            sent=result.sent + report.sent,
+            failed=result.failed + failed,
+            pending=result.pending + failed,
         )
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What sending queued actions did.
+
+    Attributes:
+        sent: actions performed (now done).
+        failed: actions that failed, with the reason (now manual, in an agenda).
+        skipped: actions another sender claimed first, or cancelled meanwhile.
+        interrupted: sends cut off by a crash, handed to an agenda to check.
+    """
+
+    sent: int = 0
+    failed: tuple[tuple[uuid.UUID, str], ...] = ()
+    skipped: int = 0
+    interrupted: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.sent or self.failed or self.interrupted)
+
+
+def send_queued(
+    ctx: AppContext,
+    performer: ActionPerformer,
+    actions: Sequence[AutomaticAction],
+    *,
+    batch_size: int = _BATCH,
+) -> SendReport:
+    """Claim queued actions batch by batch, perform them, record the outcomes.
+
+    The claim (queued -> sending) is committed before anything is sent, and
+    only the actions this call claimed are performed: a colleague's desktop
+    sending the same actions at the same time skips them.
+    """
+    sent = skipped = 0
+    failed: list[tuple[uuid.UUID, str]] = []
+    user = ctx.user_login or None
+    for start in range(0, len(actions), batch_size):
+        batch = actions[start : start + batch_size]
+        with ctx.db.session(ctx.user_login) as s:
+            claimed = _claim(s, [a.action_id for a in batch], utcnow(), user)
+        mine = [a for a in batch if a.action_id in claimed]
+        skipped += len(batch) - len(mine)
+        if not mine:
+            continue
+        try:
+            outcomes = {o.action_id: o for o in performer.perform(mine)}
+        except Exception as exc:  # noqa: BLE001 - a failed send becomes manual
+            log.warning("Performing %d automatic actions failed: %s", len(mine), exc)
+            outcomes = {}
+            error = f"automatic send failed: {exc}"
+        else:
+            error = "automatic send failed: no outcome"
+        done = [o for o in outcomes.values() if o.done and o.action_id in claimed]
+        bad = [
+            (
+                a.action_id,
+                outcomes[a.action_id].log if a.action_id in outcomes else error,
+            )
+            for a in mine
+            if a.action_id not in outcomes or not outcomes[a.action_id].done
+        ]
+        with ctx.db.session(ctx.user_login) as s:
+            _finish(s, done, bad, user)
+        sent += len(done)
+        failed.extend(bad)
+    return SendReport(sent=sent, failed=tuple(failed), skipped=skipped)
+
+
+def automatic_actions(
+    s: Session, action_ids: Sequence[uuid.UUID]
+) -> list[AutomaticAction]:
+    """What a performer needs to send stored actions, in a few queries."""
+    from decimal import Decimal
+
+    from o2c_desktop.models import ActionInstalment, ActionItem, Step
+
+    out: list[AutomaticAction] = []
+    for chunk in _chunks(list(action_ids)):
+        actions = s.scalars(
+            select(Action).where(Action.id.in_(chunk)).order_by(Action.customer_id)
+        ).all()
+        wanted = {a.step_id for a in actions if a.step_id is not None}
+        steps = {st.id: st for st in s.scalars(select(Step).where(Step.id.in_(wanted)))}
+        items: dict[uuid.UUID, list[int]] = {}
+        for action_id, item_id in s.execute(
+            select(ActionItem.action_id, ActionItem.item_id)
+            .where(ActionItem.action_id.in_(chunk))
+            .order_by(ActionItem.item_id)
+        ):
+            items.setdefault(action_id, []).append(item_id)
+        reminded: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for action_id, instalment_id in s.execute(
+            select(ActionInstalment.action_id, ActionInstalment.instalment_id).where(
+                ActionInstalment.action_id.in_(chunk)
+            )
+        ):
+            reminded.setdefault(action_id, []).append(instalment_id)
+        for action in actions:
+            step = steps.get(action.step_id or 0)
+            out.append(
+                AutomaticAction(
+                    action_id=action.id,
+                    customer_id=action.customer_id,
+                    step_id=action.step_id or 0,
+                    action_type=action.action_type,
+                    template_code=step.template_code if step else None,
+                    attach_statement=step.attach_statement if step else False,
+                    attach_interest=bool(
+                        step and step.attach_interest and action.id not in reminded
+                    ),
+                    contact_role=step.contact_role if step else None,
+                    currency=action.currency or "",
+                    amount=action.amount if action.amount is not None else Decimal(0),
+                    item_ids=tuple(items.get(action.id, ())),
+                    instalment_ids=tuple(reminded.get(action.id, ())),
+                )
+            )
+    return out
+
+
+def _claim(
+    s: Session, ids: Sequence[uuid.UUID], now: dt.datetime, user: str | None
+) -> set[uuid.UUID]:
+    """Mark queued actions as being sent; the ids this session claimed."""
+    claimed = set(
+        s.scalars(
+            update(Action)
+            .where(Action.id.in_(ids), Action.status == ActionStatus.QUEUED)
+            .values(
+                status=ActionStatus.SENDING,
+                version=Action.version + 1,
+                updated_at=now,
+                updated_by=user,
+            )
+            .returning(Action.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    _audit(
+        _Writer(s),
+        [(a.hex, "update", {"status": ["queued", "sending"]}) for a in claimed],
+        now,
+        user,
+    )
+    return claimed
+
+
+def _hand_over_interrupted(
+    s: Session, before: dt.datetime, now: dt.datetime, user: str | None
+) -> int:
+    """Sends claimed before `before` with no outcome: to the agenda, to check."""
+    stale = s.execute(
+        select(Action.id, Action.updated_at).where(
+            Action.status == ActionStatus.SENDING, Action.updated_at < before
+        )
+    ).all()
+    for action_id, claimed_at in stale:
+        why = INTERRUPTED.format(at=claimed_at.isoformat(timespec="minutes"))
+        s.execute(
+            update(Action)
+            .where(Action.id == action_id, Action.status == ActionStatus.SENDING)
+            .values(
+                status=ActionStatus.PENDING,
+                automatic=False,
+                reason=why[:300],
+                version=Action.version + 1,
+                updated_at=now,
+                updated_by=user,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    _audit(
+        _Writer(s),
+        [
+            (
+                a.hex,
+                "update",
+                {"status": ["sending", "pending"], "reason": "interrupted"},
+            )
+            for a, _at in stale
+        ],
+        now,
+        user,
+    )
+    if stale:
+        log.warning("%d sends were cut off by a crash; handed to agendas", len(stale))
+    return len(stale)
 
 
 def _count(values: pd.Series[Any]) -> dict[str, int]:
@@ -507,6 +776,8 @@ def _run_counts(result: DunningRunResult) -> dict[str, Any]:
             "left_out",
             "review",
             "attempts",
+            "resumed",
+            "interrupted",
         )
     }
 
@@ -542,7 +813,9 @@ def _is_race(exc: Exception) -> bool:
         return True
     text = str(orig)
     return (
-        "UNIQUE constraint failed: action_item" in text or "database is locked" in text
+        "UNIQUE constraint failed: action_item" in text
+        or "UNIQUE constraint failed: action_instalment" in text
+        or "database is locked" in text
     )
 
 
@@ -724,7 +997,8 @@ def _load(s: Session, day: dt.date) -> _Loaded:
         ).all(),
         columns=list(engine.USER_COLUMNS),
     )
-    held, paid = _open_actions(s)
+    plans = _load_instalments(s, q)
+    held, held_instalments, paid = _open_actions(s, plans)
     # Only reminders recent enough to matter for the minimum gap.
     max_gap = max((sc.min_gap_days for sc in scenarios), default=0)
     since = day - dt.timedelta(days=max_gap)
@@ -747,15 +1021,103 @@ def _load(s: Session, day: dt.date) -> _Loaded:
         scenarios=scenarios,
         last_run=_last_run(s),
         paid_actions=paid,
+        # Invoice and instalment reminders are separate conversations: both
+        # count from the reminders sent before today.
+        instalments=engine.Book(
+            items=plans.frame,
+            customers=customers,
+            users=users,
+            held_item_ids=held_instalments,
+            last_reminders=reminders,
+        ),
+        plans=plans,
     )
 
 
-def _open_actions(s: Session) -> tuple[IntArray, list[Any]]:
-    """Items held by open dunning actions, and the open actions now fully paid."""
+def _load_instalments(s: Session, q: _Sql) -> _Instalments:
+    """Unpaid instalments of the current version of each running plan."""
+    import numpy as np
+    import pandas as pd
+
+    rows = _fetch(
+        s,
+        "SELECT pi.id, c.id, c.number, c.customer_id, "
+        "COALESCE(c.currency, e.currency), "
+        f"{q.day('pi.due_date')}, {q.cents('pi.amount')} - {q.cents('pi.paid')}, "
+        "COALESCE(pi.dunning_step_id, 0), e.language "
+        "FROM plan_instalment pi JOIN case_file c ON c.id = pi.case_id "
+        "JOIN customer cu ON cu.id = c.customer_id "
+        "JOIN entity e ON e.id = cu.entity_id "
+        f"WHERE c.kind = '{CaseKind.PAYMENT_PLAN.value}' "
+        f"AND c.status = '{CaseStatus.OPEN.value}' AND pi.amount > pi.paid "
+        "AND pi.plan_version = (SELECT MAX(p2.plan_version) FROM plan_instalment p2 "
+        "WHERE p2.case_id = pi.case_id) "
+        "ORDER BY c.customer_id, pi.due_date, pi.seq",
+    )
+    cols = _columns(rows, 9)
+    n = len(rows)
+    # Named in the entity's language, as the cases service names its actions.
+    label = {
+        lang: translator(lang or "en").gettext(N_("Payment plan N°{number}"))
+        for lang in set(cols[8])
+    }
+    frame = pd.DataFrame(
+        {
+            "item_id": -np.arange(1, n + 1, dtype=np.int64),
+            "customer_id": _ints(cols[3]),
+            "currency": np.asarray(cols[4], dtype=object),
+            "due_date": _days(cols[5]),
+            "remaining_cents": _ints(cols[6]),
+            "disputed": np.zeros(n, dtype=bool),
+            "in_litigation": np.zeros(n, dtype=bool),
+            "suspended_until": np.full(n, engine.NO_DAY, dtype=np.int64),
+            "last_step_id": _ints(cols[7]),
+        }
+    )
+    return _Instalments(
+        frame=frame,
+        keys=list(cols[0]),
+        cases=list(cols[1]),
+        numbers=[
+            label[lang].format(number=number)
+            for number, lang in zip(cols[2], cols[8], strict=True)
+        ],
+    )
+
+
+def _merge(items: engine.Decisions, plans: engine.Decisions) -> engine.Decisions:
+    """One set of decisions: the instalments' actions numbered after the items'."""
+    import pandas as pd
+
+    if plans.actions.empty:
+        return items
+    shift = len(items.actions)
+    acts = plans.actions.assign(action_no=plans.actions["action_no"] + shift)
+    rows = plans.items.assign(action_no=plans.items["action_no"] + shift)
+    left_out = Counter(items.left_out)
+    left_out.update(plans.left_out)
+    return engine.Decisions(
+        today=items.today,
+        actions=pd.concat([items.actions, acts], ignore_index=True),
+        items=pd.concat([items.items, rows], ignore_index=True),
+        left_out=dict(left_out),
+    )
+
+
+def _open_actions(
+    s: Session, plans: _Instalments
+) -> tuple[IntArray, IntArray, list[Any]]:
+    """Items and instalments held by open dunning actions; open actions now paid.
+
+    Instalments come back as the engine's (negative) ids of `plans`.
+    """
     import numpy as np
     import pandas as pd
 
     statuses = ", ".join(f"'{st.value}'" for st in _OPEN_ACTION)
+    open_actions = (
+        f"SELECT id FROM action WHERE status IN ({statuses}) AND step_id IS NOT NULL"
+    )
     # Driven from the few open actions (IN), not from every action_item row:
     # the join the other way scanned the whole history (1 s at 1M items).
     rows = _fetch(
@@ -764,16 +1126,37 @@ def _open_actions(s: Session) -> tuple[IntArray, list[Any]]:
         f"CASE WHEN i.status = '{ItemStatus.OPEN.value}' AND i.remaining > 0 "
         "THEN 1 ELSE 0 END "
         "FROM action_item ai JOIN item i ON i.id = ai.item_id "
-        "WHERE ai.action_id IN (SELECT id FROM action "
-        f"WHERE status IN ({statuses}) AND step_id IS NOT NULL)",
+        f"WHERE ai.action_id IN ({open_actions})",
+    )
+    # An instalment is owed while unpaid in the current version of a running plan.
+    inst_rows = _fetch(
+        s,
+        "SELECT ax.action_id, ax.instalment_id, "
+        f"CASE WHEN c.status = '{CaseStatus.OPEN.value}' AND pi.amount > pi.paid "
+        "AND pi.plan_version = (SELECT MAX(p2.plan_version) FROM plan_instalment p2 "
+        "WHERE p2.case_id = pi.case_id) THEN 1 ELSE 0 END "
+        "FROM action_instalment ax "
+        "JOIN plan_instalment pi ON pi.id = ax.instalment_id "
+        "JOIN case_file c ON c.id = pi.case_id "
+        f"WHERE ax.action_id IN ({open_actions})",
     )
     cols = _columns(rows, 3)
     held = np.unique(_ints(cols[1]))
-    if not rows:
-        return held, []
-    frame = pd.DataFrame({"action": list(cols[0]), "owed": _ints(cols[2])})
+    icols = _columns(inst_rows, 3)
+    where = {_hex(k): -(n + 1) for n, k in enumerate(plans.keys)}
+    held_instalments = np.unique(
+        np.array([where[h] for h in map(_hex, icols[1]) if h in where], dtype=np.int64)
+    )
+    if not rows and not inst_rows:
+        return held, held_instalments, []
+    frame = pd.DataFrame(
+        {
+            "action": [_hex(a) for a in (*cols[0], *icols[0])],
+            "owed": np.concatenate([_ints(cols[2]), _ints(icols[2])]),
+        }
+    )
     owed = frame.groupby("action", sort=True)["owed"].max()
-    return held, owed.index[owed.to_numpy() == 0].tolist()
+    return held, held_instalments, owed.index[owed.to_numpy() == 0].tolist()
 
 
 def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
@@ -896,20 +1279,23 @@ def _cancel_paid(
     s: Session, ids: list[Any], now: dt.datetime, user: str | None
 ) -> None:
     # An automatic email waiting to be confirmed (or queued) is cancelled too:
-    # never sent.
-    keys = [uuid.UUID(hex=_hex(i)) for i in ids]
-    for chunk in _chunks(keys):
-        s.execute(
-            update(Action)
-            .where(Action.id.in_(chunk), Action.status.in_(_OPEN_ACTION))
-            .values(
-                status=ActionStatus.CANCELLED,
-                reason=PAID,
-                version=Action.version + 1,
-                updated_at=now,
-                updated_by=user,
+    # never sent. One being sent has left already.
+    keys: list[uuid.UUID] = []
+    for chunk in _chunks([uuid.UUID(hex=_hex(i)) for i in ids]):
+        keys.extend(
+            s.scalars(
+                update(Action)
+                .where(Action.id.in_(chunk), Action.status.in_(_CANCELLABLE))
+                .values(
+                    status=ActionStatus.CANCELLED,
+                    reason=PAID,
+                    version=Action.version + 1,
+                    updated_at=now,
+                    updated_by=user,
+                )
+                .returning(Action.id)
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
         )
     _audit(
         _Writer(s),
@@ -944,12 +1330,13 @@ def _write(
     s: Session,
     decisions: engine.Decisions,
     steps: dict[int, engine.DunningStep],
+    plans: _Instalments,
     *,
     now: dt.datetime,
     user: str | None,
     performer: bool,
 ) -> list[AutomaticAction]:
-    """Insert actions, action items and the items' dunning columns in bulk."""
+    """Insert actions, their items or instalments, and dunning columns, in bulk."""
     import numpy as np
 
     acts, items = decisions.actions, decisions.items
@@ -982,6 +1369,17 @@ def _write(
     step_ids = acts["step_id"].to_numpy(np.int64)
     names = {sid: st.name for sid, st in steps.items()}
     subjects = [names[sid] for sid in step_ids.tolist()]
+    # An instalment reminder belongs to its plan (the case) and names it.
+    action_no = items["action_no"].to_numpy(np.int64)
+    item_ids = items["item_id"].to_numpy(np.int64)
+    of_plan = item_ids < 0
+    case_ids: list[str | None] = [None] * m
+    for no, engine_id in zip(
+        action_no[of_plan].tolist(), item_ids[of_plan].tolist(), strict=True
+    ):
+        k = -engine_id - 1
+        case_ids[no] = _hex(plans.cases[k])
+        subjects[no] = f"{names[int(step_ids[no])]} · {plans.numbers[k]}"
     customers = acts["customer_id"].to_numpy(np.int64)
     assignee = acts["assignee_id"].to_numpy(np.int64)
     amounts = acts["amount_cents"].to_numpy(np.int64)
@@ -1000,6 +1398,7 @@ def _write(
             acts["currency"].tolist(),
             [a or None for a in assignee.tolist()],
             [user_id] * m,
+            case_ids,
             reason,
             [1] * m,
             [stamp] * m,
@@ -1023,6 +1422,7 @@ def _write(
             "currency",
             "assigned_to_id",
             "created_by_id",
+            "case_id",
             "reason",
             "version",
             "created_at",
@@ -1033,11 +1433,13 @@ def _write(
     )
 
     # Sorted by item so concurrent runs lock rows in the same order (no deadlock).
-    action_no = items["action_no"].to_numpy(np.int64)
-    item_ids = items["item_id"].to_numpy(np.int64)
-    order = np.argsort(item_ids, kind="stable")
     id_array = np.array(ids, dtype=object)
-    item_steps = items["step_id"].to_numpy(np.int64)[order]
+    claimed = items["claimed_cents"].to_numpy(np.int64)
+    late = items["days_late"].to_numpy(np.int64)
+    all_steps = items["step_id"].to_numpy(np.int64)
+    order = np.flatnonzero(~of_plan)
+    order = order[np.argsort(item_ids[order], kind="stable")]
+    item_steps = all_steps[order]
     w.insert(
         "action_item",
         ("action_id", "item_id", "step_id", "amount", "days_late"),
@@ -1046,13 +1448,31 @@ def _write(
                 id_array[action_no[order]].tolist(),
                 item_ids[order].tolist(),
                 item_steps.tolist(),
-                w.money(items["claimed_cents"].to_numpy(np.int64)[order]),
-                items["days_late"].to_numpy(np.int64)[order].tolist(),
+                w.money(claimed[order]),
+                late[order].tolist(),
                 strict=True,
             )
         ),
     )
     _update_items(w, item_ids[order], item_steps, day, stamp)
+    if of_plan.any():
+        rows = np.flatnonzero(of_plan)
+        keys = [_hex(k) for k in plans.key_of(item_ids[rows])]
+        w.insert(
+            "action_instalment",
+            ("action_id", "instalment_id", "step_id", "amount", "days_late"),
+            list(
+                zip(
+                    id_array[action_no[rows]].tolist(),
+                    keys,
+                    all_steps[rows].tolist(),
+                    w.money(claimed[rows]),
+                    late[rows].tolist(),
+                    strict=True,
+                )
+            ),
+        )
+        _update_instalments(w, keys, all_steps[rows].tolist(), day)
 
     counts = acts["item_count"].to_numpy(np.int64).tolist()
     _audit(
@@ -1094,6 +1514,10 @@ def _write(
     automatic = []
     for row in auto_rows.tolist():
         step = steps[int(step_ids[row])]
+        covered = sorted_ids[bounds[row] : bounds[row + 1]]
+        reminded = tuple(
+            uuid.UUID(hex=_hex(k)) for k in plans.key_of(covered[covered < 0])
+        )
         automatic.append(
             AutomaticAction(
                 action_id=uuid.UUID(hex=ids[row]),
@@ -1102,14 +1526,35 @@ def _write(
                 action_type=ActionType(types[row]),
                 template_code=step.template_code,
                 attach_statement=step.attach_statement,
-                attach_interest=step.attach_interest,
+                # Late interest is owed on invoices, not on plan instalments.
+                attach_interest=step.attach_interest and not reminded,
                 contact_role=step.contact_role,
                 currency=str(currencies[row]),
                 amount=engine.from_cents(int(amounts[row])),
-                item_ids=tuple(sorted_ids[bounds[row] : bounds[row + 1]].tolist()),
+                item_ids=tuple(covered[covered > 0].tolist()),
+                instalment_ids=reminded,
             )
         )
     return automatic
+
+
+def _update_instalments(
+    w: _Writer, keys: list[str], step_ids: list[int], day: dt.date
+) -> None:
+    """Record the step each instalment reached and the day (few rows: plain SQL)."""
+    mark = "%s" if w.pg else "?"
+    cur = w.raw.cursor()
+    try:
+        cur.executemany(
+            f"UPDATE plan_instalment SET dunning_step_id = {mark}, "
+            f"dunning_date = {mark} WHERE id = {mark}",
+            [
+                (step, day if w.pg else day.isoformat(), key)
+                for step, key in zip(step_ids, keys, strict=True)
+            ],
+        )
+    finally:
+        cur.close()
 
 
 def _update_items(
@@ -1158,11 +1603,13 @@ def _finish(
 ) -> None:
     """Record the outcome of performed actions: done, or manual with the reason."""
     now = utcnow()
-    # Only actions still queued: one cancelled meanwhile (paid) stays cancelled.
+    # Only actions this sender claimed and that are still being sent.
     for outcome in done:
         s.execute(
             update(Action)
-            .where(Action.id == outcome.action_id, Action.status == ActionStatus.QUEUED)
+            .where(
+                Action.id == outcome.action_id, Action.status == ActionStatus.SENDING
+            )
             .values(
                 status=ActionStatus.DONE,
                 reason=None,
@@ -1177,7 +1624,7 @@ def _finish(
     for action_id, why in failed:
         s.execute(
             update(Action)
-            .where(Action.id == action_id, Action.status == ActionStatus.QUEUED)
+            .where(Action.id == action_id, Action.status == ActionStatus.SENDING)
             .values(
                 status=ActionStatus.PENDING,
                 automatic=False,
@@ -1208,4 +1655,7 @@ __all__ = [
     "PerformOutcome",
     "PlanDaySummary",
     "SendCapExceededError",
+    "SendReport",
+    "automatic_actions",
+    "send_queued",
 ]

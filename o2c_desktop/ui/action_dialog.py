@@ -660,7 +660,7 @@ class ActionDialog(QDialog):
         self.show_page(MESSAGE if self.is_message else PERFORM)
 
     def _on_message_sent(self, outcome: Any) -> None:
-        if outcome.eml_path or outcome.action is None:
+        if not outcome.sent or outcome.action is None:  # saved as .eml, pending
             self.changed.emit()
             return
         self.performed.emit(PerformResult(action=outcome.action))

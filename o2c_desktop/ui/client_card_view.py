@@ -2,7 +2,8 @@
 
 Blocks as in the seed: coordinates, contacts, dunning settings, amounts; the
 invoices, open items and attachments tables (a page at a time, sorted and
-filtered by the service); the timeline in three tabs. Opening the card on an
+filtered by the service; an item's own PDF and a stored attachment open with
+the system's viewer); the timeline in three tabs. Opening the card on an
 action opens the action's dialog over it.
 """
 
@@ -13,8 +14,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDir, QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QDir, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -76,6 +78,7 @@ if TYPE_CHECKING:
         CustomerCard,
         DunningSettings,
         ItemPage,
+        ItemRow,
         TimelinePage,
     )
     from o2c_desktop.ui.ports import WorkbenchCalls
@@ -111,11 +114,16 @@ def _caption(text: str, parent: QWidget) -> QLabel:
 class ItemsPane(QWidget):
     """A page of invoices or open items with a pager and a number filter.
 
+    Enter, a double click, the "Open PDF" button or the context menu ask for
+    the PDF of the current item.
+
     Signals:
         page_wanted(object): the `ItemQuery` to load.
+        pdf_wanted(object): the `ItemRow` whose PDF to open.
     """
 
     page_wanted = Signal(object)
+    pdf_wanted = Signal(object)
 
     def __init__(self, query: ItemQuery, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,7 +156,11 @@ class ItemsPane(QWidget):
         )
         self.last_button.clicked.connect(self._go_last)
         self.range_label = QLabel(self)
+        self.pdf_button = QPushButton(icons.icon("pdf"), "", self)
+        self.pdf_button.setEnabled(False)
+        self.pdf_button.clicked.connect(self._on_pdf_button_clicked)
         bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(self.pdf_button)
         bar.addWidget(self.first_button)
         bar.addWidget(self.previous_button)
         bar.addWidget(self.next_button)
@@ -161,6 +173,13 @@ class ItemsPane(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        self.table.activated.connect(self._on_table_activated)
+        self.table.selectionModel().currentRowChanged.connect(self._show_pdf_state)
+        self.model.modelReset.connect(self._show_pdf_state)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_context_menu)
+        self.pdf_action = QAction(icons.icon("pdf"), "", self)
+        self.pdf_action.triggered.connect(self._on_pdf_button_clicked)
         layout.addWidget(self.table, 1)
         self.retranslate_ui()
 
@@ -171,7 +190,17 @@ class ItemsPane(QWidget):
         self.previous_button.setToolTip(_("Previous page"))
         self.next_button.setToolTip(_("Next page"))
         self.last_button.setToolTip(_("Last page"))
+        self.pdf_button.setText(_("Open &PDF"))
+        self.pdf_button.setToolTip(_("Open the PDF of the selected item (Enter)"))
+        self.pdf_action.setText(_("Open PDF"))
         self._show_range()
+
+    def current_row(self) -> ItemRow | None:
+        """The item of the table's current row, if any."""
+        index = self.table.currentIndex()
+        if not index.isValid() or index.row() >= self.model.rowCount():
+            return None
+        return self.model.row_value(index.row())
 
     def set_page(self, page: ItemPage) -> None:
         """Show a page the service returned."""
@@ -205,6 +234,33 @@ class ItemsPane(QWidget):
         from dataclasses import replace
 
         self.page_wanted.emit(replace(self.query, **changes))
+
+    def _show_pdf_state(self) -> None:
+        row = self.current_row()
+        self.pdf_button.setEnabled(row is not None and row.has_pdf)
+
+    @Slot(QModelIndex)
+    def _on_table_activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.pdf_wanted.emit(self.model.row_value(index.row()))
+
+    @Slot()
+    def _on_pdf_button_clicked(self) -> None:
+        row = self.current_row()
+        if row is not None:
+            self.pdf_wanted.emit(row)
+
+    @Slot(QPoint)
+    def _on_table_context_menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        self.table.setCurrentIndex(index)
+        self.pdf_action.setEnabled(self.model.row_value(index.row()).has_pdf)
+        menu = QMenu(self.table)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction(self.pdf_action)
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     @Slot(object, bool)
     def _on_model_sort_requested(self, sort: ItemSort, descending: bool) -> None:
@@ -412,6 +468,7 @@ class ClientCardView(QWidget):
         )
         for pane in (self.invoices, self.open_items):
             pane.page_wanted.connect(lambda query, p=pane: self._load_items(p, query))
+            pane.pdf_wanted.connect(self._on_item_pdf_wanted)
         self.document_model = DocumentTableModel(parent=self)
         self.documents = _table(self.tables, self.document_model)
         # Enter or a double click opens the PDF with the system's viewer.
@@ -729,6 +786,23 @@ class ClientCardView(QWidget):
         folder = str(Path(QDir.tempPath()) / "o2c_desktop")
         self.runner.run_read(
             lambda: workbench.document_file(doc.id, folder),
+            lambda path: self.open_file(str(path)),
+            lambda exc: self.banner.show_error(self.runner.message_for(exc)),
+        )
+
+    @Slot(object)
+    def _on_item_pdf_wanted(self, row: ItemRow) -> None:
+        workbench = self.workbench
+        if workbench is None:
+            return
+        if not row.has_pdf:
+            self.banner.show_info(
+                _("Item {number} has no PDF.").format(number=row.number)
+            )
+            return
+        item_id = row.id
+        self.runner.run_read(
+            lambda: workbench.item_pdf(item_id),
             lambda path: self.open_file(str(path)),
             lambda exc: self.banner.show_error(self.runner.message_for(exc)),
         )

@@ -90,6 +90,10 @@ _PATHS = {
     "next": '<path d="M5 12h14M13 6l6 6-6 6"/>',
     "add": '<path d="M12 5v14M5 12h14"/>',
     "refresh": '<path d="M20 11a8 8 0 1 0-2.3 5.7M20 4v7h-7"/>',
+    "pdf": (
+        '<path d="M6 2h9l4 4v16H6z"/><path d="M15 2v4h4"/>'
+        '<path d="M9 17v-5h1.5a1.5 1.5 0 0 1 0 3H9M14 12v5M14 12h2.5M14 14.5h2"/>'
+    ),
     "legend": ('<circle cx="12" cy="12" r="9"/><path d="M12 11v6M12 7.5h.01"/>'),
 }
 

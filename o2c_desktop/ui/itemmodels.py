@@ -752,7 +752,14 @@ class ItemTableModel(RowTableModel[ItemRow]):
     sort_requested = Signal(object, bool)
 
     columns: ClassVar[Sequence[Column[ItemRow]]] = (
-        Column(N_("No."), lambda r, _l: r.number),
+        Column(
+            N_("No."),
+            lambda r, _l: r.number,
+            icon=lambda r: icons.icon("pdf") if r.has_pdf else None,
+            tooltip=lambda r: (
+                _("Has a PDF: Enter or a double click opens it") if r.has_pdf else None
+            ),
+        ),
         Column(
             N_("Amount incl. tax"),
             lambda r, lang: format_money(r.amount, r.currency, lang),

@@ -35,6 +35,8 @@ _MODES = {
 _STATUSES = {
     ActionStatus.PENDING: N_("Pending"),
     ActionStatus.TO_CONFIRM: N_("To confirm"),
+    ActionStatus.QUEUED: N_("Waiting to be sent"),
+    ActionStatus.SENDING: N_("Being sent"),
     ActionStatus.DONE: N_("Done"),
     ActionStatus.CANCELLED: N_("Cancelled"),
 }

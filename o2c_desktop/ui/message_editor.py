@@ -1,9 +1,11 @@
 """The message editor of letter and email actions (issue 7).
 
-The template rendered with its merge fields, editable; the generated PDFs
-(open, regenerate); "Attach a stored document"; "Attach the statement of
-account"; preview; then send, or save the email as an .eml draft. Every call
-goes through `WorkbenchCalls` on a worker thread.
+The template rendered with its merge fields, editable (bold, italic,
+underline); the generated PDFs (open, regenerate); "Attach a stored
+document"; "Attach the statement of account"; preview; then send, or save
+the email as an .eml draft for the collector's own mail client, after which
+the editor asks whether to record the action as done (sent from there).
+Every call goes through `WorkbenchCalls` on a worker thread.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDir, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QFont, QTextCharFormat
+from PySide6.QtGui import (
+    QAction,
+    QDesktopServices,
+    QFont,
+    QKeySequence,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
@@ -25,14 +34,16 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QTextEdit,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from o2c_desktop.engine.workbench import ITEMS_TABLE_FIELD
-from o2c_desktop.i18n import _, format_date
+from o2c_desktop.i18n import N_, _, format_date
 from o2c_desktop.ui.widgets import Banner
 
 if TYPE_CHECKING:
@@ -46,11 +57,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _ID = Qt.ItemDataRole.UserRole
+# A scheme of two letters at least: "C:/..." stays a Windows path.
+_ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 
 
 def open_with_desktop(path: str) -> None:
-    """Open a file with the system's viewer (the PDF reader for a PDF)."""
-    QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+    """Open a file with the system's viewer (the PDF reader for a PDF).
+
+    An address (``https://...``, ``file://...``) opens as it is.
+    """
+    url = QUrl(path) if _ADDRESS.match(path) else QUrl.fromLocalFile(path)
+    if not QDesktopServices.openUrl(url):
+        log.warning("No application opened %s", url.toString())
 
 
 class MessageEditor(QWidget):
@@ -106,6 +124,8 @@ class MessageEditor(QWidget):
         self.body_edit.setObjectName("message_body")
         self.body_edit.setTabChangesFocus(True)
         self.body_edit.setMinimumHeight(260)
+        self.format_bar = FormatBar(self.body_edit, self)
+        layout.addWidget(self.format_bar)
         layout.addWidget(self.body_edit, 3)
         layout.addWidget(QLabel(_("Attachments (ticked ones are sent):"), self))
         self.attachments = QListWidget(self)
@@ -204,6 +224,7 @@ class MessageEditor(QWidget):
         self.open_button.setEnabled(not busy)
         self.preview_button.setEnabled(not busy)
         self.body_edit.setReadOnly(not editable)
+        self.format_bar.setEnabled(editable)
         self.subject_edit.setReadOnly(not editable)
         self.setCursor(
             Qt.CursorShape.BusyCursor if busy else Qt.CursorShape.ArrowCursor
@@ -266,11 +287,20 @@ class MessageEditor(QWidget):
 
     def _on_send_done(self, outcome: Any) -> None:
         self._set_busy(False)
-        if outcome.eml_path:
+        if outcome.eml_path and not outcome.sent:
+            if self.ask_mark_done(outcome.eml_path):
+                self._mark_eml_sent(outcome)
+                return
             self.banner.show_info(
                 _("Saved as {path}; the action stays pending.").format(
                     path=outcome.eml_path
                 )
+            )
+            self.sent.emit(outcome)
+            return
+        if outcome.eml_path:
+            self.banner.show_info(
+                _("Saved as {path} and recorded as sent.").format(path=outcome.eml_path)
             )
             self.sent.emit(outcome)
             return
@@ -283,6 +313,33 @@ class MessageEditor(QWidget):
     def _on_error(self, exc: BaseException) -> None:
         self._set_busy(False)
         self.banner.show_error(self.runner.message_for(exc))
+
+    def ask_mark_done(self, path: str) -> bool:
+        """After saving an .eml: is it sent from the mail client (default yes)?"""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            _("Save as .eml"),
+            _("Mark the action as done? (sent from your mail client)"),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setInformativeText(
+            _("Saved as {path}. No keeps the action pending.").format(path=path)
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Yes)
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def _mark_eml_sent(self, saved: Any) -> None:
+        self._set_busy(True)
+        self.banner.show_info(_("Saving…"))
+        workbench, aid, today = self.workbench, self.action_id, self.today
+        path = saved.eml_path
+        version = saved.action.version if saved.action is not None else None
+        self.runner.run_write(
+            lambda: workbench.mark_eml_sent(aid, path, today, version=version),
+            self._on_send_done,
+            self._on_error,
+        )
 
     def _send(self, eml_path: str | None) -> None:
         self._set_busy(True)
@@ -374,13 +431,77 @@ class MessageEditor(QWidget):
             self._send(path)
 
 
-class MarkupEdit(QTextEdit):
-    """The letter's text as the customer will read it: bold shown as bold.
+class FormatBar(QToolBar):
+    """Bold, italic and underline for a `MarkupEdit`, checked as at the cursor.
 
-    Templates mark emphasis with ``<b>`` and the items table with a field;
-    the collector edits rendered text, and `markup()` gives the template's
-    form back (text escaped, bold runs in ``<b>``) for the PDF and the email.
-    Ctrl+B toggles bold on the selection.
+    What the template markup, the letter PDF and the email all carry, and
+    nothing else. The buttons take no focus: Ctrl+B, Ctrl+I and Ctrl+U do
+    the same from the text.
+    """
+
+    def __init__(self, edit: MarkupEdit, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("message_format_bar")
+        self.edit = edit
+        self.actions_by_style: dict[str, QAction] = {}
+        for name, label, key in (
+            ("b", N_("Bold"), QKeySequence.StandardKey.Bold),
+            ("i", N_("Italic"), QKeySequence.StandardKey.Italic),
+            ("u", N_("Underline"), QKeySequence.StandardKey.Underline),
+        ):
+            action = QAction(self)
+            action.setObjectName(f"format_{name}")
+            action.setCheckable(True)
+            font = action.font()
+            font.setBold(name == "b")
+            font.setItalic(name == "i")
+            font.setUnderline(name == "u")
+            action.setFont(font)
+            action.setData((label, QKeySequence(key)))
+            action.triggered.connect(
+                lambda checked, n=name: self._on_action_triggered(n, checked)
+            )
+            self.addAction(action)
+            self.actions_by_style[name] = action
+        edit.currentCharFormatChanged.connect(self._on_edit_format_changed)
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        """Show every text in the current language."""
+        for action in self.actions_by_style.values():
+            label, key = action.data()
+            text = _(label)
+            # The initial of the translated word, as word processors show:
+            # B I U in English, G I S in French.
+            action.setText(text[:1].upper())
+            shortcut = key.toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{text} ({shortcut})")
+
+    def show_styles(self) -> None:
+        """Check the buttons of the styles at the cursor."""
+        for name, action in self.actions_by_style.items():
+            action.setChecked(self.edit.is_style(name))
+
+    def _on_action_triggered(self, name: str, checked: bool) -> None:
+        self.edit.set_style(name, checked)
+        self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    @Slot(QTextCharFormat)
+    def _on_edit_format_changed(self, _fmt: QTextCharFormat) -> None:
+        self.show_styles()
+
+
+class MarkupEdit(QTextEdit):
+    """The letter's text as the customer will read it: emphasis shown as such.
+
+    Templates may use ``<b> <i> <u> <br>`` (and ``<strong> <em>``, read as
+    bold and italic) and mark the items table with a field: the letter PDF
+    and the email print exactly these (see `engine.templates`). The
+    collector edits rendered text; `markup()` gives the template's form back
+    (text escaped, runs in ``<b>``, ``<i>``, ``<u>``, line breaks inside a
+    paragraph as ``<br>``). Ctrl+B, Ctrl+I and Ctrl+U toggle bold, italic
+    and underline on the selection. There are no lists: neither the
+    template markup nor the letter layout has them.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -394,7 +515,7 @@ class MarkupEdit(QTextEdit):
         return _("[table of the items concerned]")
 
     def set_markup(self, markup: str) -> None:
-        """Show `markup` (escaped text with ``<b>`` runs and newlines)."""
+        """Show `markup` (escaped text with the allowed tags and newlines)."""
         shown = markup.replace(
             ITEMS_TABLE_FIELD, html.escape(self.table_placeholder(), quote=False)
         )
@@ -402,11 +523,19 @@ class MarkupEdit(QTextEdit):
         # the narrow no-break spaces of French amounts into plain spaces.
         self.clear()
         cursor = self.textCursor()
-        normal, bold = QTextCharFormat(), QTextCharFormat()
-        normal.setFontWeight(QFont.Weight.Normal)
-        bold.setFontWeight(QFont.Weight.Bold)
-        for n, run in enumerate(re.split(r"</?b>", shown)):
-            cursor.insertText(html.unescape(run), bold if n % 2 else normal)
+        depth = dict.fromkeys(_STYLES, 0)
+        at = 0
+        for tag in _TAG.finditer(shown):
+            self._insert(cursor, html.unescape(shown[at : tag.start()]), depth)
+            at = tag.end()
+            name = _TAG_STYLE.get(tag.group(2).lower())
+            if name is None:  # <br>
+                self._insert(cursor, _LINE_BREAK, depth)
+            elif tag.group(1):
+                depth[name] = max(0, depth[name] - 1)
+            else:
+                depth[name] += 1
+        self._insert(cursor, html.unescape(shown[at:]), depth)
         self.moveCursor(cursor.MoveOperation.Start)
 
     def markup(self) -> str:
@@ -414,31 +543,105 @@ class MarkupEdit(QTextEdit):
         lines: list[str] = []
         block = self.document().begin()
         while block.isValid():
-            parts: list[str] = []
+            runs: list[tuple[str, list[str]]] = []
             it = block.begin()
             while not it.atEnd():
                 fragment = it.fragment()
                 if fragment.isValid():
-                    # A paragraph's line breaks come back as U+2028.
-                    text = html.escape(fragment.text(), quote=False).replace(
-                        "\u2028", "\n"
-                    )
-                    bold = fragment.charFormat().fontWeight() >= QFont.Weight.Bold
-                    parts.append(f"<b>{text}</b>" if bold and text.strip() else text)
+                    runs.append((fragment.text(), _styles_of(fragment.charFormat())))
                 it += 1
-            lines.append("".join(parts))
+            lines.append(_line_markup(runs))
             block = block.next()
         placeholder = html.escape(self.table_placeholder(), quote=False)
         return "\n".join(lines).replace(placeholder, ITEMS_TABLE_FIELD)
 
-    def keyPressEvent(self, event: Any) -> None:
-        if (
-            event.key() == Qt.Key.Key_B
-            and event.modifiers() == Qt.KeyboardModifier.ControlModifier
-        ):
-            fmt = QTextCharFormat()
-            bold = self.fontWeight() < QFont.Weight.Bold
-            fmt.setFontWeight(QFont.Weight.Bold if bold else QFont.Weight.Normal)
-            self.mergeCurrentCharFormat(fmt)
+    def is_style(self, name: str) -> bool:
+        """Whether the text at the cursor is bold (``"b"``), italic or underlined."""
+        return name in _styles_of(self.currentCharFormat())
+
+    def toggle_style(self, name: str) -> None:
+        """Bold, italicise or underline the selection, or undo it (``"b" "i" "u"``)."""
+        self.set_style(name, not self.is_style(name))
+
+    def set_style(self, name: str, on: bool) -> None:
+        """Set or clear one style on the selection (or for what is typed next)."""
+        fmt = QTextCharFormat()
+        if name == "b":
+            fmt.setFontWeight(QFont.Weight.Bold if on else QFont.Weight.Normal)
+        elif name == "i":
+            fmt.setFontItalic(on)
+        else:
+            fmt.setFontUnderline(on)
+        self.mergeCurrentCharFormat(fmt)
+
+    @staticmethod
+    def _insert(cursor: QTextCursor, text: str, depth: dict[str, int]) -> None:
+        if not text:
             return
+        fmt = QTextCharFormat()
+        fmt.setFontWeight(QFont.Weight.Bold if depth["b"] else QFont.Weight.Normal)
+        fmt.setFontItalic(bool(depth["i"]))
+        fmt.setFontUnderline(bool(depth["u"]))
+        cursor.insertText(text, fmt)
+
+    def keyPressEvent(self, event: Any) -> None:
+        for key, name in _STYLE_KEYS:
+            if event.matches(key):
+                if not self.isReadOnly():
+                    self.toggle_style(name)
+                return
         super().keyPressEvent(event)
+
+
+# The template markup's styles, in the order they nest (outermost first).
+_STYLES = ("b", "i", "u")
+_TAG_STYLE = {"b": "b", "strong": "b", "i": "i", "em": "i", "u": "u"}
+_TAG = re.compile(r"<\s*(/?)\s*(b|strong|i|em|u|br)\s*/?\s*>", re.IGNORECASE)
+_LINE_BREAK = "\u2028"  # a line break inside a paragraph (Shift+Enter)
+_STYLE_KEYS = (
+    (QKeySequence.StandardKey.Bold, "b"),
+    (QKeySequence.StandardKey.Italic, "i"),
+    (QKeySequence.StandardKey.Underline, "u"),
+)
+
+
+def _line_markup(runs: list[tuple[str, list[str]]]) -> str:
+    """One line of runs (text, styles) as markup, tags nested b > i > u.
+
+    Bold or italic spaces look like plain ones: a blank run takes those of
+    its neighbours that both share, so ``<b>a</b> <b>b</b>`` reads back as
+    ``<b>a b</b>`` and ``<b>a</b> <i>b</i>`` keeps its space outside.
+    """
+    blank = [not t.replace(_LINE_BREAK, "").strip() for t, _s in runs]
+    styles = [list(s) for _t, s in runs]
+    for n, (_text, own) in enumerate(runs):
+        if not blank[n]:
+            continue
+        before = next((styles[k] for k in range(n - 1, -1, -1) if not blank[k]), [])
+        after = next((styles[k] for k in range(n + 1, len(runs)) if not blank[k]), [])
+        styles[n] = [
+            x
+            for x in _STYLES
+            if (x == "u" and x in own) or (x != "u" and x in before and x in after)
+        ]
+    parts: list[str] = []
+    opened: list[str] = []  # outermost first
+    for (text, _own), wanted in zip(runs, styles, strict=True):
+        keep = 0
+        while keep < min(len(opened), len(wanted)) and opened[keep] == wanted[keep]:
+            keep += 1
+        parts.extend(f"</{x}>" for x in reversed(opened[keep:]))
+        parts.extend(f"<{x}>" for x in wanted[keep:])
+        opened = wanted
+        parts.append(html.escape(text, quote=False).replace(_LINE_BREAK, "<br>"))
+    parts.extend(f"</{x}>" for x in reversed(opened))
+    return "".join(parts)
+
+
+def _styles_of(fmt: QTextCharFormat) -> list[str]:
+    on = {
+        "b": fmt.fontWeight() >= QFont.Weight.Bold,
+        "i": fmt.fontItalic(),
+        "u": fmt.fontUnderline(),
+    }
+    return [n for n in _STYLES if on[n]]

@@ -162,6 +162,10 @@ class WorkbenchCalls(Protocol):
         """A page of a customer's items."""
         ...
 
+    def item_pdf(self, item_id: int) -> str:
+        """The path (or address) of an item's PDF; LookupError when missing."""
+        ...
+
     def timeline(
         self, customer_id: int, tab: TimelineTab, *, offset: int = ..., limit: int = ...
     ) -> TimelinePage:
@@ -251,6 +255,17 @@ class WorkbenchCalls(Protocol):
         as_eml_path: str | None = ...,
     ) -> MessageOutcome:
         """Send a letter or email as edited, or save the email as .eml."""
+        ...
+
+    def mark_eml_sent(
+        self,
+        action_id: str,
+        eml_path: str,
+        today: dt.date,
+        *,
+        version: int | None = ...,
+    ) -> MessageOutcome:
+        """Record an email saved as .eml as sent from the user's mail client."""
         ...
 
 

@@ -129,3 +129,41 @@ def run_in_process(
         results.put((result.actions, result.attempts))  # type: ignore[attr-defined]
     finally:
         database.dispose()
+
+
+def crash_in_process(url: str, day: str, where: str) -> None:
+    """Child process that dies (SIGKILL) during a real run's sending.
+
+    `where` is "before_claim" (the run committed its queued actions, then the
+    process died before a sender claimed them) or "mid_send" (claimed, and
+    the process died while the performer was sending).
+    """
+    import os
+    import signal
+
+    from sqlalchemy.orm import sessionmaker
+
+    from o2c_desktop.models.db import AuditedSession, Database, make_engine
+    from o2c_desktop.services import dunning
+    from o2c_desktop.services.context import AppContext
+
+    def die(*_args: object, **_kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    class Dying:
+        def perform(self, actions: object) -> object:
+            die()
+            return []
+
+    if where == "before_claim":
+        dunning._claim = die  # type: ignore[assignment]  # the crash under test
+    engine = make_engine(url)
+    database = Database(
+        engine=engine,
+        factory=sessionmaker(engine, class_=AuditedSession, expire_on_commit=False),
+    )
+    service = dunning.DunningService(
+        AppContext(db=database, user_login="night-job"),
+        Dying(),  # type: ignore[arg-type]  # a performer that crashes
+    )
+    service.run(dt.date.fromisoformat(day))

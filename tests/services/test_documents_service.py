@@ -249,7 +249,8 @@ def _service(db: Database, port: int | None = None) -> DocumentService:
 def test_default_templates_are_seeded_once(db: Database) -> None:
     _book(db)
     with db.session("alex") as s:
-        assert s.scalar(select(func.count()).select_from(Template)) == 72
+        # 10 codes x (email, letter) x (FR, EN, ES, DE)
+        assert s.scalar(select(func.count()).select_from(Template)) == 80
         assert seed_default_templates(s) == 0
 
 

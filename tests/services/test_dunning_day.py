@@ -128,7 +128,8 @@ def test_automatic_actions_are_queued_for_the_sender_then_done(db: Database) -> 
     performer = RecordingPerformer(db)
     result = nightly(db, performer).run(d("2026-03-01"))
     assert (result.sent, result.to_confirm) == (1, 0)
-    assert performer.statuses == [ActionStatus.QUEUED]
+    # Committed and claimed by this sender before anything left.
+    assert performer.statuses == [ActionStatus.SENDING]
     with db.session() as s:
         action = s.scalars(select(Action)).one()
         assert (action.status, action.reason) == (ActionStatus.DONE, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
+import signal
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -13,19 +14,28 @@ from sqlalchemy import func, select, update
 from o2c_desktop.engine.dunning import RunDateError
 from o2c_desktop.engine.types import ActionStatus, ItemStatus
 from o2c_desktop.models import Action, ActionItem, AuditEntry, Item
+from o2c_desktop.models.base import utcnow
 from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.dunning import (
     NOT_SENT,
     PAID,
+    SENDING_STALE,
     AutomaticAction,
     DunningService,
     PerformOutcome,
     SendCapExceededError,
+    automatic_actions,
+    send_queued,
 )
 from o2c_desktop.settings import Settings
 from tests.conftest import _build, pg_schema_url
-from tests.services._book import many_customers, run_in_process, standard_book
+from tests.services._book import (
+    crash_in_process,
+    many_customers,
+    run_in_process,
+    standard_book,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -285,3 +295,86 @@ def test_four_concurrent_runs_give_the_result_of_one(
             assert {n for _, n in per_customer} == {1}
     finally:
         db.dispose()
+
+
+def crashed_run(db: Database, day: str, where: str) -> None:
+    """A real run in another process, killed (SIGKILL) while sending."""
+    ctx = multiprocessing.get_context("spawn")
+    process = ctx.Process(
+        target=crash_in_process,
+        args=(db.engine.url.render_as_string(False), day, where),
+    )
+    process.start()
+    process.join(timeout=120)
+    assert process.exitcode == -signal.SIGKILL
+
+
+def statuses(db: Database) -> dict[ActionStatus, int]:
+    with db.session() as s:
+        rows = s.execute(select(Action.status, func.count()).group_by(Action.status))
+        return dict(rows.all())
+
+
+@pytest.mark.slow
+def test_reminders_a_crash_left_queued_are_sent_once_by_the_next_run(
+    db: Database,
+) -> None:
+    many_customers(db, 3)
+    crashed_run(db, "2026-03-01", "before_claim")
+    # The run's actions were committed, nothing was sent.
+    assert statuses(db) == {ActionStatus.QUEUED: 3}
+    performer = FakePerformer(refuse=-1)
+    result = service(db, performer=performer).run(d("2026-03-02"))
+    assert (result.resumed, result.actions, result.interrupted) == (3, 0, 0)
+    assert len(performer.seen) == 3
+    assert statuses(db) == {ActionStatus.DONE: 3}
+    # Sent once: a later run has nothing left to send.
+    service(db, performer=performer).run(d("2026-03-03"))
+    assert len(performer.seen) == 3
+
+
+@pytest.mark.slow
+def test_a_send_cut_off_mid_way_is_never_sent_twice_but_handed_to_the_agenda(
+    db: Database,
+) -> None:
+    ids = many_customers(db, 2)
+    crashed_run(db, "2026-03-01", "mid_send")
+    assert statuses(db) == {ActionStatus.SENDING: 2}
+    performer = FakePerformer(refuse=-1)
+    # Another desktop may still be sending them: left alone for a while.
+    report = service(db, performer=performer).resume_sending()
+    assert (report.sent, report.interrupted) == (0, 0)
+    later = utcnow() + SENDING_STALE + dt.timedelta(minutes=1)
+    report = service(db, performer=performer).resume_sending(now=later)
+    assert (report.sent, report.interrupted) == (0, 2)
+    assert performer.seen == []  # perhaps sent already: a human checks
+    with db.session() as s:
+        for action in s.scalars(select(Action)):
+            assert action.status == ActionStatus.PENDING
+            assert not action.automatic
+            assert action.assigned_to_id == ids.collector
+            assert action.reason is not None
+            assert action.reason.startswith("sending was interrupted")
+
+
+def test_two_senders_never_send_the_same_reminder(db: Database) -> None:
+    many_customers(db, 4)
+    first = FakePerformer(refuse=-1)
+    service(db).run(d("2026-03-01"))  # no performer: to confirm
+    with db.session() as s:  # queued, as a confirmation click leaves them
+        s.execute(update(Action).values(status=ActionStatus.QUEUED))
+        queued = automatic_actions(s, s.scalars(select(Action.id)).all())
+    ctx = AppContext(db=db, user_login="claire")
+    second = FakePerformer(refuse=-1)
+
+    class Racing:
+        """Sends while a colleague's desktop sends the same batch."""
+
+        def perform(self, actions: Sequence[AutomaticAction]) -> list[PerformOutcome]:
+            inner = send_queued(ctx, second, queued)
+            assert inner.skipped == 4  # everything was claimed by the first
+            return first.perform(actions)
+
+    report = send_queued(ctx, Racing(), queued)
+    assert (report.sent, len(first.seen), len(second.seen)) == (4, 4, 0)
+    assert statuses(db) == {ActionStatus.DONE: 4}

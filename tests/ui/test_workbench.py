@@ -15,14 +15,30 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 from sqlalchemy import select
 
-from o2c_desktop.engine.types import ActionStatus, ActionType, CaseKind, CaseStatus
+from o2c_desktop.engine.types import (
+    ActionStatus,
+    ActionType,
+    CaseKind,
+    CaseStatus,
+    DocumentKind,
+    Role,
+)
 from o2c_desktop.engine.workbench import CallOutcome, PerformRequest
-from o2c_desktop.models import Action, Case, Contact, Customer, Notification
+from o2c_desktop.models import (
+    Action,
+    Case,
+    Contact,
+    Customer,
+    Item,
+    Notification,
+    User,
+)
 from o2c_desktop.models.db import open_database
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.workbench import WorkbenchService
@@ -30,10 +46,12 @@ from o2c_desktop.settings import Settings
 from o2c_desktop.ui.action_dialog import NOTIFY, PERFORM, SUMMARY, ActionDialog
 from o2c_desktop.ui.agenda_view import AgendaView
 from tests.services._view_book import TODAY
+from tests.services.test_workbench_documents import small_pdf
 from tests.sync import smtp_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from pytestqt.modeltest import ModelTester
     from pytestqt.qtbot import QtBot
@@ -45,10 +63,31 @@ pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 @pytest.fixture
 def book_url(book_url: str) -> str:
-    """The small book, with a dunning contact for Denis."""
+    """The small book, with dunning contacts for Denis and Monnier, and Julien
+    Boucher away this week, replaced by Alex Rossi, with a call to make."""
     database = open_database(book_url)
     try:
         with database.session("setup") as s:
+            rossi = s.scalars(select(User).where(User.login == "arossi")).one()
+            boucher = User(
+                login="jboucher",
+                full_name="Julien Boucher",
+                role=Role.COLLECTOR,
+                absent_from=TODAY - dt.timedelta(days=1),
+                absent_until=TODAY + dt.timedelta(days=4),
+                replacement_id=rossi.id,
+            )
+            s.add(boucher)
+            s.flush()
+            allain = s.scalars(select(Customer).where(Customer.reference == "20001"))
+            s.add(
+                Action(
+                    customer_id=allain.one().id,
+                    action_type=ActionType.PHONE_CALL,
+                    planned_date=TODAY,
+                    assigned_to_id=boucher.id,
+                )
+            )
             denis = s.scalars(select(Customer).where(Customer.reference == "118436"))
             s.add(
                 Contact(
@@ -421,3 +460,151 @@ def test_ctrl_k_completes_a_customer_and_enter_opens_its_card(
     with qtbot.waitSignal(agenda.card.loaded, timeout=10000):
         QTest.keyClick(popup, Qt.Key.Key_Return)
     assert agenda.card.title.text().endswith("18981 - Monnier et Fils")
+
+
+def test_an_invoices_pdf_opens_with_the_system_viewer(
+    agenda: AgendaView,
+    qtbot: QtBot,
+    book_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pdf = small_pdf(tmp_path / "F-1.pdf")
+    database = open_database(book_url)
+    try:
+        with database.session("setup") as s:
+            for item in s.scalars(select(Item).where(Item.number.in_(["F-1", "F-2"]))):
+                item.pdf_path = str(pdf if item.number == "F-1" else tmp_path / "x.pdf")
+    finally:
+        database.dispose()
+    opened: list[QUrl] = []
+
+    def open_url(url: QUrl) -> bool:
+        opened.append(QUrl(url))
+        return True
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", open_url)
+    assert agenda.agenda is not None
+    monnier = next(
+        line for line in agenda.agenda.lines if line.customer_reference == "18981"
+    )
+    with qtbot.waitSignal(agenda.card.loaded, timeout=10000):
+        agenda.open_customer(monnier.customer_id)
+    card = agenda.card
+    pane = card.invoices
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 4, timeout=10000)
+    rows = {pane.model.row_value(r).number: r for r in range(pane.model.rowCount())}
+    f1 = pane.model.index(rows["F-1"], 0)
+    assert pane.model.data(f1, Qt.ItemDataRole.DecorationRole) is not None
+    assert "PDF" in pane.model.data(f1, Qt.ItemDataRole.ToolTipRole)
+
+    # No PDF: the button is off, and Enter says so.
+    card.tables.setCurrentWidget(pane)
+    pane.table.setCurrentIndex(pane.model.index(rows["F-3"], 0))
+    assert not pane.pdf_button.isEnabled()
+    QTest.keyClick(_focus(pane.table), Qt.Key.Key_Return)
+    assert "La pièce F-3 n'a pas de PDF." in card.banner.text()
+    assert opened == []
+
+    # Enter on an invoice with its PDF opens it with the system's viewer.
+    pane.table.setCurrentIndex(f1)
+    assert pane.pdf_button.isEnabled()
+    QTest.keyClick(_focus(pane.table), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(opened) == 1, timeout=10000)
+    assert opened[0] == QUrl.fromLocalFile(str(pdf))
+    with open(opened[0].toLocalFile(), "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+    # ... so does a double click, and the "Open PDF" button.
+    centre = pane.table.visualRect(f1).center()
+    viewport = pane.table.viewport()
+    QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=centre)
+    QTest.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=10000)
+    pane.pdf_button.click()
+    qtbot.waitUntil(lambda: len(opened) == 3, timeout=10000)
+    assert {u.toLocalFile() for u in opened} == {str(pdf)}
+
+    # A PDF whose file is gone: a clear message naming it, nothing opened.
+    pane.table.setCurrentIndex(pane.model.index(rows["F-2"], 0))
+    pane.pdf_action.trigger()
+    qtbot.waitUntil(lambda: "introuvable" in card.banner.text(), timeout=10000)
+    assert "F-2" in card.banner.text()
+    assert "x.pdf" in card.banner.text()
+    assert len(opened) == 3
+
+
+def _answer_with_enter(asked: list[str]) -> QTimer:
+    """Press Enter in the next message box (its default button) once shown."""
+    timer = QTimer()
+
+    def look() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            timer.stop()
+            asked.append(box.text())
+            assert box.defaultButton() is box.button(QMessageBox.StandardButton.Yes)
+            QTest.keyClick(box, Qt.Key.Key_Return)
+
+    timer.timeout.connect(look)
+    timer.start(50)
+    return timer
+
+
+def test_an_email_saved_as_eml_is_marked_done_when_the_collector_says_so(
+    agenda: AgendaView,
+    qtbot: QtBot,
+    book_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target = tmp_path / "relance.eml"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(target), "")
+    )
+    dialog = _open_email(agenda, qtbot)
+    dialog.perform_button.click()
+    editor = dialog.message_editor
+    assert editor is not None
+    qtbot.waitUntil(lambda: editor.draft is not None, timeout=10000)
+    assert editor.eml_button.isEnabled()
+    asked: list[str] = []
+    watch = _answer_with_enter(asked)
+    # Saved, the editor asks; Enter takes the default answer, Yes: done.
+    with qtbot.waitSignal(agenda.card.action_performed, timeout=15000) as performed:
+        editor.eml_button.click()
+    watch.stop()
+    assert asked[0].startswith("Marquer l'action comme faite ?")
+    assert performed.args[0].action.status is ActionStatus.DONE
+    assert b"X-Unsent: 1" in target.read_bytes()
+    status, reason, documents = _action(book_url, editor.action_id)
+    assert (status, reason) == (ActionStatus.DONE, None)
+    assert any(d.endswith(".eml") for d in documents)
+    database = open_database(book_url)
+    try:
+        with database.session() as s:
+            action = s.get(Action, uuid.UUID(editor.action_id))
+            assert action is not None
+            assert str(target) in (action.send_log or "")
+            assert any(d.kind is DocumentKind.EMAIL for d in action.documents)
+    finally:
+        database.dispose()
+
+
+def test_the_colleague_alex_replaces_has_their_agenda_in_the_selector(
+    agenda: AgendaView, window: MainWindow, qtbot: QtBot
+) -> None:
+    combo = agenda.owner_combo
+    qtbot.waitUntil(lambda: combo.count() == 2, timeout=10000)
+    assert combo.isEnabled()
+    assert [combo.itemText(i) for i in range(2)] == ["Alex Rossi", "Julien Boucher"]
+    assert combo.currentIndex() == 0  # his own agenda first
+    with qtbot.waitSignal(agenda.loaded, timeout=10000):
+        combo.setCurrentIndex(1)
+    lines = agenda.agenda.lines  # type: ignore[union-attr]
+    assert [x.customer_name for x in lines] == ["Allain Mercier et Fils"]
+    assert agenda.summary.text().startswith("Julien Boucher")
+    # Enter opens the colleague's action on the customer's card.
+    with qtbot.waitSignal(agenda.card.loaded, timeout=10000):
+        QTest.keyClick(_focus(agenda.columns[0].table), Qt.Key.Key_Return)
+    assert agenda.card.title.text().endswith("20001 - Allain Mercier et Fils")
+    _dialog(qtbot, agenda).reject()
