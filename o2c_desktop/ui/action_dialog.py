@@ -10,11 +10,13 @@ validate. Every write goes through the workbench service on the write pool.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QSortFilterProxyModel, Qt, Signal, Slot
+from PySide6.QtCore import QDate, QDir, QSortFilterProxyModel, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -52,11 +54,11 @@ from o2c_desktop.engine.workbench import (
 from o2c_desktop.i18n import N_, _, format_date, format_money
 from o2c_desktop.ui.itemmodels import UserCheckModel
 from o2c_desktop.ui.labels import action_type_label, status_label
-from o2c_desktop.ui.message_editor import MessageEditor
+from o2c_desktop.ui.message_editor import MessageEditor, open_with_desktop
 from o2c_desktop.ui.widgets import Banner
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from o2c_desktop.engine.book import UserInfo
     from o2c_desktop.engine.cases import DisputeReason
@@ -174,6 +176,7 @@ class ActionDialog(QDialog):
         self.users = tuple(users)
         self.contacts = tuple(contacts)
         self.reasons = tuple(reasons)
+        self.open_file: Callable[[str], None] = open_with_desktop  # tests replace it
         self.setWindowTitle(
             _("Action No. {number} - {type}").format(
                 number=detail.number, type=action_type_label(detail.action_type)
@@ -193,6 +196,17 @@ class ActionDialog(QDialog):
         self.show_page(SUMMARY)
 
     # -- public ---------------------------------------------------------------
+
+    @Slot(str)
+    def open_document(self, document_id: str) -> None:
+        """Open one of the action's documents with the system's viewer."""
+        folder = str(Path(QDir.tempPath()) / "o2c_desktop")
+        workbench = self.workbench
+        self.runner.run_read(
+            lambda: workbench.document_file(document_id, folder),
+            lambda path: self.open_file(str(path)),
+            lambda exc: self.banner.show_error(self.runner.message_for(exc)),
+        )
 
     def show_page(self, page: int) -> None:
         """Bring summary, perform or notify to the front, focus its first field."""
@@ -381,13 +395,23 @@ class ActionDialog(QDialog):
         layout.addWidget(items)
         documents = QGroupBox(_("Attachments"), page)
         docs_layout = QVBoxLayout(documents)
-        names = [
-            f"{format_date(doc.created_at.date(), lang)} - {doc.filename}"
+        # Links: a click, or Tab then Enter, opens the document.
+        links = [
+            f'{format_date(doc.created_at.date(), lang)} - <a href="{doc.id}">'
+            f"{html.escape(doc.filename)}</a>"
             for doc in d.documents
         ]
-        docs_layout.addWidget(
-            QLabel("\n".join(names) or _("No document yet."), documents)
+        self.documents_label = QLabel(
+            "<br>".join(links) or html.escape(_("No document yet.")), documents
         )
+        self.documents_label.setObjectName("action_documents")
+        self.documents_label.setTextFormat(Qt.TextFormat.RichText)
+        self.documents_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.documents_label.linkActivated.connect(self.open_document)
+        docs_layout.addWidget(self.documents_label)
         layout.addWidget(documents)
         if d.comment:
             layout.addWidget(QLabel(_("Comment: {text}").format(text=d.comment), page))

@@ -6,10 +6,13 @@ import json
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import update
 
 from o2c_desktop.cli import main
+from o2c_desktop.models import Customer
 from o2c_desktop.models.db import open_database
 from tests.services._book import many_customers
+from tests.sync.smtp_server import Inbox, start
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -72,3 +75,28 @@ def test_scenario_export_import_round_trip(
     assert main(["scenario", "import", str(target)]) == 1
     assert "already used" in capsys.readouterr().err
     assert main(["scenario", "export", "Nope", str(target)]) == 1
+
+
+def test_the_nightly_command_sends_its_reminders_once_mail_is_configured(
+    book_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = open_database(book_url)
+    try:
+        with db.session() as s:
+            s.execute(update(Customer).values(email="ap@customer.example"))
+    finally:
+        db.dispose()
+    box = Inbox()
+    controller, port = start(box)
+    try:
+        configure = ["mail", "configure", "--host", "127.0.0.1", "--port", str(port)]
+        configure += ["--security", "none", "--from", "relances@acme.example"]
+        assert main(configure) == 0
+        assert main(["dunning", "run", "--date", "2026-03-01", "--json"]) == 0
+    finally:
+        controller.stop()
+    out = capsys.readouterr().out
+    result = json.loads(out[out.index("{\n") :])
+    assert (result["sent"], result["failed"], result["to_confirm"]) == (3, 0, 0)
+    assert len(box.messages) == 3
+    assert {m.recipients[0] for m in box.messages} == {"ap@customer.example"}

@@ -10,6 +10,7 @@ SMTP server on loopback. Every item model passes the model tester.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -415,6 +416,29 @@ def test_an_email_is_edited_and_sent_to_the_smtp_server(
     assert shown[0].endswith(".pdf")
     with open(shown[0], "rb") as fh:
         assert fh.read(5) == b"%PDF-"
+
+    # From the timeline, the action's summary links its documents: the
+    # statement opens from there too.
+    card.action_dialog = None
+    card.open_action(editor.action_id)
+    qtbot.waitUntil(lambda: card.action_dialog is not None, timeout=10000)
+    summary = card.action_dialog
+    assert summary is not None
+    links = {
+        name: href
+        for href, name in re.findall(
+            r'<a href="([^"]+)">([^<]+)</a>', summary.documents_label.text()
+        )
+    }
+    assert any(name.endswith(".eml") for name in links)
+    statement = next(h for n, h in links.items() if n.startswith("releve_compte_"))
+    from_summary: list[str] = []
+    summary.open_file = from_summary.append
+    summary.documents_label.linkActivated.emit(statement)
+    qtbot.waitUntil(lambda: bool(from_summary), timeout=10000)
+    with open(from_summary[0], "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+    summary.reject()
 
 
 @pytest.mark.parametrize("smtp", ["down"], indirect=True)
