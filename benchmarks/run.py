@@ -310,9 +310,11 @@ def sqlite_copy(source: Book) -> Iterator[str]:
         yield f"sqlite:///{target}"
 
 
-def pg_copy(source: Book, server: str) -> Iterator[str]:
-    """A throwaway copy of the PostgreSQL book in its own schema."""
-    schema = f"o2c_bench_copy_{os.getpid()}"
+def pg_copy(
+    source: Book, server: str, prefix: str = "o2c_bench_copy_"
+) -> Iterator[str]:
+    """A throwaway copy of the PostgreSQL book in its own schema, analysed."""
+    schema = f"{prefix}{os.getpid()}"
     admin = create_engine(_admin_url(server))
     src_schema = make_url(source.url).query["options"]
     assert isinstance(src_schema, str)
@@ -344,6 +346,10 @@ def pg_copy(source: Book, server: str) -> Iterator[str]:
                                 f'FROM "{table.name}"'
                             )
                         )
+            # A live database has statistics (autovacuum): so does the copy.
+            with copier.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql("ANALYZE")
         finally:
             copier.dispose()
         yield url

@@ -79,6 +79,7 @@ class PlanInstalment(UuidPk, Base):
     """One instalment of a payment plan; editing the plan adds a new version."""
 
     __tablename__ = "plan_instalment"
+    __table_args__ = (Index("ix_plan_instalment_case", "case_id", "plan_version"),)
 
     case_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("case_file.id", ondelete="CASCADE")

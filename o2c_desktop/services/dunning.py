@@ -95,6 +95,10 @@ INTERRUPTED = (
 )
 _BATCH = 200
 _EPOCH = dt.date(1970, 1, 1)
+# The current version of each plan's schedule (editing a plan adds a version).
+_CURRENT_VERSIONS = (
+    "SELECT case_id, MAX(plan_version) AS v FROM plan_instalment GROUP BY case_id"
+)
 
 
 class SendCapExceededError(Exception):
@@ -1045,13 +1049,12 @@ def _load_instalments(s: Session, q: _Sql) -> _Instalments:
         "COALESCE(c.currency, e.currency), "
         f"{q.day('pi.due_date')}, {q.cents('pi.amount')} - {q.cents('pi.paid')}, "
         "COALESCE(pi.dunning_step_id, 0), e.language "
-        "FROM plan_instalment pi JOIN case_file c ON c.id = pi.case_id "
+        f"FROM case_file c JOIN ({_CURRENT_VERSIONS}) cur ON cur.case_id = c.id "
+        "JOIN plan_instalment pi ON pi.case_id = c.id AND pi.plan_version = cur.v "
         "JOIN customer cu ON cu.id = c.customer_id "
         "JOIN entity e ON e.id = cu.entity_id "
         f"WHERE c.kind = '{CaseKind.PAYMENT_PLAN.value}' "
         f"AND c.status = '{CaseStatus.OPEN.value}' AND pi.amount > pi.paid "
-        "AND pi.plan_version = (SELECT MAX(p2.plan_version) FROM plan_instalment p2 "
-        "WHERE p2.case_id = pi.case_id) "
         "ORDER BY c.customer_id, pi.due_date, pi.seq",
     )
     cols = _columns(rows, 9)
@@ -1133,11 +1136,11 @@ def _open_actions(
         s,
         "SELECT ax.action_id, ax.instalment_id, "
         f"CASE WHEN c.status = '{CaseStatus.OPEN.value}' AND pi.amount > pi.paid "
-        "AND pi.plan_version = (SELECT MAX(p2.plan_version) FROM plan_instalment p2 "
-        "WHERE p2.case_id = pi.case_id) THEN 1 ELSE 0 END "
+        "AND pi.plan_version = cur.v THEN 1 ELSE 0 END "
         "FROM action_instalment ax "
         "JOIN plan_instalment pi ON pi.id = ax.instalment_id "
         "JOIN case_file c ON c.id = pi.case_id "
+        f"JOIN ({_CURRENT_VERSIONS}) cur ON cur.case_id = pi.case_id "
         f"WHERE ax.action_id IN ({open_actions})",
     )
     cols = _columns(rows, 3)
@@ -1151,7 +1154,8 @@ def _open_actions(
         return held, held_instalments, []
     frame = pd.DataFrame(
         {
-            "action": [_hex(a) for a in (*cols[0], *icols[0])],
+            # Ids as the driver returns them, both queries alike (no per-row work).
+            "action": [*cols[0], *icols[0]],
             "owed": np.concatenate([_ints(cols[2]), _ints(icols[2])]),
         }
     )
