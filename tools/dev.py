@@ -106,7 +106,10 @@ def main() -> int:
     test = sub.add_parser("test", help="lint, types, layer contracts and all tests")
     test.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for pytest")
     test.set_defaults(func=cmd_test)
-    args = parser.parse_args()
+    # Options meant for the app or pytest (`app --quit-when-ready`, `test -x`)
+    # pass through rather than being refused as ours.
+    args, extra = parser.parse_known_args()
+    args.rest = [*extra, *args.rest]
     return int(args.func(args))
 
 
