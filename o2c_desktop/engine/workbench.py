@@ -586,6 +586,7 @@ class ActionDetail:
     reason: str | None
     version: int
     documents: tuple[DocumentInfo, ...] = ()
+    instalments: tuple[str, ...] = ()  # "instalment 2": a plan's reminder
 
     @property
     def is_open(self) -> bool:

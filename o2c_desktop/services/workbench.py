@@ -96,6 +96,7 @@ from o2c_desktop.engine.workbench import (
 from o2c_desktop.i18n import _
 from o2c_desktop.models import (
     Action,
+    ActionInstalment,
     ActionItem,
     Case,
     Contact,
@@ -103,6 +104,7 @@ from o2c_desktop.models import (
     Document,
     Entity,
     Item,
+    PlanInstalment,
     Portfolio,
     Scenario,
     Step,
@@ -1507,6 +1509,10 @@ class WorkbenchService:
             .where(Action.id.in_(ids))
         ).all()
         numbers, counts = _item_numbers(s, customer_id, ids)
+        # A plan's instalment reminder is about instalments, not items.
+        for action_id, labels in _instalment_labels(s, ids).items():
+            numbers.setdefault(action_id, labels[:TIMELINE_ITEMS_SHOWN])
+            counts.setdefault(action_id, len(labels))
         documents = _documents(s, customer_id, ids)
         by_id = {}
         for action, case_number, assigned, performed, created, contact in rows:
@@ -1848,6 +1854,21 @@ def _item_numbers(
     return {k: tuple(v) for k, v in numbers.items()}, counts
 
 
+def _instalment_labels(
+    s: Session, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[str, ...]]:
+    """Labels ("instalment 2") of the actions that remind plan instalments."""
+    out: dict[uuid.UUID, list[str]] = {}
+    for action_id, seq in s.execute(
+        select(ActionInstalment.action_id, PlanInstalment.seq)
+        .join(PlanInstalment, PlanInstalment.id == ActionInstalment.instalment_id)
+        .where(ActionInstalment.action_id.in_(list(ids)))
+        .order_by(ActionInstalment.action_id, PlanInstalment.seq)
+    ):
+        out.setdefault(action_id, []).append(_("instalment {seq}").format(seq=seq))
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def _documents(
     s: Session, customer_id: int, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, tuple[DocumentInfo, ...]]:
@@ -1935,6 +1956,7 @@ def _detail(s: Session, action: Action, today: dt.date) -> ActionDetail:
         assignee_id=action.assigned_to_id,
         contact=_contact_info(contact) if contact else None,
         items=tuple(_item_row(r, today) for r in items),
+        instalments=_instalment_labels(s, [action.id]).get(action.id, ()),
         amount=action.amount,
         currency=action.currency,
         performed_on=action.performed_at.date() if action.performed_at else None,

@@ -386,7 +386,7 @@ class ActionDialog(QDialog):
         layout.addLayout(grid)
         items = QGroupBox(_("Items concerned"), page)
         items_layout = QVBoxLayout(items)
-        numbers = ", ".join(i.number for i in d.items) or "-"
+        numbers = ", ".join((*(i.number for i in d.items), *d.instalments)) or "-"
         if d.amount is not None and d.currency:
             numbers += "  —  " + format_money(d.amount, d.currency, lang)
         items_label = QLabel(numbers, items)

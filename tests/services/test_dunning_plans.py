@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from o2c_desktop.engine.types import ActionStatus, CaseStatus
+from o2c_desktop.engine.workbench import TimelineTab
 from o2c_desktop.models import (
     Action,
     ActionInstalment,
@@ -28,6 +29,7 @@ from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentService
 from o2c_desktop.services.dunning import DunningService, PerformOutcome
+from o2c_desktop.services.workbench import WorkbenchService
 from o2c_desktop.settings import Settings
 from o2c_desktop.sync import mail
 from tests.services._book import Ids, standard_book
@@ -261,3 +263,24 @@ def test_the_instalment_reminder_reaches_the_customer_by_email(
     assert "l'échéance 1 de 400,00\xa0€ était due le 20/03/2026" in text
     # Interest is owed on invoices, not instalments: no interest statement.
     assert [p.get_filename() for p in message.iter_attachments()] == []
+
+
+def test_the_collector_sees_which_instalment_a_reminder_is_about(
+    db: Database,
+) -> None:
+    ids, number = plan_book(db)
+    DunningService(ctx(db)).run(d("2026-03-05"))
+    workbench = WorkbenchService(ctx(db))
+    page = workbench.timeline(ids.customers["Monnier"], TimelineTab.DUNNING)
+    reminder = next(
+        e for e in page.entries if e.subject and "pre-reminder" in e.subject
+    )
+    # In the plan's timeline, with the instalment where items usually are.
+    assert (reminder.case_number, reminder.items, reminder.item_count) == (
+        number,
+        ("instalment 1",),
+        1,
+    )
+    detail = workbench.action_detail(reminder.action_id, d("2026-03-05"))
+    assert (detail.items, detail.instalments) == ((), ("instalment 1",))
+    assert detail.amount == Decimal("400.00")
