@@ -10,6 +10,8 @@ from o2c_desktop import settings as settings_mod
 from o2c_desktop.cli import CommandError
 from o2c_desktop.models.db import DatabaseError
 from o2c_desktop.services.context import AppContext, open_context
+from o2c_desktop.services.documents import DocumentService
+from o2c_desktop.sync import mail as mailer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -34,3 +36,8 @@ def parse_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise CommandError(f"invalid date {text!r}: use YYYY-MM-DD") from exc
+
+
+def document_service(ctx: AppContext) -> DocumentService:
+    """Documents and email with the mail settings (password from the keyring)."""
+    return DocumentService(ctx, mailer.config_from_settings(ctx.settings))

@@ -18,13 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context, parse_date
+from o2c_desktop.cli._common import app_context, document_service, parse_date
 from o2c_desktop.engine.cases import DEFAULT_DISPUTE_REASONS, DEFAULT_GRACE_DAYS
 from o2c_desktop.engine.types import CaseKind
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.cases import CasesService
-from o2c_desktop.services.documents import DocumentService
-from o2c_desktop.sync import mail as mailer
 
 if TYPE_CHECKING:
     import argparse
@@ -152,7 +150,7 @@ def _service(*, documents: bool = False) -> Iterator[CasesService]:
     with app_context() as ctx:
         docs = None
         if documents:
-            docs = DocumentService(ctx, mailer.config_from_settings(ctx.settings))
+            docs = document_service(ctx)
         try:
             yield CasesService(ctx, documents=docs)
         except (LookupError, ValueError, ConflictError) as exc:

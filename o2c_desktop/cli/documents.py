@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from o2c_desktop import secrets
 from o2c_desktop import settings as settings_mod
 from o2c_desktop.cli import CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context, parse_date
+from o2c_desktop.cli._common import app_context, document_service, parse_date
 from o2c_desktop.engine.templates import TemplateError
 from o2c_desktop.services.documents import (
     DocumentError,
@@ -95,8 +95,7 @@ def _write(folder: Path, name: str, content: bytes) -> Path:
 
 def _render(args: argparse.Namespace) -> Result:
     with app_context() as ctx:
-        config = mailer.config_from_settings(ctx.settings)
-        service = DocumentService(ctx, config)
+        service = document_service(ctx)
         try:
             result = service.render_action(
                 args.action, today=args.date, template_code=args.template

@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context, parse_date
+from o2c_desktop.cli._common import app_context, document_service, parse_date
 from o2c_desktop.engine.dunning import RunDateError
-from o2c_desktop.services.documents import DocumentService
 from o2c_desktop.services.dunning import DunningService, SendCapExceededError
-from o2c_desktop.sync import mail as mailer
 
 if TYPE_CHECKING:
     import argparse
@@ -50,9 +48,7 @@ def _run(args: argparse.Namespace) -> Result:
     with app_context() as ctx:
         # With mail configured the run sends its automatic reminders itself;
         # without, they wait in the "to confirm" tab with the reason.
-        performer = None
-        if ctx.settings.smtp_host:
-            performer = DocumentService(ctx, mailer.config_from_settings(ctx.settings))
+        performer = document_service(ctx) if ctx.settings.smtp_host else None
         try:
             result = DunningService(ctx, performer).run(
                 args.date, dry_run=args.dry_run, confirm=args.confirm

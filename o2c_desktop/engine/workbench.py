@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -592,6 +593,15 @@ class ActionDetail:
     def is_open(self) -> bool:
         """Still waiting to be performed."""
         return self.status.value in ("pending", "to_confirm")
+
+
+# A scheme of two letters at least: "C:/..." stays a Windows path.
+_ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def is_address(location: str) -> bool:
+    """Whether a stored file location is an address (``https://``), not a path."""
+    return bool(_ADDRESS.match(location))
 
 
 def action_number(action_id: str) -> str:

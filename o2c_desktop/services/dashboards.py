@@ -53,6 +53,7 @@ from o2c_desktop.models import (
     Step,
     User,
 )
+from o2c_desktop.models.repo import unindexed
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -1158,7 +1159,7 @@ class DashboardService:
             query = query.where(Item.currency == currency)
         if f.entity_id is not None:
             # "+ 0": an entity holds most of the book, so its index (the unique
-            # one, entity first) is never worth it; see `_unindexed`.
+            # one, entity first) is never worth it; see `models.repo.unindexed`.
             query = query.where(Item.entity_id + 0 == f.entity_id)
         if f.customer_ids:
             query = query.where(Item.customer_id.in_(f.customer_ids))
@@ -1247,7 +1248,7 @@ class DashboardService:
                     currency,
                 )
                 .where(
-                    _unindexed(Item.kind, dialect) == ItemKind.INVOICE.value,
+                    unindexed(Item.kind, dialect) == ItemKind.INVOICE.value,
                     Item.issue_date >= first,
                     Item.issue_date <= an.month_end(end),
                 )
@@ -1281,8 +1282,8 @@ class DashboardService:
                     currency,
                 )
                 .where(
-                    _unindexed(Item.kind, dialect) == ItemKind.INVOICE.value,
-                    _unindexed(Item.status, dialect) == ItemStatus.CLOSED.value,
+                    unindexed(Item.kind, dialect) == ItemKind.INVOICE.value,
+                    unindexed(Item.status, dialect) == ItemStatus.CLOSED.value,
                     Item.closed_on >= first,
                     Item.closed_on <= last,
                 )
@@ -1364,18 +1365,6 @@ def _cents(col: Any, dialect: str) -> ColumnElement[int]:
     if dialect == "sqlite":
         return type_coerce(col, BigInteger)
     return cast(type_coerce(col, Numeric(18, 2)) * 100, BigInteger)
-
-
-def _unindexed(col: Any, dialect: str) -> Any:
-    """`col` as an expression SQLite can't look up in an index.
-
-    The book has no planner statistics, so SQLite takes
-    ix_item_kind_status_closed for ``kind = 'invoice'`` although it matches
-    most of the book: a million lookups by rowid (1.9 s on the 1M book) where
-    one pass over the table takes 0.5 s. Without it the planner keeps the
-    customer index for a narrow filter and scans the table otherwise.
-    """
-    return type_coerce(col, String).concat("") if dialect == "sqlite" else col
 
 
 def _raw_date(col: Any, dialect: str) -> Any:

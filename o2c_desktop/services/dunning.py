@@ -365,7 +365,7 @@ class DunningService:
                 failed=len(resumed.failed),
                 pending=result.pending + len(resumed.failed) + resumed.interrupted,
             )
-        if (automatic or resumed) and self._performer is not None:
+        if self._performer is not None:
             result = self._perform(result, automatic)
             with self._ctx.db.session(self._ctx.user_login) as s:
                 s.execute(
@@ -577,9 +577,6 @@ class SendReport:
     failed: tuple[tuple[uuid.UUID, str], ...] = ()
     skipped: int = 0
     interrupted: int = 0
-
-    def __bool__(self) -> bool:
-        return bool(self.sent or self.failed or self.interrupted)
 
 
 def send_queued(

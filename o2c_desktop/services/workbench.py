@@ -30,7 +30,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, and_, case, delete, func, or_, select, type_coerce
+from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -92,6 +92,7 @@ from o2c_desktop.engine.workbench import (
     alerts_for,
     column_of,
     countback_dso,
+    is_address,
 )
 from o2c_desktop.i18n import _
 from o2c_desktop.models import (
@@ -112,7 +113,13 @@ from o2c_desktop.models import (
 )
 from o2c_desktop.models.base import utcnow
 from o2c_desktop.models.db import Database
-from o2c_desktop.models.repo import ConflictError, as_uuid, describe_change, get_one
+from o2c_desktop.models.repo import (
+    ConflictError,
+    as_uuid,
+    describe_change,
+    get_one,
+    unindexed,
+)
 from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentError, DocumentService
@@ -150,9 +157,6 @@ _DEBIT_KINDS = (ItemKind.INVOICE, ItemKind.ADJUSTMENT)
 _CASE_EVENTS = tuple(e.value for e in CaseEvent)
 _MANAGERS = (Role.CREDIT_MANAGER, Role.ADMIN)
 SEARCH_MAX = 100  # characters of a quick search that are used
-# An item's PDF given as an address (https://, file://), not a path; two
-# letters at least, so "C:\..." stays a path.
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 _GENERATED_KINDS = (
     DocumentKind.LETTER,
     DocumentKind.STATEMENT,
@@ -499,7 +503,7 @@ class WorkbenchService:
         if query.open_only:
             conds.append(Item.status == ItemStatus.OPEN)
         if query.kinds:
-            kind = _unindexed(Item.kind, self._db.engine.dialect.name)
+            kind = unindexed(Item.kind, self._db.engine.dialect.name)
             conds.append(kind.in_([k.value for k in query.kinds]))
         if query.overdue_only:
             conds += [Item.due_date < today, Item.remaining > 0]
@@ -516,7 +520,7 @@ class WorkbenchService:
         if query.sort in _INDEXED_SORTS:
             # Else SQLite walks a whole index in this order (every open item
             # by due date, every number) instead of the customer's items.
-            order = _unindexed(order, self._db.engine.dialect.name)
+            order = unindexed(order, self._db.engine.dialect.name)
         # Days late grow as the due date gets older: the opposite order.
         descending = query.descending != (query.sort == ItemSort.DAYS_LATE)
         ordering = [order.desc() if descending else order.asc()]
@@ -550,7 +554,7 @@ class WorkbenchService:
             number, stored = item.number, (item.pdf_path or "").strip()
         if not stored:
             raise LookupError(_("Item {number} has no PDF.").format(number=number))
-        if _URL.match(stored):
+        if is_address(stored):
             return stored
         path = Path(stored).expanduser()
         if not path.is_file():
@@ -1658,7 +1662,7 @@ def _revenue_by_period(
             # Every status, spelled out: PostgreSQL then reads the
             # (customer_id, status) index instead of scanning the items.
             Item.status.in_((ItemStatus.OPEN, ItemStatus.CLOSED)),
-            _unindexed(Item.kind, s.get_bind().dialect.name) == ItemKind.INVOICE.value,
+            unindexed(Item.kind, s.get_bind().dialect.name) == ItemKind.INVOICE.value,
             Item.issue_date > since,
             Item.issue_date <= today,
         )
@@ -2054,17 +2058,6 @@ def _document(
 
 def _uuid(value: str | uuid.UUID) -> uuid.UUID:
     return as_uuid(value, "record")
-
-
-def _unindexed(col: Any, dialect: str) -> Any:
-    """`col` as an expression SQLite can't look up in an index.
-
-    Without planner statistics SQLite takes ix_item_kind_status_closed for
-    ``kind = 'invoice'``, which matches most of the book, over the customer's
-    index: a second per customer on the 1M-item book instead of milliseconds
-    (as in `services.dashboards`).
-    """
-    return type_coerce(col, String).concat("") if dialect == "sqlite" else col
 
 
 def _escape_like(term: str) -> str:

@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from o2c_desktop.engine.workbench import ITEMS_TABLE_FIELD
+from o2c_desktop.engine.workbench import ITEMS_TABLE_FIELD, is_address
 from o2c_desktop.i18n import N_, _, format_date
 from o2c_desktop.ui.widgets import Banner
 
@@ -57,8 +57,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _ID = Qt.ItemDataRole.UserRole
-# A scheme of two letters at least: "C:/..." stays a Windows path.
-_ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 
 
 def open_with_desktop(path: str) -> None:
@@ -66,7 +64,7 @@ def open_with_desktop(path: str) -> None:
 
     An address (``https://...``, ``file://...``) opens as it is.
     """
-    url = QUrl(path) if _ADDRESS.match(path) else QUrl.fromLocalFile(path)
+    url = QUrl(path) if is_address(path) else QUrl.fromLocalFile(path)
     if not QDesktopServices.openUrl(url):
         log.warning("No application opened %s", url.toString())
 
