@@ -107,21 +107,24 @@ def phone_link(number: str | None) -> str:
     if not number:
         return ""
     target = "".join(c for c in number if c.isdigit() or c == "+")
-    return f'<a href="tel:{target}">{number}</a>'
+    # Never wrapped inside a number.
+    shown = html.escape(number).replace(" ", "&nbsp;")
+    return f'<a href="tel:{target}">{shown}</a>'
 
 
 def mail_link(address: str | None) -> str:
     """A mailto: link."""
     if not address:
         return ""
-    return f'<a href="mailto:{address}">{address}</a>'
+    shown = html.escape(address)
+    return f'<a href="mailto:{html.escape(address, quote=True)}">{shown}</a>'
 
 
 def contact_links(contact: ContactInfo | None) -> str:
     """The contact's name with click-to-call and mail links."""
     if contact is None:
         return "-"
-    parts = [contact.name]
+    parts = [html.escape(contact.name)]
     parts += [
         link
         for link in (
@@ -375,6 +378,7 @@ class ActionDialog(QDialog):
                 caption.setStyleSheet("color: #546e7a;")
                 shown = QLabel(value, page)
                 shown.setTextFormat(Qt.TextFormat.RichText)
+                shown.setWordWrap(True)  # a contact with two phone numbers
                 shown.setOpenExternalLinks(True)
                 shown.setTextInteractionFlags(
                     Qt.TextInteractionFlag.TextBrowserInteraction
