@@ -10,6 +10,8 @@ Only the standard library here: this runs before anything is installed.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -31,14 +33,36 @@ def run(*cmd: str | Path, check: bool = True, env: dict[str, str] | None = None)
     return code
 
 
+STAMP = VENV / "o2c-installed.json"
+
+
+def _installed() -> dict[str, str]:
+    """What the last install recorded: the pyproject hash and its extras."""
+    try:
+        data = json.loads(STAMP.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def ensure_venv(extras: str) -> None:
-    """Create .venv and install the project (editable) with `extras`."""
+    """Create .venv and install the project (editable) with `extras`.
+
+    The install is editable, so code changes need no reinstall: it is skipped
+    when pyproject.toml is unchanged and the extras were installed already.
+    """
     if sys.version_info < (3, 11):  # noqa: UP036 - runs before any check of ours
         sys.exit("O2C Desktop needs Python 3.11 or newer.")
     if not PYTHON.exists():
         print(f"Creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
         run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = _installed()
+    wanted = {e for e in extras.split(",") if e}
+    have = {e for e in stamp.get("extras", "").split(",") if e}
+    if stamp.get("pyproject") == digest and wanted <= have:
+        return
     spec = f".[{extras}]" if extras else "."
     run(
         PYTHON,
@@ -49,6 +73,12 @@ def ensure_venv(extras: str) -> None:
         "--disable-pip-version-check",
         "-e",
         spec,
+    )
+    extras_now = (
+        ",".join(sorted(wanted | have)) if stamp.get("pyproject") == digest else extras
+    )
+    STAMP.write_text(
+        json.dumps({"pyproject": digest, "extras": extras_now}), encoding="utf-8"
     )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +81,28 @@ def _mo_bytes(catalog: Catalog) -> bytes:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     return buffer.getvalue()
+
+
+def _messages(catalog: Catalog) -> dict[tuple[object, object], object]:
+    """What a catalogue translates, as (id, context) -> string(s).
+
+    A compiled file is compared by its messages, not its bytes: another Babel
+    version writes a different ``Generated-By`` header for the same messages.
+    """
+
+    def frozen(value: object) -> object:
+        return tuple(value) if isinstance(value, list | tuple) else value
+
+    return {
+        (frozen(m.id), m.context): frozen(m.string)
+        for m in catalog
+        if m.id and not m.fuzzy
+    }
+
+
+def _mo_messages(path: Path) -> dict[tuple[object, object], object]:
+    with path.open("rb") as fh:
+        return _messages(read_mo(fh))
 
 
 def missing(catalog: Catalog, template: Catalog) -> list[str]:
@@ -182,7 +204,7 @@ def problems() -> list[str]:
         if not mo.exists():
             found.append(f"{language}: {mo.name} missing: run tools/i18n.py compile")
             continue
-        if mo.read_bytes() != _mo_bytes(catalog):
+        if _mo_messages(mo) != _messages(catalog):
             found.append(f"{language}: {mo.name} is stale: run tools/i18n.py compile")
     return found
 

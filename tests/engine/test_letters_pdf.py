@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 from decimal import Decimal
 
 import pytest
@@ -170,7 +169,8 @@ def test_statement_lists_every_open_item_marks_disputes_and_totals() -> None:
     assert "Page 1 / 1" in text
 
 
-def test_statement_of_500_items_is_fast_and_complete() -> None:
+def test_a_statement_of_500_items_repeats_its_header_and_ends_on_the_total() -> None:
+    # Its time budget (<= 1 s) is checked by benchmarks/documents_ops.py.
     big = [
         _item(
             f"FA-{n:06d}",
@@ -181,11 +181,7 @@ def test_statement_of_500_items_is_fast_and_complete() -> None:
         for n in range(500)
     ]
     ctx = _ctx(big)
-    pdf.fonts()  # registered once per process; not part of the budget
-    start = time.perf_counter()
     data = pdf.report_pdf(letters.printed_statement(ctx, "fr"))
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"500-item statement took {elapsed:.2f} s"
     pages = _text(data)
     assert all("N° pièce" in p for p in pages)
     joined = "".join(pages)
