@@ -6,12 +6,13 @@ import uuid
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import String, type_coerce
+from sqlalchemy import String, func, type_coerce
 from sqlalchemy.orm.exc import StaleDataError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from sqlalchemy import ColumnElement
     from sqlalchemy.orm import Session
 
     from o2c_desktop.models.base import Versioned
@@ -85,3 +86,15 @@ def unindexed(col: Any, dialect: str) -> Any:
     customer index for a narrow filter and scans the table otherwise.
     """
     return type_coerce(col, String).concat("") if dialect == "sqlite" else col
+
+
+def contains(col: Any, term: str) -> ColumnElement[bool]:
+    """``col`` contains ``term``, ignoring case, on both engines.
+
+    LIKE ignores ASCII case on SQLite but not on PostgreSQL: both sides are
+    lowered so a search for "f-" finds "F-1" on the shared database too. The
+    term's own ``%`` and ``_`` are matched literally.
+    """
+    for char in ("\\", "%", "_"):
+        term = term.replace(char, "\\" + char)
+    return func.lower(col).like(f"%{term.casefold()}%", escape="\\")

@@ -50,6 +50,7 @@ from o2c_desktop.models.db import (
     head_revision,
     make_engine,
 )
+from o2c_desktop.models.repo import contains
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -392,18 +393,13 @@ def _customer_filter(search: str) -> ColumnElement[bool]:
     term = search.strip()[:SEARCH_MAX]
     if not term:
         return Customer.id.is_not(None)
-    pattern = f"%{_escape_like(term.casefold())}%"
     by_invoice = select(Item.customer_id).where(Item.number == term)
     return or_(
-        func.lower(Customer.name).like(pattern, escape="\\"),
+        contains(Customer.name, term),
         Customer.reference == term,
         Customer.legal_id == term.replace(" ", ""),
         Customer.id.in_(by_invoice),
     )
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _customer_amounts(

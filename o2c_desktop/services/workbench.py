@@ -116,6 +116,7 @@ from o2c_desktop.models.db import Database
 from o2c_desktop.models.repo import (
     ConflictError,
     as_uuid,
+    contains,
     describe_change,
     get_one,
     unindexed,
@@ -509,12 +510,8 @@ class WorkbenchService:
             conds += [Item.due_date < today, Item.remaining > 0]
         term = query.search.strip()[:60]
         if term:
-            pattern = f"%{_escape_like(term)}%"
             conds.append(
-                or_(
-                    Item.number.like(pattern, escape="\\"),
-                    Item.reference.like(pattern, escape="\\"),
-                )
+                or_(contains(Item.number, term), contains(Item.reference, term))
             )
         order = _SORTS[query.sort]
         if query.sort in _INDEXED_SORTS:
@@ -909,7 +906,6 @@ class WorkbenchService:
         text = term.strip()[:SEARCH_MAX]
         if len(text) < 2:
             return ()
-        pattern = f"%{_escape_like(text.casefold())}%"
         legal = text.replace(" ", "")
         by_invoice = (
             select(Item.customer_id, Item.number)
@@ -929,7 +925,7 @@ class WorkbenchService:
                 .outerjoin(by_invoice, by_invoice.c.customer_id == Customer.id)
                 .where(
                     or_(
-                        func.lower(Customer.name).like(pattern, escape="\\"),
+                        contains(Customer.name, text),
                         Customer.reference == text,
                         Customer.legal_id == legal,
                         by_invoice.c.number.is_not(None),
@@ -2058,10 +2054,6 @@ def _document(
 
 def _uuid(value: str | uuid.UUID) -> uuid.UUID:
     return as_uuid(value, "record")
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _money(value: object) -> Decimal:

@@ -150,7 +150,6 @@ def test_a_database_from_a_newer_app_is_refused_untouched(
 
 def test_the_local_postgresql_server_answers(qtbot: QtBot, view: SettingsView) -> None:
     require_pg()
-    assert PG_URL == "postgresql://postgres@127.0.0.1:5432/test" or PG_URL
     form = DatabaseForm.from_url(PG_URL)
     _use_postgres(view, form.port, form.user, form.database)
     view.host_edit.setText(form.host)

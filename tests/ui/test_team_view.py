@@ -195,8 +195,12 @@ def test_a_collector_sees_the_team_but_cannot_change_it(
         view.save_entity_button,
     ):
         assert not widget.isEnabled()
-    assert view.banner.isVisible() or not window.isVisible()
-    assert view.banner.text()  # says why it is read-only
+    # isVisibleTo: shown as soon as the page is, whether or not the window is.
+    assert view.banner.isVisibleTo(view)
+    assert view.banner.text() == (
+        "Seul un credit manager ou un administrateur peut modifier l'équipe. "
+        "Vous la consultez en lecture seule."
+    )
 
 
 @pytest.mark.parametrize("filled", [False, True])
