@@ -127,6 +127,7 @@ def test_one_collector_is_away_and_replaced_by_another(
         ).all()
     assert agenda
     during = [a for a in agenda if start <= a.planned_date <= end]
+    assert during  # the absence covers days with work planned
     assert all(a.assigned_to_id != away[0].id for a in during)
 
 
