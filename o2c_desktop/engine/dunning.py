@@ -15,10 +15,15 @@ counts business days) is on or before `today`. The rules of issue 4:
 3. A step is never repeated for an item (`last_step_id`); `check_run_date`
    refuses a run dated before the last one.
 4. Catch-up `ONE_STEP` (default) advances an item one step per run, starting
-   at the first step on or after the due date; `JUMP` goes to today's step.
-   Items of a pending action (manual or waiting for confirmation) are held.
+   at the due-date step while it is the step reached, else at the first step
+   after the due date (an expired statement is not sent late); `JUMP` goes to
+   today's step, but never to a legal step (registered letter, litigation) by
+   itself: it stops at the last automatic step before it, and the legal step
+   comes next, as a manual action. Items of a pending action (manual or
+   waiting for confirmation) are held.
 5. A pre-due step never goes to an item already past due, and is skipped
-   once its window has passed.
+   once its window has passed; an item not yet due never rides along in a
+   reminder of overdue items (it is only on the attached statement).
 6. Disputed items, items in litigation, items on hold, customers on hold
    and customers without a scenario produce nothing and count in no amount.
    A partly disputed item (``disputed_cents`` below its remaining) stays
@@ -26,7 +31,8 @@ counts business days) is on or before `today`. The rules of issue 4:
 7. Items suspended by a promise (``suspended_until``, grace included) wait.
 8. Partial payments keep the step; an item whose remainder is under the
    tolerance is not chased; credits (credit notes, unapplied cash) are netted
-   and a customer whose net due is under the tolerance gets nothing.
+   and a customer whose net due is under the tolerance gets nothing. The
+   amount an action claims is the sum of the items it lists, less the credits.
 9. Paid items are simply absent from the input; a reopened item (reversed
    payment) comes back with its `last_step_id` and resumes from there.
 10. Once an item of a customer has had the last step, the customer's case is
@@ -103,6 +109,8 @@ USER_COLUMNS = ("user_id", "absent_from", "absent_until", "replacement_id")
 _SENDING_TYPES = frozenset(
     {ActionType.EMAIL, ActionType.LETTER, ActionType.REGISTERED_LETTER, ActionType.SMS}
 )
+# Steps with legal weight: catching up never jumps to one by itself.
+_LEGAL_TYPES = frozenset({ActionType.REGISTERED_LETTER, ActionType.LITIGATION_HANDOVER})
 
 
 FINAL_REASON = "case final: the last step was done, act by hand"
@@ -335,6 +343,12 @@ class _Steps:
         self.first_overdue = [
             int(np.searchsorted(offs, 0, side="left")) for offs in self.offsets
         ]
+        # The first step after the due date: once an item is past the due-date
+        # step's window, catching up starts here (the statement is not sent late).
+        self.first_late = [
+            int(np.searchsorted(offs, 0, side="right")) for offs in self.offsets
+        ]
+        self.jump_targets = [_jump_targets(s.steps) for s in self.scenarios]
         all_steps = [st for s in self.scenarios for st in s.steps]
         self.step_ids: IntArray = np.array([st.id for st in all_steps], dtype=np.int64)
         self.step_offsets: IntArray = np.array(
@@ -351,6 +365,32 @@ class _Steps:
         out = np.full(len(step_ids), NO_DAY, dtype=np.int64)
         out[found] = self.step_offsets[where[found]]
         return out
+
+
+def _jump_targets(steps: Sequence[DunningStep]) -> tuple[IntArray, IntArray]:
+    """Per step index: the first legal step after it, the last automatic before.
+
+    Returns ``(next_legal, auto_before)``, both indexed by ``lo + 1`` (so that
+    "no step yet" is row 0): ``next_legal[lo + 1]`` is the first legal step
+    after ``lo`` (len(steps) when none), ``auto_before[j]`` the highest
+    automatic overdue step below index ``j`` (-1 when none).
+    """
+    import numpy as np
+
+    count = len(steps)
+    next_legal = np.full(count + 1, count, dtype=np.int64)
+    for lo in range(count - 1, -2, -1):
+        nxt = lo + 1
+        if nxt < count and steps[nxt].action_type in _LEGAL_TYPES:
+            next_legal[lo + 1] = nxt
+        elif lo + 2 <= count:
+            next_legal[lo + 1] = next_legal[lo + 2]
+    auto_before = np.full(count + 1, -1, dtype=np.int64)
+    for j in range(1, count + 1):
+        prev = steps[j - 1]
+        automatic = prev.mode is StepMode.AUTOMATIC and prev.offset_days > 0
+        auto_before[j] = j - 1 if automatic else auto_before[j - 1]
+    return next_legal, auto_before
 
 
 def _lookup(
@@ -444,6 +484,24 @@ def _assignees(
             seen.add(current)
         resolved[n] = current
     out: IntArray = resolved[np.searchsorted(distinct, collectors)]
+    return out
+
+
+def _jump(hi: IntArray, lo: IntArray, targets: tuple[IntArray, IntArray]) -> IntArray:
+    """Catch-up JUMP: today's step, but never a legal step by itself.
+
+    When a legal step (registered formal notice, litigation) lies between the
+    last step done and today's, the item goes to the highest automatic step
+    before it; with none left, to that legal step, which a person performs.
+    """
+    import numpy as np
+
+    next_legal, auto_before = targets
+    legal = next_legal[lo + 1]
+    blocked = legal <= hi
+    auto = auto_before[np.minimum(legal, len(auto_before) - 1)]
+    stop = np.where(auto > lo, auto, legal)
+    out: IntArray = np.where(blocked, stop, hi)
     return out
 
 
@@ -579,9 +637,14 @@ def decide(
         hi_offset = np.where(hi >= 0, offs[np.maximum(hi, 0)], -_FAR)
         pre_due = hi_offset < 0
         if scenario.catch_up is CatchUp.JUMP:
-            overdue_target = hi
+            overdue_target = _jump(hi, lo, steps.jump_targets[s_pos])
         else:
-            overdue_target = np.maximum(lo + 1, steps.first_overdue[s_pos])
+            # The due-date step only while it is the step reached; later the
+            # first late step (a statement "due today" is not sent late).
+            first = np.where(
+                hi_offset > 0, steps.first_late[s_pos], steps.first_overdue[s_pos]
+            )
+            overdue_target = np.maximum(lo + 1, first)
         tgt = np.where(
             pre_due,
             np.where((hi > lo) & (days_late[mine] <= 0), hi, -1),
@@ -599,12 +662,17 @@ def decide(
     # One action per customer and currency: net credits, apply the tolerance.
     key = pos * n_cur + currency_codes
     n_keys = len(customers) * n_cur
+    # An item not yet due never rides along in a reminder of overdue items:
+    # it would be claimed "payable by" a date before it falls due.
+    overdue_key = np.zeros(n_keys, dtype=bool)
+    overdue_key[key[candidate & (days_late >= 0)]] = True
+    candidate &= (days_late >= 0) | ~overdue_key[key]
     credits = np.zeros(n_keys, dtype=np.int64)
     credit_rows = (remaining < 0) & ~disputed_flag
     np.add.at(credits, key[credit_rows], -remaining[credit_rows])
+    # The amount claimed is what the action lists, net of the credits.
     due_total = np.zeros(n_keys, dtype=np.int64)
-    owed = claimable & ((days_late >= 0) | candidate)
-    np.add.at(due_total, key[owed], claim[owed])
+    np.add.at(due_total, key[candidate], claim[candidate])
 
     cand_key = key[candidate]
     keys, action_of = np.unique(cand_key, return_inverse=True)

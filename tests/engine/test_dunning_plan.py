@@ -33,7 +33,8 @@ def test_an_unpaid_invoice_walks_through_every_step_on_its_day() -> None:
 
 
 def test_catch_up_goes_one_step_per_gap() -> None:
-    # Seen 60 days late with a 7-day gap: 0, 5, 10, ... one a week.
+    # Seen 60 days late with a 7-day gap: the due-date statement's window has
+    # passed, so the first late step (+5), then one a week: 10, 20, 30, 45.
     days = plan(
         book([item(1, "2026-01-01")]), (standard(min_gap_days=7),), d("2026-03-02"), 30
     )
@@ -43,11 +44,11 @@ def test_catch_up_goes_one_step_per_gap() -> None:
         if not p.decisions.actions.empty
     ]
     assert got == [
-        ("2026-03-02", 0),
-        ("2026-03-09", 5),
-        ("2026-03-16", 10),
-        ("2026-03-23", 20),
-        ("2026-03-30", 30),
+        ("2026-03-02", 5),
+        ("2026-03-09", 10),
+        ("2026-03-16", 20),
+        ("2026-03-23", 30),
+        ("2026-03-30", 45),
     ]
 
 

@@ -16,6 +16,8 @@ from o2c_desktop.engine.dunning import (
 from o2c_desktop.engine.types import ActionType, CatchUp, StepMode
 from tests.engine._dunning import (
     STEP,
+    A,
+    M,
     book,
     customer,
     d,
@@ -94,10 +96,15 @@ def test_a_run_dated_before_the_last_run_is_refused() -> None:
 @pytest.mark.parametrize(
     ("catch_up", "last_offset", "expected"),
     [
-        (CatchUp.ONE_STEP, None, 0),  # first seen 50 days late: starts at 0
+        # First seen 50 days late: the due-date statement's window has passed,
+        # so it starts at the first late step (+5), not the statement.
+        (CatchUp.ONE_STEP, None, 5),
         (CatchUp.ONE_STEP, 0, 5),
         (CatchUp.ONE_STEP, 20, 30),
-        (CatchUp.JUMP, None, 45),  # straight to today's step
+        # Today's step is the formal notice: a jump stops at the last automatic
+        # step before it (letter 1, +10)...
+        (CatchUp.JUMP, None, 10),
+        # ...and once that is done the formal notice goes to the agenda.
         (CatchUp.JUMP, 10, 45),
         (CatchUp.JUMP, 45, None),
     ],
@@ -112,6 +119,38 @@ def test_catch_up_of_an_item_first_seen_far_past_due(
         standard(catch_up=catch_up),
     )
     assert steps_of(actions).get(1) == expected
+
+
+@pytest.mark.parametrize(
+    ("due", "catch_up", "expected"),
+    [
+        ("2026-03-01", CatchUp.ONE_STEP, 0),  # due today: the statement goes
+        ("2026-02-27", CatchUp.ONE_STEP, 0),  # 2 days late, before +5: still
+        ("2026-02-24", CatchUp.ONE_STEP, 5),  # 5 days late: +5, no statement
+        ("2026-02-24", CatchUp.JUMP, 5),
+        ("2026-02-05", CatchUp.JUMP, 20),  # no legal step reached: today's
+    ],
+)
+def test_the_due_date_statement_is_sent_only_in_its_window(
+    due: str, catch_up: CatchUp, expected: int
+) -> None:
+    actions = run(book([item(1, due)]), "2026-03-01", standard(catch_up=catch_up))
+    assert steps_of(actions) == {1: expected}
+
+
+def test_catch_up_never_jumps_to_litigation_by_itself() -> None:
+    # 80 days late, never dunned: letter 1 (+10), then the formal notice by
+    # hand, then litigation by hand: one step per run, never straight to +75.
+    scenario = standard(catch_up=CatchUp.JUMP)
+    got = []
+    last = 0
+    for _run in range(3):
+        (action,) = run(
+            book([item(1, "2025-12-11", last_step=last)]), "2026-03-01", scenario
+        )
+        got.append((steps_of([action])[1], action.mode))
+        last = action.step_id
+    assert got == [(10, A), (45, M), (75, M)]
 
 
 def test_a_pending_manual_action_holds_its_items() -> None:
@@ -318,7 +357,9 @@ def test_tolerance_per_currency() -> None:
 @pytest.mark.parametrize(
     ("credit", "expected_amount"),
     [
-        ("-50.00", Decimal("250.00")),  # shown and netted
+        # Netted from what the action lists (item 1); item 2, already at its
+        # step, is not claimed again by this reminder.
+        ("-50.00", Decimal("150.00")),
         ("-300.00", None),  # covers the overdue total: no reminder
         ("-298.00", None),  # leaves 2.00, under the tolerance
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
@@ -57,11 +58,13 @@ def test_what_if_changes_when_a_step_moves_and_save_needs_confirmation(
     what_if = service.what_if(lighter, TODAY, 30)
     before = what_if.totals(what_if.current)
     after = what_if.totals(what_if.edited)
-    # Over 30 days the eight steps make 10 actions on 24 item-steps for the two
-    # customers; the pre-reminder alone only reaches F-3, not yet due.
-    assert (before.actions, before.items, before.automatic) == (10, 24, 4)
-    assert before.by_type == {"email": 2, "phone_call": 4, "letter": 4}
+    # Over 30 days the eight steps make 10 actions on 22 item-steps for the two
+    # customers (F-3's pre-reminder never rides along with Monnier's overdue
+    # reminders); the pre-reminder alone reaches F-3 only, netted of AV-1.
+    assert (before.actions, before.items, before.automatic) == (10, 22, 2)
+    assert before.by_type == {"phone_call": 4, "letter": 4, "registered_letter": 2}
     assert (after.actions, after.items, after.by_type) == (1, 1, {"email": 1})
+    assert after.amount == Decimal("400.00")  # F-3's 500.00 less AV-1's 100.00
     # nothing was saved by the what-if
     assert len(service.load(ids["scenario"]).steps) == len(draft.steps)
 

@@ -67,15 +67,19 @@ def test_edit_what_if_save_and_run(
     with qtbot.waitSignal(view.what_if_done, timeout=30000) as before:
         view.run_what_if()
     baseline = before.args[0]
-    assert baseline.totals(baseline.edited).by_type.get("email") == 2
+    assert baseline.totals(baseline.edited).by_type == {
+        "phone_call": 4,
+        "letter": 4,
+        "registered_letter": 2,
+    }
 
-    # step 2 (the due date): automatic email -> manual phone call, in place
+    # step 4 (+10): automatic letter -> manual phone call, in place
     with qtbot.waitSignal(view.problems_checked):
         model.setData(
-            model.index(1, 2), ActionType.PHONE_CALL.value, Qt.ItemDataRole.EditRole
+            model.index(3, 2), ActionType.PHONE_CALL.value, Qt.ItemDataRole.EditRole
         )
-    model.setData(model.index(1, 4), StepMode.MANUAL.value, Qt.ItemDataRole.EditRole)
-    model.setData(model.index(1, 3), "", Qt.ItemDataRole.EditRole)
+    model.setData(model.index(3, 4), StepMode.MANUAL.value, Qt.ItemDataRole.EditRole)
+    model.setData(model.index(3, 3), "", Qt.ItemDataRole.EditRole)
     # two steps at one offset are refused as you type
     with qtbot.waitSignal(view.problems_checked) as checked:
         model.setData(model.index(2, 1), 0, Qt.ItemDataRole.EditRole)
@@ -93,11 +97,11 @@ def test_edit_what_if_save_and_run(
     what_if = after.args[0]
     current = what_if.totals(what_if.current)
     edited = what_if.totals(what_if.edited)
-    # The two due-date emails of the month become calls; nothing else moves.
-    assert current.by_type == {"email": 2, "phone_call": 4, "letter": 4}
-    assert edited.by_type == {"phone_call": 6, "letter": 4}
+    # The two automatic letters 1 of the month become calls; nothing else moves.
+    assert current.by_type == {"phone_call": 4, "letter": 4, "registered_letter": 2}
+    assert edited.by_type == {"phone_call": 6, "letter": 2, "registered_letter": 2}
     assert (edited.actions, edited.items) == (current.actions, current.items)
-    assert (current.automatic, edited.automatic) == (4, 2)
+    assert (current.automatic, edited.automatic) == (2, 0)
     assert view.what_if_model.rowCount() == 30
 
     with qtbot.waitSignal(view.saved, timeout=10000):
