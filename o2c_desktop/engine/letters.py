@@ -1177,25 +1177,54 @@ def _text_table(table: PrintedTable) -> str:
     return "\n".join(lines)
 
 
-FILE_PREFIXES: Mapping[str, str] = {
-    "letter": "letter",
-    "statement": "releve_compte",
-    "interest_statement": "releve_interet_penalite",
-    "email": "email",
+# File names of documents, per language; French keeps the seed's names.
+FILE_PREFIXES: Mapping[str, Mapping[str, str]] = {
+    "fr": {
+        "letter": "letter",
+        "statement": "releve_compte",
+        "interest_statement": "releve_interet_penalite",
+        "email": "email",
+    },
+    "en": {
+        "letter": "letter",
+        "statement": "statement",
+        "interest_statement": "interest_statement",
+        "email": "email",
+    },
+    "es": {
+        "letter": "carta",
+        "statement": "extracto_cuenta",
+        "interest_statement": "liquidacion_intereses",
+        "email": "correo",
+    },
+    "de": {
+        "letter": "Brief",
+        "statement": "Kontoauszug",
+        "interest_statement": "Zinsabrechnung",
+        "email": "E-Mail",
+    },
 }
 
 
 def document_filename(
-    kind: str, reference: str, when: dt.datetime, extension: str = "pdf"
+    kind: str,
+    reference: str,
+    when: dt.datetime,
+    extension: str = "pdf",
+    *,
+    language: str,
 ) -> str:
-    """``letter_18981_2020-03-22_22-11-53.pdf``: kind, customer, time (as in the seed).
+    """``statement_18981_2020-03-22_22-11-53.pdf``: kind, customer, time.
 
     Args:
         kind: a `DocumentKind` value ("letter", "statement"...).
         reference: the customer reference.
         when: the time to print, already in the user's time zone.
         extension: "pdf" or "eml".
+        language: the document's language, which names the kind (French
+            when not shipped, as the document's wording).
     """
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in reference)
-    prefix = FILE_PREFIXES.get(kind, kind)
+    prefixes = FILE_PREFIXES.get(language, FILE_PREFIXES["fr"])
+    prefix = prefixes.get(kind, kind)
     return f"{prefix}_{safe}_{when.strftime('%Y-%m-%d_%H-%M-%S')}.{extension}"

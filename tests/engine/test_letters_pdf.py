@@ -283,20 +283,34 @@ def test_email_has_the_items_table_in_html_and_text_with_names_escaped() -> None
     assert "<b>Dupont & Fils</b>" in named.text
 
 
-def test_file_names_follow_the_seed() -> None:
+@pytest.mark.parametrize(
+    ("language", "letter", "statement", "interest", "email"),
+    [
+        ("fr", "letter", "releve_compte", "releve_interet_penalite", "email"),
+        ("en", "letter", "statement", "interest_statement", "email"),
+        ("es", "carta", "extracto_cuenta", "liquidacion_intereses", "correo"),
+        ("de", "Brief", "Kontoauszug", "Zinsabrechnung", "E-Mail"),
+        ("xx", "letter", "releve_compte", "releve_interet_penalite", "email"),
+    ],
+)
+def test_file_names_follow_the_language_french_as_in_the_seed(
+    language: str, letter: str, statement: str, interest: str, email: str
+) -> None:
     when = dt.datetime(2020, 3, 22, 22, 11, 53)  # noqa: DTZ001 - local wall time
-    assert letters.document_filename("letter", "18981", when) == (
-        "letter_18981_2020-03-22_22-11-53.pdf"
-    )
-    assert letters.document_filename("statement", "18981", when) == (
-        "releve_compte_18981_2020-03-22_22-11-53.pdf"
-    )
-    assert letters.document_filename("interest_statement", "18981", when) == (
-        "releve_interet_penalite_18981_2020-03-22_22-11-53.pdf"
-    )
-    assert letters.document_filename("letter", "A/B 1", when).startswith(
-        "letter_A-B-1_"
-    )
+
+    def name(kind: str, extension: str = "pdf") -> str:
+        return letters.document_filename(
+            kind, "18981", when, extension, language=language
+        )
+
+    stamp = "18981_2020-03-22_22-11-53"
+    assert name("letter") == f"{letter}_{stamp}.pdf"
+    assert name("statement") == f"{statement}_{stamp}.pdf"
+    assert name("interest_statement") == f"{interest}_{stamp}.pdf"
+    assert name("email", "eml") == f"{email}_{stamp}.eml"
+    assert letters.document_filename(
+        "letter", "A/B 1", when, language=language
+    ).startswith(f"{letter}_A-B-1_")
 
 
 @pytest.mark.parametrize("language", ["fr", "en", "es", "de"])
