@@ -622,6 +622,15 @@ def address_lines(party: Party | Letterhead) -> list[str]:
     return lines
 
 
+# A company's national identifier keeps its own name in every language.
+LEGAL_ID_NAMES: Mapping[str, str] = {"FR": "SIREN", "ES": "NIF"}
+
+
+def _compact(text: str) -> str:
+    """Letters and digits only, upper case: "512 345 675" matches "512345675"."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
 def legal_mentions(entity: Letterhead, language: str) -> str:
     """The footer line: form, capital, registry, ids, VAT, IBAN."""
     lab = labels(language)
@@ -631,8 +640,16 @@ def legal_mentions(entity: Letterhead, language: str) -> str:
     if entity.share_capital:
         head += f" {lab['capital']} {entity.share_capital}"
     parts = [head]
-    if entity.trade_registry or entity.legal_id:
-        parts.append(" ".join(x for x in (entity.trade_registry, entity.legal_id) if x))
+    if entity.trade_registry:
+        parts.append(entity.trade_registry)
+    legal_id = entity.legal_id.strip()
+    # "RCS Lyon 512 345 675" already carries the SIREN: print it once (issue 15).
+    if legal_id and _compact(legal_id) not in _compact(entity.trade_registry):
+        if any(word.isalpha() for word in legal_id.split()):
+            parts.append(legal_id)  # labelled already ("HRB 12345")
+        else:
+            label = LEGAL_ID_NAMES.get(entity.country.upper(), lab["legal_id"])
+            parts.append(f"{label} {legal_id}")
     if entity.vat_number:
         parts.append(f"{lab['vat']} {entity.vat_number}")
     if entity.iban:
