@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from o2c_desktop.cli import CommandError, Result, add_json_flag
 from o2c_desktop.cli._common import app_context, document_service, parse_date
 from o2c_desktop.engine.dunning import RunDateError
+from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.cases import FutureDateError
 from o2c_desktop.services.dunning import DunningService, SendCapExceededError
 
@@ -64,7 +65,7 @@ def _run(args: argparse.Namespace) -> Result:
             )
         except FutureDateError as exc:
             raise CommandError(f"{exc} (--dry-run), or --allow-future") from exc
-        except (RunDateError, SendCapExceededError) as exc:
+        except (RunDateError, SendCapExceededError, ConflictError) as exc:
             raise CommandError(str(exc)) from exc
     data = result.as_dict()
     verb = "would create" if result.dry_run else "created"
