@@ -22,7 +22,7 @@ from o2c_desktop.cli._common import app_context, document_service, parse_date
 from o2c_desktop.engine.cases import DEFAULT_DISPUTE_REASONS, DEFAULT_GRACE_DAYS
 from o2c_desktop.engine.types import CaseKind
 from o2c_desktop.models.repo import ConflictError
-from o2c_desktop.services.cases import CasesService
+from o2c_desktop.services.cases import CasesService, FutureDateError
 
 if TYPE_CHECKING:
     import argparse
@@ -42,8 +42,34 @@ def register(subparsers: Any) -> None:
     review = cases_sub.add_parser(
         "review",
         help="close kept or broken promises and plans, escalate disputes, lift holds",
+        description=(
+            "Settle what time did to open cases on a day: close kept promises and "
+            "plans; close broken ones and put a task in the collector's agenda "
+            "(their items resume their dunning); resolve paid disputes and "
+            "close those whose credit notes arrived; escalate disputes "
+            "unanswered past their due date to the credit managers (a "
+            "notification); lift holds past their end. Writes those actions, "
+            "notifications and changes, with their audit trail; twice on the "
+            "same day changes nothing the second time. `o2c dunning run` does "
+            "this review first."
+        ),
     )
-    review.add_argument("--date", type=_date, default=None, help="the day (today)")
+    review.add_argument(
+        "--date",
+        type=_date,
+        default=None,
+        help="the day reviewed (today); a later day needs --allow-future",
+    )
+    review.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what the review would do; write nothing",
+    )
+    review.add_argument(
+        "--allow-future",
+        action="store_true",
+        help="allow a real review dated after today",
+    )
     add_json_flag(review)
     review.set_defaults(handler=_review)
     confirm = cases_sub.add_parser(
@@ -170,11 +196,17 @@ def _case_data(case: CaseInfo) -> dict[str, Any]:
 def _review(args: argparse.Namespace) -> Result:
     today = _today(args.date)
     with _service() as service:
-        report = service.review_due_cases(today).report
-    data = asdict(report)
-    lines = [f"Case review for {today.isoformat()}:"]
+        try:
+            report = service.review_due_cases(
+                today, dry_run=args.dry_run, allow_future=args.allow_future
+            ).report
+        except FutureDateError as exc:
+            raise CommandError(f"{exc} (--dry-run), or --allow-future") from exc
+    data = {**asdict(report), "dry_run": args.dry_run}
+    would = " (dry run: nothing written)" if args.dry_run else ""
+    lines = [f"Case review for {today.isoformat()}{would}:"]
     for key, value in data.items():
-        if key == "today" or not value:
+        if key in ("today", "dry_run") or not value:
             continue
         shown = ", ".join(value) if isinstance(value, tuple) else str(value)
         lines.append(f"  {key.replace('_', ' ')}: {shown}")

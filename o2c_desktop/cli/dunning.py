@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from o2c_desktop.cli import CommandError, Result, add_json_flag
 from o2c_desktop.cli._common import app_context, document_service, parse_date
 from o2c_desktop.engine.dunning import RunDateError
+from o2c_desktop.models.repo import ConflictError
+from o2c_desktop.services.cases import FutureDateError
 from o2c_desktop.services.dunning import DunningService, SendCapExceededError
 
 if TYPE_CHECKING:
@@ -26,7 +28,12 @@ def register(subparsers: Any) -> None:
     run.add_argument(
         "--dry-run",
         action="store_true",
-        help="show what would be created; write nothing",
+        help="show what the run would do, its case review included; write nothing",
+    )
+    run.add_argument(
+        "--allow-future",
+        action="store_true",
+        help="allow a real run dated after today (a dry run may always look ahead)",
     )
     run.add_argument(
         "--confirm",
@@ -51,9 +58,14 @@ def _run(args: argparse.Namespace) -> Result:
         performer = document_service(ctx) if ctx.settings.smtp_host else None
         try:
             result = DunningService(ctx, performer).run(
-                args.date, dry_run=args.dry_run, confirm=args.confirm
+                args.date,
+                dry_run=args.dry_run,
+                confirm=args.confirm,
+                allow_future=args.allow_future,
             )
-        except (RunDateError, SendCapExceededError) as exc:
+        except FutureDateError as exc:
+            raise CommandError(f"{exc} (--dry-run), or --allow-future") from exc
+        except (RunDateError, SendCapExceededError, ConflictError) as exc:
             raise CommandError(str(exc)) from exc
     data = result.as_dict()
     verb = "would create" if result.dry_run else "created"
@@ -62,6 +74,7 @@ def _run(args: argparse.Namespace) -> Result:
         f"for {result.customers} customers ({result.items} items).",
         "By type: " + _pairs(result.by_type),
         "By mode: " + _pairs(result.by_mode),
+        "By step: " + _pairs(result.by_step),
         "Amounts: " + _pairs({k: str(v) for k, v in result.amounts.items()}),
         f"Automatic sends: {result.automatic_sends} (cap {result.send_cap})"
         + (" - over the cap: a real run needs --confirm" if result.over_cap else ""),
@@ -69,7 +82,8 @@ def _run(args: argparse.Namespace) -> Result:
     if result.cancelled_paid:
         lines.append(f"Cancelled because paid: {result.cancelled_paid}")
     if result.review:
-        lines.append("Case review first: " + _pairs(result.review))
+        would = " (would)" if result.dry_run else ""
+        lines.append(f"Case review first{would}: " + _pairs(result.review))
     if result.resumed or result.interrupted:
         lines.append(
             f"Left by an earlier crash: {result.resumed} sent now, "

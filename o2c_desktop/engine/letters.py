@@ -622,6 +622,15 @@ def address_lines(party: Party | Letterhead) -> list[str]:
     return lines
 
 
+# A company's national identifier keeps its own name in every language.
+LEGAL_ID_NAMES: Mapping[str, str] = {"FR": "SIREN", "ES": "NIF"}
+
+
+def _compact(text: str) -> str:
+    """Letters and digits only, upper case: "512 345 675" matches "512345675"."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
 def legal_mentions(entity: Letterhead, language: str) -> str:
     """The footer line: form, capital, registry, ids, VAT, IBAN."""
     lab = labels(language)
@@ -631,8 +640,16 @@ def legal_mentions(entity: Letterhead, language: str) -> str:
     if entity.share_capital:
         head += f" {lab['capital']} {entity.share_capital}"
     parts = [head]
-    if entity.trade_registry or entity.legal_id:
-        parts.append(" ".join(x for x in (entity.trade_registry, entity.legal_id) if x))
+    if entity.trade_registry:
+        parts.append(entity.trade_registry)
+    legal_id = entity.legal_id.strip()
+    # "RCS Lyon 512 345 675" already carries the SIREN: print it once (issue 15).
+    if legal_id and _compact(legal_id) not in _compact(entity.trade_registry):
+        if any(word.isalpha() for word in legal_id.split()):
+            parts.append(legal_id)  # labelled already ("HRB 12345")
+        else:
+            label = LEGAL_ID_NAMES.get(entity.country.upper(), lab["legal_id"])
+            parts.append(f"{label} {legal_id}")
     if entity.vat_number:
         parts.append(f"{lab['vat']} {entity.vat_number}")
     if entity.iban:
@@ -1177,25 +1194,54 @@ def _text_table(table: PrintedTable) -> str:
     return "\n".join(lines)
 
 
-FILE_PREFIXES: Mapping[str, str] = {
-    "letter": "letter",
-    "statement": "releve_compte",
-    "interest_statement": "releve_interet_penalite",
-    "email": "email",
+# File names of documents, per language; French keeps the seed's names.
+FILE_PREFIXES: Mapping[str, Mapping[str, str]] = {
+    "fr": {
+        "letter": "letter",
+        "statement": "releve_compte",
+        "interest_statement": "releve_interet_penalite",
+        "email": "email",
+    },
+    "en": {
+        "letter": "letter",
+        "statement": "statement",
+        "interest_statement": "interest_statement",
+        "email": "email",
+    },
+    "es": {
+        "letter": "carta",
+        "statement": "extracto_cuenta",
+        "interest_statement": "liquidacion_intereses",
+        "email": "correo",
+    },
+    "de": {
+        "letter": "Brief",
+        "statement": "Kontoauszug",
+        "interest_statement": "Zinsabrechnung",
+        "email": "E-Mail",
+    },
 }
 
 
 def document_filename(
-    kind: str, reference: str, when: dt.datetime, extension: str = "pdf"
+    kind: str,
+    reference: str,
+    when: dt.datetime,
+    extension: str = "pdf",
+    *,
+    language: str,
 ) -> str:
-    """``letter_18981_2020-03-22_22-11-53.pdf``: kind, customer, time (as in the seed).
+    """``statement_18981_2020-03-22_22-11-53.pdf``: kind, customer, time.
 
     Args:
         kind: a `DocumentKind` value ("letter", "statement"...).
         reference: the customer reference.
         when: the time to print, already in the user's time zone.
         extension: "pdf" or "eml".
+        language: the document's language, which names the kind (French
+            when not shipped, as the document's wording).
     """
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in reference)
-    prefix = FILE_PREFIXES.get(kind, kind)
+    prefixes = FILE_PREFIXES.get(language, FILE_PREFIXES["fr"])
+    prefix = prefixes.get(kind, kind)
     return f"{prefix}_{safe}_{when.strftime('%Y-%m-%d_%H-%M-%S')}.{extension}"

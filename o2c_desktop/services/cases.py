@@ -133,6 +133,35 @@ class CaseStateError(ValueError):
     """The case is not in a state that allows this (e.g. keeping a closed promise)."""
 
 
+class FutureDateError(ValueError):
+    """A real review or dunning run dated after today (issue 14 §6).
+
+    Dated ahead, it would act today on what is not yet due (a run dated in
+    January sent its reminders in December) and then refuse every earlier
+    date. A dry run may look ahead.
+    """
+
+
+def local_today() -> dt.date:
+    """Today in the user's time zone (a nightly job runs after local midnight)."""
+    return dt.datetime.now(dt.UTC).astimezone().date()
+
+
+def check_not_future(day: dt.date, what: str, today: dt.date | None = None) -> None:
+    """Refuse a real `what` ("dunning run", "case review") dated after today.
+
+    Raises:
+        FutureDateError: `day` is after `today` (the local date by default).
+    """
+    today = today or local_today()
+    if day > today:
+        raise FutureDateError(
+            f"a {what} dated {day.isoformat()} is in the future (today is "
+            f"{today.isoformat()}): it would act now on what is not yet due; "
+            "a dry run may look ahead"
+        )
+
+
 @dataclass(frozen=True)
 class CaseChange:
     """A case after a write, and what views should refresh."""
@@ -1078,7 +1107,13 @@ class CasesService:
 
     # --- the nightly review ------------------------------------------------------
 
-    def review_due_cases(self, today: dt.date) -> ReviewResult:
+    def review_due_cases(
+        self,
+        today: dt.date,
+        *,
+        dry_run: bool = False,
+        allow_future: bool = False,
+    ) -> ReviewResult:
         """Decide what time did to open cases; the nightly dunning run calls it first.
 
         Kept promises and plans close; broken ones close and put a "broken
@@ -1089,15 +1124,25 @@ class CasesService:
         are lifted. Running it twice on the same day changes nothing the
         second time.
 
+        Args:
+            today: the day reviewed.
+            dry_run: review in a transaction that is rolled back: the report
+                says what a real review would do; nothing is written.
+            allow_future: let a real review be dated after today.
+
         Raises:
             ConflictError: a colleague changed a case during the review.
+            FutureDateError: a real review dated after today, not allowed.
         """
+        if not dry_run and not allow_future:
+            check_not_future(today, "case review")
         with self._db.session(self._login) as s:
-            report = CaseReview(
-                s, self._login, today, self._reasons, self._tolerance
-            ).run()
-        log.info("Case review for %s: %s", today, report)
-        changed = report.changed
+            report = self.review_in_session(s, today)
+            if dry_run:
+                s.rollback()
+        dry = " (dry run)" if dry_run else ""
+        log.info("Case review for %s%s: %s", today, dry, report)
+        changed = report.changed and not dry_run
         return ReviewResult(
             report,
             Changes(
@@ -1108,6 +1153,14 @@ class CasesService:
                 notifications=report.notifications_sent > 0,
             ),
         )
+
+    def review_in_session(self, s: Session, today: dt.date) -> ReviewReport:
+        """Review due cases in the caller's session, which commits or rolls back.
+
+        The dunning dry run reviews and decides in one transaction it rolls
+        back, so it sees what the real run would see after its review.
+        """
+        return CaseReview(s, self._login, today, self._reasons, self._tolerance).run()
 
     # --- internals -----------------------------------------------------------------
 

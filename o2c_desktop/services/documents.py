@@ -402,7 +402,7 @@ class DocumentService:
             data = pdf.report_pdf(letters.printed_statement(ctx, lang))
             kind = DocumentKind.STATEMENT
         name = letters.document_filename(
-            kind.value, customer_reference, now.astimezone()
+            kind.value, customer_reference, now.astimezone(), language=lang
         )
         return GeneratedDocument(kind, name, data)
 
@@ -447,7 +447,11 @@ class DocumentService:
             eml=GeneratedDocument(
                 DocumentKind.EMAIL,
                 letters.document_filename(
-                    "email", rendered.customer_reference, now.astimezone(), "eml"
+                    "email",
+                    rendered.customer_reference,
+                    now.astimezone(),
+                    "eml",
+                    language=rendered.language,
                 ),
                 eml,
                 "message/rfc822",
@@ -462,7 +466,11 @@ class DocumentService:
         now = self._now()
         rendered = self.render_action(action_id, today=today)
         name = letters.document_filename(
-            "email", rendered.customer_reference, now.astimezone(), "eml"
+            "email",
+            rendered.customer_reference,
+            now.astimezone(),
+            "eml",
+            language=rendered.language,
         )
         folder.mkdir(parents=True, exist_ok=True)
         config = self._mail or mailer.MailConfig()
@@ -509,6 +517,7 @@ class DocumentService:
                             rendered.customer_reference,
                             now.astimezone(),
                             "eml",
+                            language=rendered.language,
                         ),
                         eml,
                         "message/rfc822",
@@ -665,7 +674,7 @@ class DocumentService:
             docs.append(
                 GeneratedDocument(
                     DocumentKind.LETTER,
-                    letters.document_filename("letter", ref, stamp),
+                    letters.document_filename("letter", ref, stamp, language=lang),
                     data,
                 )
             )
@@ -674,7 +683,7 @@ class DocumentService:
             docs.append(
                 GeneratedDocument(
                     DocumentKind.STATEMENT,
-                    letters.document_filename("statement", ref, stamp),
+                    letters.document_filename("statement", ref, stamp, language=lang),
                     data,
                 )
             )
@@ -683,7 +692,9 @@ class DocumentService:
             docs.append(
                 GeneratedDocument(
                     DocumentKind.INTEREST_STATEMENT,
-                    letters.document_filename("interest_statement", ref, stamp),
+                    letters.document_filename(
+                        "interest_statement", ref, stamp, language=lang
+                    ),
                     data,
                 )
             )
@@ -730,7 +741,9 @@ class DocumentService:
         data = pdf.letter_pdf(letters.printed_letter(ctx, rendered, lang))
         return GeneratedDocument(
             DocumentKind.LETTER,
-            letters.document_filename("letter", ctx.customer.reference, stamp),
+            letters.document_filename(
+                "letter", ctx.customer.reference, stamp, language=lang
+            ),
             data,
         )
 

@@ -7,7 +7,10 @@ few set-based queries through the raw driver cursor, straight into numpy
 columns (dates as day numbers, money as int64 cents), asks
 `engine.dunning.decide`, and writes the actions, their items, the items'
 dunning columns and a `dunning_run` record in one transaction (``COPY`` on
-PostgreSQL, ``executemany`` of plain tuples on SQLite).
+PostgreSQL, ``executemany`` of plain tuples on SQLite). A dry run reviews the
+cases and decides in one transaction that it rolls back, so it shows what the
+real run would do, the review's effects included (issue 15), and writes
+nothing. A real run dated after today is refused unless allowed.
 
 Exactly once, even with several desktops on one PostgreSQL database: writers
 take a transaction-scoped advisory lock, and the unique index on
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -59,7 +63,7 @@ from o2c_desktop.engine.types import (
 from o2c_desktop.i18n import N_, translator
 from o2c_desktop.models import Action, DunningRun, Scenario, User
 from o2c_desktop.models.base import utcnow, uuid4_hexes
-from o2c_desktop.services.cases import CasesService
+from o2c_desktop.services.cases import CasesService, check_not_future
 from o2c_desktop.services.context import Changes
 
 if TYPE_CHECKING:
@@ -71,6 +75,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.orm import Session
 
+    from o2c_desktop.engine.cases import ReviewReport
     from o2c_desktop.services.context import AppContext
 
     IntArray = npt.NDArray[np.int64]
@@ -158,8 +163,9 @@ class DunningRunResult:
         actions: actions created.
         items: items they cover.
         customers: customers with an action.
-        by_type / by_channel / by_mode: actions counted by action type,
-            channel ("none" for calls and tasks) and mode.
+        by_type / by_channel / by_mode / by_step: actions counted by action
+            type, channel ("none" for calls and tasks), mode and step
+            ("scenario / step").
         amounts: amount claimed per currency.
         automatic_sends: automatic emails/letters/SMS (what the cap counts).
         send_cap: the cap in force.
@@ -168,7 +174,8 @@ class DunningRunResult:
         sent / failed / to_confirm / pending: outcome of a real run: performed,
             failed (now manual), waiting for a confirmation click, in an agenda.
         left_out: why open items produced nothing, by reason.
-        review: what the case review before a real run did (counts by outcome).
+        review: what the case review before the run did, or would do in a
+            dry run (counts by outcome).
         run_id: the `dunning_run` record of a real run.
         attempts: 1, or more when a concurrent run won a race.
         resumed: queued actions a crash left unsent, sent by this run.
@@ -189,6 +196,7 @@ class DunningRunResult:
     send_cap: int
     over_cap: bool
     cancelled_paid: int
+    by_step: dict[str, int] = field(default_factory=dict)
     sent: int = 0
     failed: int = 0
     to_confirm: int = 0
@@ -212,6 +220,7 @@ class DunningRunResult:
             "by_type": self.by_type,
             "by_channel": self.by_channel,
             "by_mode": self.by_mode,
+            "by_step": self.by_step,
             "amounts": {k: str(v) for k, v in self.amounts.items()},
             "automatic_sends": self.automatic_sends,
             "send_cap": self.send_cap,
@@ -310,33 +319,55 @@ class DunningService:
         self._review_cases = review_cases
 
     def run(
-        self, day: dt.date, *, dry_run: bool = False, confirm: bool = False
+        self,
+        day: dt.date,
+        *,
+        dry_run: bool = False,
+        confirm: bool = False,
+        allow_future: bool = False,
     ) -> DunningRunResult:
         """Run (or dry-run) the engine for `day`.
 
         A real run first reviews due cases (broken promises and plans, holds
         past their end), then decides and writes in one transaction, and
-        records itself in `dunning_run`. A dry run writes nothing: it does not
-        review cases, so promises and plans broken on `day` show only in the
-        real run.
+        records itself in `dunning_run`. A dry run does the same review and
+        decisions in one transaction that it rolls back: its counts, review
+        included, are the real run's, and nothing is written. (It holds the
+        review's row locks, or SQLite's write lock, until it is done.)
 
         Args:
-            day: the run date; a real run may not be dated before the last one.
+            day: the run date; a real run may not be dated before the last
+                one, nor after today unless `allow_future`.
             dry_run: count what would be created; write nothing.
             confirm: allow a run over the send cap.
+            allow_future: let a real run be dated after today.
 
         Returns:
             The counts of what was (or would be) created.
 
         Raises:
             engine.RunDateError: a real run dated before the last run.
+            FutureDateError: a real run dated after today, not allowed.
             SendCapExceededError: over the cap without `confirm`; nothing written.
         """
         if dry_run:
             with self._ctx.db.session(self._ctx.user_login) as s:
-                result, _ = self._run_once(s, day, dry_run=True, confirm=confirm)
-                s.rollback()
+                try:
+                    review = (
+                        _review_counts(
+                            CasesService(self._ctx).review_in_session(s, day)
+                        )
+                        if self._review_cases
+                        else {}
+                    )
+                    result, _ = self._run_once(
+                        s, day, dry_run=True, confirm=confirm, review=review
+                    )
+                finally:
+                    s.rollback()
             return result
+        if not allow_future:
+            check_not_future(day, "dunning run")
         started = utcnow()
         with self._ctx.db.session(self._ctx.user_login) as s:
             engine.check_run_date(day, _last_run(s))
@@ -411,8 +442,12 @@ class DunningService:
     def _review(self, day: dt.date) -> dict[str, int]:
         """Let the case review settle promises, plans, disputes and holds first."""
         db = self._ctx.db
+        # The run has checked its date already (a future one was allowed).
+        review = functools.partial(
+            CasesService(self._ctx).review_due_cases, day, allow_future=True
+        )
         if db.engine.dialect.name != "postgresql" or not self._serialize:
-            report = CasesService(self._ctx).review_due_cases(day).report
+            report = review().report
         else:
             # Concurrent runs review one after the other: the second finds
             # nothing left to decide instead of breaking a promise twice.
@@ -420,26 +455,11 @@ class DunningService:
                 conn.execute(select(func.pg_advisory_lock(_REVIEW_LOCK_KEY)))
                 conn.commit()
                 try:
-                    report = CasesService(self._ctx).review_due_cases(day).report
+                    report = review().report
                 finally:
                     conn.execute(select(func.pg_advisory_unlock(_REVIEW_LOCK_KEY)))
                     conn.commit()
-        counts = {
-            name: len(getattr(report, name))
-            for name in (
-                "promises_kept",
-                "promises_broken",
-                "plans_kept",
-                "plans_broken",
-                "disputes_paid",
-                "disputes_escalated",
-                "disputes_closed",
-                "customer_holds_lifted",
-            )
-        }
-        counts["item_holds_lifted"] = report.item_holds_lifted
-        counts["actions_created"] = report.actions_created
-        return {k: v for k, v in counts.items() if v}
+        return _review_counts(report)
 
     def _run_once(
         self,
@@ -466,6 +486,11 @@ class DunningService:
         over_cap = sends > cap and not confirm
         paid = loaded.paid_actions
         channels = {t.value: str(engine.channel_of(t) or "none") for t in ActionType}
+        step_names = {
+            st.id: f"{sc.name} / {st.name}"
+            for sc in loaded.scenarios
+            for st in sc.steps
+        }
         result = DunningRunResult(
             day=day,
             dry_run=dry_run,
@@ -475,6 +500,7 @@ class DunningService:
             by_type=_count(acts["action_type"]),
             by_channel=_count(types.map(channels)),
             by_mode=_count(acts["mode"]),
+            by_step=_count(acts["step_id"].map(step_names)),
             amounts=_amounts(acts),
             automatic_sends=sends,
             send_cap=cap,
@@ -746,6 +772,27 @@ def _hand_over_interrupted(
     if stale:
         log.warning("%d sends were cut off by a crash; handed to agendas", len(stale))
     return len(stale)
+
+
+def _review_counts(report: ReviewReport) -> dict[str, int]:
+    """What the case review did (or would do), counted by outcome."""
+    counts = {
+        name: len(getattr(report, name))
+        for name in (
+            "promises_kept",
+            "promises_broken",
+            "plans_kept",
+            "plans_broken",
+            "disputes_paid",
+            "disputes_escalated",
+            "disputes_closed",
+            "customer_holds_lifted",
+        )
+    }
+    counts["item_holds_lifted"] = report.item_holds_lifted
+    counts["actions_created"] = report.actions_created
+    counts["notifications_sent"] = report.notifications_sent
+    return {k: v for k, v in counts.items() if v}
 
 
 def _count(values: pd.Series[Any]) -> dict[str, int]:

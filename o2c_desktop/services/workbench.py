@@ -1137,7 +1137,11 @@ class WorkbenchService:
                 )
         eml = mailer.eml_bytes(outgoing, self._mail, now)
         name = letters.document_filename(
-            "email", loaded.ctx.customer.reference, now.astimezone(), "eml"
+            "email",
+            loaded.ctx.customer.reference,
+            now.astimezone(),
+            "eml",
+            language=loaded.language,
         )
         with self._db.session(self._login) as s:
             action = get_one(s, Action, aid)
@@ -1204,8 +1208,13 @@ class WorkbenchService:
                 recipients=tuple(a for _n, a in getaddresses([str(t) for t in to])),
             )
             if content is not None:
+                customer = action.customer
                 name = letters.document_filename(
-                    "email", action.customer.reference, now.astimezone(), "eml"
+                    "email",
+                    customer.reference,
+                    now.astimezone(),
+                    "eml",
+                    language=customer.language or customer.entity.language,
                 )
                 _new_document(
                     s, action, DocumentKind.EMAIL, name, content, "message/rfc822"
@@ -1269,7 +1278,10 @@ class WorkbenchService:
             )
         )
         name = letters.document_filename(
-            "letter", loaded.ctx.customer.reference, utcnow().astimezone()
+            "letter",
+            loaded.ctx.customer.reference,
+            utcnow().astimezone(),
+            language=loaded.language,
         )
         with self._db.session(self._login) as s:
             action = get_one(s, Action, aid)

@@ -86,6 +86,31 @@ def test_statement_and_render_write_pdfs(
     assert capsys.readouterr().err.strip() == "o2c: error: Customer nope not found"
 
 
+def test_statement_file_names_follow_the_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _database(tmp_path, monkeypatch)
+    names = {}
+    for lang in ("fr", "en", "de", "es"):
+        for extra in ([], ["--interest"]):
+            args = ["documents", "statement", "--customer", "18981", "--lang", lang]
+            out = tmp_path / "out"
+            assert main([*args, *extra, "--out", str(out), "--json"]) == 0
+            file = json.loads(capsys.readouterr().out)["file"].rsplit("/", 1)[-1]
+            assert (out / file).read_bytes().startswith(b"%PDF")
+            names[lang, bool(extra)] = file.split("_2")[0]
+    assert names == {
+        ("fr", False): "releve_compte_18981",
+        ("fr", True): "releve_interet_penalite_18981",
+        ("en", False): "statement_18981",
+        ("en", True): "interest_statement_18981",
+        ("de", False): "Kontoauszug_18981",
+        ("de", True): "Zinsabrechnung_18981",
+        ("es", False): "extracto_cuenta_18981",
+        ("es", True): "liquidacion_intereses_18981",
+    }
+
+
 def test_mail_configure_and_test_against_a_local_server(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

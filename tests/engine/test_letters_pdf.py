@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from decimal import Decimal
@@ -283,20 +284,34 @@ def test_email_has_the_items_table_in_html_and_text_with_names_escaped() -> None
     assert "<b>Dupont & Fils</b>" in named.text
 
 
-def test_file_names_follow_the_seed() -> None:
+@pytest.mark.parametrize(
+    ("language", "letter", "statement", "interest", "email"),
+    [
+        ("fr", "letter", "releve_compte", "releve_interet_penalite", "email"),
+        ("en", "letter", "statement", "interest_statement", "email"),
+        ("es", "carta", "extracto_cuenta", "liquidacion_intereses", "correo"),
+        ("de", "Brief", "Kontoauszug", "Zinsabrechnung", "E-Mail"),
+        ("xx", "letter", "releve_compte", "releve_interet_penalite", "email"),
+    ],
+)
+def test_file_names_follow_the_language_french_as_in_the_seed(
+    language: str, letter: str, statement: str, interest: str, email: str
+) -> None:
     when = dt.datetime(2020, 3, 22, 22, 11, 53)  # noqa: DTZ001 - local wall time
-    assert letters.document_filename("letter", "18981", when) == (
-        "letter_18981_2020-03-22_22-11-53.pdf"
-    )
-    assert letters.document_filename("statement", "18981", when) == (
-        "releve_compte_18981_2020-03-22_22-11-53.pdf"
-    )
-    assert letters.document_filename("interest_statement", "18981", when) == (
-        "releve_interet_penalite_18981_2020-03-22_22-11-53.pdf"
-    )
-    assert letters.document_filename("letter", "A/B 1", when).startswith(
-        "letter_A-B-1_"
-    )
+
+    def name(kind: str, extension: str = "pdf") -> str:
+        return letters.document_filename(
+            kind, "18981", when, extension, language=language
+        )
+
+    stamp = "18981_2020-03-22_22-11-53"
+    assert name("letter") == f"{letter}_{stamp}.pdf"
+    assert name("statement") == f"{statement}_{stamp}.pdf"
+    assert name("interest_statement") == f"{interest}_{stamp}.pdf"
+    assert name("email", "eml") == f"{email}_{stamp}.eml"
+    assert letters.document_filename(
+        "letter", "A/B 1", when, language=language
+    ).startswith(f"{letter}_A-B-1_")
 
 
 @pytest.mark.parametrize("language", ["fr", "en", "es", "de"])
@@ -315,3 +330,68 @@ def test_every_default_letter_renders_to_pdf_in_every_language(language: str) ->
         text = " ".join(_text(data)).replace("\n", " ")
         assert rendered.subject[:25] in text, t.code
         assert "Acme France" in text
+
+
+VALLET = letters.Letterhead(
+    name="Vallet Distribution",
+    legal_form="SAS",
+    country="FR",
+    legal_id="512345675",
+    vat_number="FR63512345675",
+    share_capital="1 250 000 €",
+    trade_registry="RCS Lyon 512 345 675",
+)
+
+
+def _mentions(entity: letters.Letterhead, language: str) -> list[str]:
+    """The footer's parts, as the PDF packs them into lines."""
+    return letters.legal_mentions(entity, language).split(f" {letters.DASH} ")
+
+
+@pytest.mark.parametrize(
+    ("language", "capital", "vat"),
+    [
+        ("fr", "au capital de", "N° TVA"),
+        ("en", "share capital", "VAT no."),
+        ("es", "capital social", "NIF-IVA"),
+        ("de", "Stammkapital", "USt-IdNr."),
+    ],
+)
+def test_the_footer_prints_each_identifier_once_with_its_label(
+    language: str, capital: str, vat: str
+) -> None:
+    # The registry already carries the SIREN: it is not printed again, bare.
+    assert _mentions(VALLET, language) == [
+        f"Vallet Distribution SAS {capital} 1 250 000 €",
+        "RCS Lyon 512 345 675",
+        f"{vat} FR63512345675",
+    ]
+    # A SIREN the registry line does not carry is printed, named SIREN.
+    other = dataclasses.replace(VALLET, legal_id="552 100 554")
+    assert _mentions(other, language)[1:3] == [
+        "RCS Lyon 512 345 675",
+        "SIREN 552 100 554",
+    ]
+    # Without a registry line the SIREN stands alone, named; an id typed with
+    # its label ("RCS Lyon 123 456 789" in the id field) is printed as typed.
+    alone = dataclasses.replace(VALLET, trade_registry="")
+    assert _mentions(alone, language)[1] == "SIREN 512345675"
+    assert _mentions(ENTITY, language)[1] == "RCS Lyon 123 456 789"
+
+
+def test_a_spanish_entity_names_its_nif_and_keeps_its_registry() -> None:
+    iberica = letters.Letterhead(
+        name="Vallet Ibérica",
+        legal_form="S.L.",
+        country="ES",
+        legal_id="B86123457",
+        vat_number="ESB86123457",
+        trade_registry="Registro Mercantil de Madrid, Tomo 31245",
+    )
+    assert _mentions(iberica, "es") == [
+        "Vallet Ibérica S.L.",
+        "Registro Mercantil de Madrid, Tomo 31245",
+        "NIF B86123457",
+        "NIF-IVA ESB86123457",
+    ]
+    assert _mentions(iberica, "en")[2:] == ["NIF B86123457", "VAT no. ESB86123457"]

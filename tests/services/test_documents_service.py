@@ -343,7 +343,9 @@ def test_email_arrives_in_the_customer_language_and_the_action_is_done(
     assert "Estimados señores:" in text
     assert "11.450,80" in text
     names = [n for n, _ in attachments(got.message)]
-    assert names == [f"releve_compte_18981_{NOW.astimezone():%Y-%m-%d_%H-%M-%S}.pdf"]
+    # Named in the customer's language, as the documents are written.
+    stamp = f"{NOW.astimezone():%Y-%m-%d_%H-%M-%S}"
+    assert names == [f"extracto_cuenta_18981_{stamp}.pdf"]
     with db.session("alex") as s:
         action = s.get(Action, ids["email"])
         assert action is not None
@@ -371,10 +373,10 @@ def test_email_can_carry_its_letter_as_a_pdf(
     stamp = f"{NOW.astimezone():%Y-%m-%d_%H-%M-%S}"
     got = dict(attachments(box.messages[0].message))
     assert list(got) == [
-        f"letter_18981_{stamp}.pdf",
-        f"releve_compte_18981_{stamp}.pdf",
+        f"carta_18981_{stamp}.pdf",
+        f"extracto_cuenta_18981_{stamp}.pdf",
     ]
-    letter = _pdf_text(got[f"letter_18981_{stamp}.pdf"])
+    letter = _pdf_text(got[f"carta_18981_{stamp}.pdf"])
     assert "Distribuciones <Ñandú> & Cía" in letter
     assert "FA-2024-0512" in letter
     with db.session("alex") as s:
@@ -531,7 +533,7 @@ def test_perform_sends_automatic_actions_for_the_dunning_run(
     )
     assert [o.done for o in outcomes] == [True, True]
     assert '"message_id"' in outcomes[0].log
-    assert outcomes[1].log.startswith("letter_18981_")
+    assert outcomes[1].log.startswith("carta_18981_")  # a Spanish customer
     assert len(box.messages) == 1
     down = _service(db).perform([auto(ids["email"], ActionType.EMAIL)])
     assert not down[0].done

@@ -247,6 +247,7 @@ def test_open_cases_act_on_their_items(db: Database) -> None:
         "promises_broken": 1,
         "disputes_escalated": 1,
         "actions_created": 2,
+        "notifications_sent": 1,
     }
 
 

@@ -384,7 +384,7 @@ def test_an_email_is_edited_and_sent_to_the_smtp_server(
     assert inbox.messages[0].recipients == ["compta@monnier.example"]
     names = [n for n, _data in smtp_server.attachments(message)]
     assert len(names) == 1
-    assert names[0].startswith("releve_compte_18981_")
+    assert names[0].startswith("statement_18981_")
     assert names[0].endswith(".pdf")
     body = message.get_body(("plain",))
     assert body is not None
@@ -399,7 +399,7 @@ def test_an_email_is_edited_and_sent_to_the_smtp_server(
     card.reload()
     qtbot.waitUntil(
         lambda: any(
-            card.document_model.row_value(r).filename.startswith("releve_compte_")
+            card.document_model.row_value(r).filename.startswith("statement_")
             for r in range(card.document_model.rowCount())
         ),
         timeout=10000,
@@ -407,7 +407,7 @@ def test_an_email_is_edited_and_sent_to_the_smtp_server(
     row = next(
         r
         for r in range(card.document_model.rowCount())
-        if card.document_model.row_value(r).filename.startswith("releve_compte_")
+        if card.document_model.row_value(r).filename.startswith("statement_")
     )
     shown: list[str] = []
     card.open_file = shown.append
@@ -431,7 +431,7 @@ def test_an_email_is_edited_and_sent_to_the_smtp_server(
         )
     }
     assert any(name.endswith(".eml") for name in links)
-    statement = next(h for n, h in links.items() if n.startswith("releve_compte_"))
+    statement = next(h for n, h in links.items() if n.startswith("statement_"))
     from_summary: list[str] = []
     summary.open_file = from_summary.append
     summary.documents_label.linkActivated.emit(statement)
