@@ -142,8 +142,9 @@ def test_the_dry_run_shows_what_the_real_run_does_review_included(
         "notifications_sent": 1,
     }
     # The broken plan's F1 resumes at its next step (no more instalment
-    # reminders), as does G1 of the broken promise; Roux gets her first.
-    assert dry.by_step == {"Standard / due today": 1, "Standard / letter 2": 2}
+    # reminders), as does G1 of the broken promise; Roux, 24 days late and
+    # never reminded, gets her first late reminder (not the expired statement).
+    assert dry.by_step == {"Standard / reminder 1": 1, "Standard / letter 2": 2}
     with db.session() as s:
         created = s.scalar(
             select(func.count()).select_from(Action).where(Action.step_id.is_not(None))
