@@ -67,8 +67,7 @@ def set_password(key: str, password: str) -> None:
         raise NoKeyringError(
             "no keyring on this machine to keep the password: install one "
             "(GNOME Keyring, KWallet, macOS Keychain, Windows Credential "
-            "Manager), or leave the password out and use a ~/.pgpass file "
-            "(mode 0600) for PostgreSQL"
+            "Manager)"
         )
     if kind == "plaintext":
         _warn_plaintext()

@@ -171,7 +171,10 @@ def _set_database(args: argparse.Namespace) -> Result:
             secrets.set_password(secrets.database_key(bare), password)
         except keyring.errors.KeyringError as exc:
             # Nothing changed: the settings still name the previous database.
-            raise CommandError(str(exc)) from exc
+            raise CommandError(
+                f"{exc}, or leave the password out and put it in a ~/.pgpass "
+                "file (mode 0600)"
+            ) from exc
     settings_mod.save(dataclasses.replace(current, database_url=bare))
     text = f"Database set to {bare}"
     if password:

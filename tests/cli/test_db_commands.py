@@ -164,7 +164,16 @@ def test_an_invalid_url_is_one_line_that_hides_its_password(
         _assert_nowhere(SECRET, out, err, caplog.text)
 
 
-def test_without_a_keyring_set_database_is_one_line_and_changes_nothing() -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["config", "set-database", PG, "--password-stdin"],
+        ["mail", "configure", "--host", "smtp.x", "--user", "bob", "--password-stdin"],
+    ],
+)
+def test_without_a_keyring_a_password_is_one_line_and_changes_nothing(
+    argv: list[str],
+) -> None:
     # A process of its own: keyring picks its backend once per process.
     env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
     run = subprocess.run(
@@ -172,7 +181,7 @@ def test_without_a_keyring_set_database_is_one_line_and_changes_nothing() -> Non
             sys.executable,
             "-c",
             "import sys; from o2c_desktop.cli import main; sys.exit(main())",
-            *["config", "set-database", PG, "--password-stdin"],
+            *argv,
         ],
         input=SECRET + "\n",
         capture_output=True,
