@@ -92,7 +92,11 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         secrets.set_password(secrets.database_key(bare), url.password)
     except keyring.errors.KeyringError as exc:
-        log.warning("%s holds the database password and %s", path, exc)
+        log.warning(
+            "%s holds the database password, now readable by you only (%s)",
+            path,
+            exc,
+        )
         with contextlib.suppress(OSError):
             path.chmod(0o600)
         return current
