@@ -25,7 +25,11 @@ from o2c_desktop import settings as settings_mod
 from o2c_desktop.models.db import DatabaseError, open_database
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.book import BookService, check_connection
-from o2c_desktop.services.context import AppContext, database_password
+from o2c_desktop.services.context import (
+    AppContext,
+    database_password,
+    load_settings,
+)
 from o2c_desktop.services.dashboards import DashboardService
 from o2c_desktop.services.documents import DocumentError, DocumentService
 from o2c_desktop.services.importing import (
@@ -253,7 +257,7 @@ def main(argv: Sequence[str], started: float | None = None) -> int:
     app.setOrganizationName("O2C")
     collector = MainThreadGarbageCollector(app)
     app.aboutToQuit.connect(collector.stop)
-    settings = settings_mod.load()
+    settings = load_settings()  # moves a password an older version wrote
     window = build_window(app, settings)
     agenda = window.pages()["agenda"]
 

@@ -121,14 +121,22 @@ def load(path: Path | None = None) -> Settings:
 
 
 def save(settings: Settings, path: Path | None = None) -> None:
-    """Write settings atomically (a crash never leaves half a file)."""
+    """Write settings atomically (a crash never leaves half a file).
+
+    The file is readable by the user only (0600, its folder 0700 when this
+    creates it): it says which database and which login, and an older version
+    of the app wrote database passwords into it.
+    """
     path = path or settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     parser = configparser.ConfigParser(interpolation=None)
     parser[_SECTION] = {
         f.name: str(getattr(settings, f.name)) for f in dataclasses.fields(Settings)
     }
     tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
+    tmp.unlink(missing_ok=True)  # a leftover would keep its old permissions
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
         parser.write(fh)
     tmp.replace(path)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
+import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import make_url
+import keyring.errors
 
 from o2c_desktop import secrets
 from o2c_desktop import settings as settings_mod
 from o2c_desktop.cli import CommandError, Result, add_json_flag
+from o2c_desktop.models import dburl
 from o2c_desktop.models.db import (
     DatabaseError,
     check_revision,
@@ -18,10 +22,12 @@ from o2c_desktop.models.db import (
     make_engine,
     upgrade,
 )
-from o2c_desktop.services.context import database_password
+from o2c_desktop.services.context import database_password, load_settings
 
 if TYPE_CHECKING:
     import argparse
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -60,7 +66,7 @@ def register(subparsers: Any) -> None:
 
 
 def _engine() -> Any:
-    url = settings_mod.load().effective_database_url
+    url = load_settings().effective_database_url
     try:
         return make_engine(url, database_password(url))
     except DatabaseError as exc:
@@ -85,6 +91,8 @@ def _upgrade(args: argparse.Namespace) -> Result:
     }
     if before == after:
         text = f"Database already at schema {after}."
+    elif before is None:
+        text = f"New book {_where(engine)} created at schema {after}."
     else:
         text = f"Database upgraded from {before or 'empty'} to schema {after}."
         if backup:
@@ -109,17 +117,27 @@ def _info(_args: argparse.Namespace) -> Result:
     }
     state = "up to date" if data["up_to_date"] else "needs `o2c db upgrade`"
     return Result(
-        data=data, text=f"{data['database']}: schema {revision or 'none'} ({state})"
+        data=data, text=f"{_where(engine)}: schema {revision or 'none'} ({state})"
     )
 
 
+def _where(engine: Any) -> str:
+    """Where the book is: a SQLite file's full path, or the URL sans password."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        return str(Path(url.database).absolute())
+    return dburl.shown(url)
+
+
 def _show(_args: argparse.Namespace) -> Result:
-    current = settings_mod.load()
+    current = load_settings()
+    try:
+        shown = dburl.shown(dburl.parse(current.effective_database_url))
+    except dburl.UrlError as exc:
+        raise CommandError(str(exc)) from exc
     data = {
         "settings_file": str(settings_mod.settings_path()),
-        "database_url": make_url(current.effective_database_url).render_as_string(
-            hide_password=True
-        ),
+        "database_url": shown,
         "user": current.effective_user,
         "language": current.language,
         "send_cap": current.send_cap,
@@ -129,31 +147,42 @@ def _show(_args: argparse.Namespace) -> Result:
 
 def _set_database(args: argparse.Namespace) -> Result:
     try:
-        url = make_url(args.url)
-    except Exception as exc:
-        raise CommandError(f"invalid database URL {args.url!r}: {exc}") from exc
+        url = dburl.parse(args.url)
+    except dburl.UrlError as exc:
+        raise CommandError(str(exc)) from exc
     password = url.password
+    if password is not None and not args.password_stdin:
+        log.warning(
+            "A password on the command line is visible to other users (ps, "
+            "shell history): prefer --password-stdin"
+        )
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     elif (
         password is None
         and url.get_backend_name() == "postgresql"
         and sys.stdin.isatty()
     ):
         password = getpass.getpass(f"Password for {url.username}@{url.host}: ") or None
-    bare = url.set(password=None).render_as_string(hide_password=False)
+    bare = dburl.bare(url)
+    current = load_settings()
+    if password and url.get_backend_name() == "postgresql":
+        try:
+            secrets.set_password(secrets.database_key(bare), password)
+        except keyring.errors.KeyringError as exc:
+            # Nothing changed: the settings still name the previous database.
+            raise CommandError(
+                f"{exc}, or leave the password out and put it in a ~/.pgpass "
+                "file (mode 0600)"
+            ) from exc
+    settings_mod.save(dataclasses.replace(current, database_url=bare))
+    text = f"Database set to {bare}"
     if password:
-        secrets.set_password(secrets.database_key(bare), password)
-    current = settings_mod.load()
-    settings_mod.save(
-        settings_mod.Settings(**{**current.__dict__, "database_url": bare})
-    )
-    return Result(data={"database_url": bare}, text=f"Database set to {bare}")
+        text += " (password in the keyring)"
+    return Result(data={"database_url": bare}, text=text)
 
 
 def _set_user(args: argparse.Namespace) -> Result:
-    current = settings_mod.load()
-    settings_mod.save(
-        settings_mod.Settings(**{**current.__dict__, "user_login": args.login})
-    )
+    current = load_settings()
+    settings_mod.save(dataclasses.replace(current, user_login=args.login))
     return Result(data={"user": args.login}, text=f"Working as {args.login}")

@@ -189,7 +189,10 @@ def _mail_configure(args: argparse.Namespace) -> Result:
         if not args.user:
             raise CommandError("--password-stdin needs --user")
         password = sys.stdin.readline().rstrip("\n")
-        secrets.set_password(mailer.smtp_key(args.host, args.user), password)
+        try:
+            secrets.set_password(mailer.smtp_key(args.host, args.user), password)
+        except secrets.NoKeyringError as exc:
+            raise CommandError(str(exc)) from exc
     settings_mod.save(updated)
     where = f"{args.host}:{args.port} ({args.security})"
     return Result(

@@ -17,12 +17,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from o2c_desktop.models import audit_trail
+from o2c_desktop import settings
+from o2c_desktop.models import audit_trail, dburl
 from o2c_desktop.models.base import utcnow
 
 if TYPE_CHECKING:
@@ -95,9 +96,9 @@ def make_engine(url: str | URL, password: str | None = None) -> Engine:
         DatabaseError: the URL is not one the app can use.
     """
     try:
-        parsed = make_url(url)
-    except Exception as exc:
-        raise DatabaseError(f"Invalid database URL {url!r}: {exc}") from exc
+        parsed = dburl.parse(url)
+    except dburl.UrlError as exc:
+        raise DatabaseError(str(exc)) from exc
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -110,12 +111,36 @@ def make_engine(url: str | URL, password: str | None = None) -> Engine:
         )
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _sqlite_folder(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     raise DatabaseError(
         f"Unsupported database {backend!r}: use SQLite (embedded) or PostgreSQL."
+    )
+
+
+def _sqlite_folder(path: Path) -> None:
+    """Make sure the book's folder exists, creating only the app's own one.
+
+    A typo in a URL must not leave a tree of new folders behind (issue 15).
+
+    Raises:
+        DatabaseError: the folder is missing; the message says where the
+            book would have been.
+    """
+    book = path.absolute()
+    if book.parent.is_dir():
+        if not book.exists():
+            log.info("Creating the book %s", book)
+        return
+    if book.parent == settings.data_dir().absolute():
+        book.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        log.info("Creating the book %s", book)
+        return
+    raise DatabaseError(
+        f"The folder {book.parent} does not exist, so the book {book} cannot be "
+        "created there: create the folder or correct the database URL."
     )
 
 

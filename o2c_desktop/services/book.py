@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import case, func, make_url, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased, sessionmaker
 
 from o2c_desktop.engine.book import (
@@ -41,6 +41,7 @@ from o2c_desktop.models import (
     Scenario,
     Step,
     User,
+    dburl,
 )
 from o2c_desktop.models.db import (
     AuditedSession,
@@ -347,9 +348,9 @@ def check_connection(url: str, password: str | None) -> ConnectionReport:
             message says what to do.
     """
     try:
-        parsed = make_url(url)
-    except Exception as exc:
-        raise DatabaseError(f"Invalid database URL {url!r}: {exc}") from exc
+        parsed = dburl.parse(url)
+    except dburl.UrlError as exc:
+        raise DatabaseError(str(exc)) from exc
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
         if path and path != ":memory:" and not Path(path).exists():

@@ -24,7 +24,6 @@ The nightly `review_due_cases` runs the set-based review of
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import logging
@@ -114,6 +113,7 @@ from o2c_desktop.services._case_common import (
 from o2c_desktop.services.case_review import CaseReview
 from o2c_desktop.services.context import Changes
 from o2c_desktop.services.documents import DocumentError
+from o2c_desktop.sync import spreadsheet
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -918,7 +918,9 @@ class CasesService:
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(f"litigation_{_safe(number)}.xlsx", workbook)
-            zf.writestr("history.csv", _history_csv(history))
+            zf.writestr(
+                "history.csv", spreadsheet.csv_text(history, header=_HISTORY_HEADER)
+            )
             used: set[str] = set()
             for filename, content, day in documents:
                 name = f"reminders/{day.isoformat()}_{_safe(filename)}"
@@ -1816,8 +1818,8 @@ def _info(s: Session, case: Case) -> CaseInfo:
 _HISTORY_HEADER = ("date", "type", "status", "subject", "by", "comment", "case")
 
 
-def _history_rows(s: Session, customer_id: int) -> list[tuple[str, ...]]:
-    """Every action with the customer, oldest first, as text cells."""
+def _history_rows(s: Session, customer_id: int) -> list[tuple[object, ...]]:
+    """Every action with the customer, oldest first, as spreadsheet cells."""
     rows = s.execute(
         select(Action, User.full_name, Case.number)
         .outerjoin(User, User.id == Action.performed_by_id)
@@ -1827,7 +1829,7 @@ def _history_rows(s: Session, customer_id: int) -> list[tuple[str, ...]]:
     ).all()
     return [
         (
-            a.planned_date.isoformat(),
+            a.planned_date,
             a.action_type.value,
             a.status.value,
             a.subject or "",
@@ -1837,14 +1839,6 @@ def _history_rows(s: Session, customer_id: int) -> list[tuple[str, ...]]:
         )
         for a, by, number in rows
     ]
-
-
-def _history_csv(rows: Sequence[tuple[str, ...]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_HISTORY_HEADER)
-    writer.writerows(rows)
-    return buffer.getvalue()
 
 
 def _safe(name: str) -> str:
@@ -1858,7 +1852,7 @@ def _litigation_workbook(
     entity: Entity,
     items: Sequence[Item],
     contacts: Sequence[Contact],
-    history: Sequence[tuple[str, ...]],
+    history: Sequence[tuple[object, ...]],
     today: dt.date,
 ) -> bytes:
     from openpyxl import Workbook
@@ -1886,9 +1880,11 @@ def _litigation_workbook(
     sheet = book.active
     assert sheet is not None  # a new workbook has one sheet
     sheet.title = "Items"
-    sheet.append([f"{_label(case)} - {customer.reference} {customer.name}"])
-    sheet.append([_("Amounts on {day}").format(day=today.isoformat())])
-    sheet.append([])
+    spreadsheet.append(
+        sheet, [f"{_label(case)} - {customer.reference} {customer.name}"]
+    )
+    spreadsheet.append(sheet, [_("Amounts on {day}").format(day=today.isoformat())])
+    spreadsheet.append(sheet, [])
     header = [
         "Invoice",
         "Issue date",
@@ -1901,7 +1897,7 @@ def _litigation_workbook(
         "Indemnity",
         "Total claimed",
     ]
-    sheet.append(header)
+    spreadsheet.append(sheet, header)
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     totals = [ZERO, ZERO, ZERO, ZERO]
@@ -1910,7 +1906,8 @@ def _litigation_workbook(
         due_interest = debt.interest if debt else ZERO
         indemnity = debt.indemnity if debt else ZERO
         claimed = item.remaining + due_interest + indemnity
-        sheet.append(
+        spreadsheet.append(
+            sheet,
             [
                 item.number,
                 item.issue_date,
@@ -1922,35 +1919,39 @@ def _litigation_workbook(
                 due_interest,
                 indemnity,
                 claimed,
-            ]
+            ],
         )
         for n, value in enumerate((item.remaining, due_interest, indemnity, claimed)):
             totals[n] += value
-    sheet.append(["Total", None, None, None, None, *totals[:1], None, *totals[1:]])
+    spreadsheet.append(
+        sheet, ["Total", None, None, None, None, *totals[:1], None, *totals[1:]]
+    )
     for cell in sheet[sheet.max_row]:
         cell.font = bold
-    sheet.append([])
+    spreadsheet.append(sheet, [])
     if claim.excluded_reason:
-        sheet.append(
-            [_("No interest claimed: {why}").format(why=claim.excluded_reason)]
+        spreadsheet.append(
+            sheet, [_("No interest claimed: {why}").format(why=claim.excluded_reason)]
         )
     else:
-        sheet.append(
-            [_("Late-payment interest and indemnities: {law}").format(law=law.name)]
+        spreadsheet.append(
+            sheet,
+            [_("Late-payment interest and indemnities: {law}").format(law=law.name)],
         )
-        sheet.append(
-            [_("Interest runs on the remaining amount from the day after due.")]
+        spreadsheet.append(
+            sheet, [_("Interest runs on the remaining amount from the day after due.")]
         )
         if claim.contractual_rate is not None:
-            sheet.append(
-                [_("Contractual rate, percent a year"), claim.contractual_rate]
+            spreadsheet.append(
+                sheet, [_("Contractual rate, percent a year"), claim.contractual_rate]
             )
         if any(d.floored for d in claim.debts):
-            sheet.append(
-                [_("Where lower, the contractual rate was raised to the legal floor.")]
+            spreadsheet.append(
+                sheet,
+                [_("Where lower, the contractual rate was raised to the legal floor.")],
             )
     if case.fees is not None:
-        sheet.append([_("Litigation fees"), case.fees, case.currency])
+        spreadsheet.append(sheet, [_("Litigation fees"), case.fees, case.currency])
     for column, width in zip(
         "ABCDEFGHIJ", (18, 12, 12, 10, 14, 14, 9, 12, 12, 14), strict=True
     ):
@@ -1970,12 +1971,7 @@ def _litigation_workbook(
         ("Phone", customer.phone),
         ("Email", customer.email),
         ("Insolvency", customer.insolvency),
-        (
-            "Insolvency since",
-            customer.insolvency_since.isoformat()
-            if customer.insolvency_since
-            else None,
-        ),
+        ("Insolvency since", customer.insolvency_since),
         ("", None),
         ("Creditor", entity.name),
         ("Creditor legal id", entity.legal_id),
@@ -1983,27 +1979,32 @@ def _litigation_workbook(
         ("Trade registry", entity.trade_registry),
         ("", None),
         ("Case", _label(case)),
-        ("Opened on", case.opened_on.isoformat()),
+        ("Opened on", case.opened_on),
         ("Stage", case.stage),
         ("Partner", case.partner),
     ]
     for key, detail in details:
-        legal.append([key, detail])
-    legal.append([])
-    legal.append(["Contacts", "Role", "Function", "Phone", "Email"])
+        spreadsheet.append(legal, [key, detail])
+    spreadsheet.append(legal, [])
+    spreadsheet.append(legal, ["Contacts", "Role", "Function", "Phone", "Email"])
     for contact in contacts:
-        legal.append(
-            [contact.name, contact.role, contact.function, contact.phone, contact.email]
+        spreadsheet.append(
+            legal,
+            [
+                contact.name,
+                contact.role,
+                contact.function,
+                contact.phone,
+                contact.email,
+            ],
         )
     legal.column_dimensions["A"].width = 22
     legal.column_dimensions["B"].width = 40
 
     log_sheet = book.create_sheet("History")
-    log_sheet.append([h.capitalize() for h in _HISTORY_HEADER])
+    spreadsheet.append(log_sheet, [h.capitalize() for h in _HISTORY_HEADER])
     for row in history:
-        log_sheet.append(list(row))
+        spreadsheet.append(log_sheet, list(row))
     log_sheet.column_dimensions["D"].width = 60
 
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheet.workbook_bytes(book)

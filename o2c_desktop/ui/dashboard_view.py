@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from o2c_desktop import settings as settings_mod
 from o2c_desktop.engine import analytics as an
 from o2c_desktop.i18n import N_, _, format_date
+from o2c_desktop.sync import spreadsheet
 from o2c_desktop.ui.charts import DashboardChart
 from o2c_desktop.ui.itemmodels import DashboardTableModel, cell_text
 from o2c_desktop.ui.page import PageView
@@ -544,15 +545,15 @@ class DashboardView(PageView):
         sheet = book.active
         assert sheet is not None
         sheet.title = self.current_key
-        sheet.append([_(dict(TABS)[self.current_key])])
+        spreadsheet.append(sheet, [_(dict(TABS)[self.current_key])])
         if data is not None:
             for caption, value in data.figures:
-                sheet.append([_(caption), _excel(value)])
-            sheet.append([])
-            sheet.append([_(c) for c in data.columns])
+                spreadsheet.append(sheet, [_(caption), _excel(value)])
+            spreadsheet.append(sheet, [])
+            spreadsheet.append(sheet, [_(c) for c in data.columns])
             for row in data.rows:
-                sheet.append([_excel(v) for v in row])
-        book.save(path)
+                spreadsheet.append(sheet, [_excel(v) for v in row])
+        spreadsheet.save_workbook(book, path)
 
 
 def _excel(value: object) -> object:

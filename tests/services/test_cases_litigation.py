@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import uuid
@@ -19,7 +20,7 @@ from o2c_desktop.engine.types import (
     CaseStatus,
     DocumentKind,
 )
-from o2c_desktop.models import Action, Customer, Document
+from o2c_desktop.models import Action, Contact, Customer, Document
 from tests.services._cases_book import Book, build_book
 
 if TYPE_CHECKING:
@@ -160,6 +161,73 @@ def test_the_lawyer_file_claims_interest_at_the_contractual_rate(
     ]
     # Neither: the default 2.15 + 10 = 12.15 %: 1,000 x 0.1215 x 90 / 365 = 29.96.
     assert first_row(None, None) == [D("29.96")]
+
+
+HOSTILE_NAME = '=HYPERLINK("http://x","y")'
+HOSTILE_SUBJECT = "=cmd|' /C calc'!A0"
+
+
+def test_the_lawyer_file_holds_hostile_text_as_text_never_as_formulas(
+    book: Book,
+) -> None:
+    """Issue 14 section 3: a name, a phone or a comment is never a live formula."""
+    with book.db.session("setup") as s:
+        customer = s.get(Customer, book.monnier)
+        assert customer is not None
+        customer.name = HOSTILE_NAME
+        customer.phone = "+33 1 23"
+        s.add(Contact(customer_id=book.monnier, name="-Jo", phone="+33 1 23"))
+        s.add(
+            Action(
+                id=uuid.uuid4(),
+                customer_id=book.monnier,
+                action_type=ActionType.PHONE_CALL,
+                subject=HOSTILE_SUBJECT,
+                comment="@SUM(A1)",
+                planned_date=dt.date(2026, 3, 1),
+                status=ActionStatus.DONE,
+            )
+        )
+    alice = book.service("alice")
+    case = alice.open_litigation(
+        book.monnier, today=DAY, stage=LitigationStage.FORMAL_NOTICE
+    ).case
+    data = alice.export_litigation(case.id, today=dt.date(2026, 4, 15))
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        workbook = load_workbook(io.BytesIO(zf.read(f"litigation_{case.number}.xlsx")))
+        history = zf.read("history.csv").decode()
+
+    cells = [
+        c for sheet in workbook for row in sheet.iter_rows() for c in row if c.value
+    ]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    by_value = {c.value: c for c in cells}
+    for text in (HOSTILE_NAME, "+33 1 23", "-Jo", HOSTILE_SUBJECT, "@SUM(A1)"):
+        assert by_value[text].data_type == "s", text
+    # The quote prefix keeps them text when someone edits the cell in Excel.
+    assert by_value[HOSTILE_NAME].quotePrefix
+    legal = {r[0]: r[1] for r in workbook["Customer"].iter_rows(values_only=True)}
+    assert legal["Name"] == HOSTILE_NAME
+    assert legal["Phone"] == "+33 1 23"  # still a phone number for a person
+    opened = legal["Opened on"]
+    assert isinstance(opened, dt.datetime)  # a date, not text
+    assert opened.date() == DAY
+    logged = list(workbook["History"].iter_rows(values_only=True))
+    call = next(r for r in logged if r[3] == HOSTILE_SUBJECT)
+    assert isinstance(call[0], dt.datetime)
+    assert call[0].date() == dt.date(2026, 3, 1)
+    assert call[5] == "@SUM(A1)"
+    # Numbers stay numbers: the lawyer's sums work.
+    items = list(workbook["Items"].iter_rows(min_row=5, values_only=True))
+    assert isinstance(items[0][4], int | float)
+
+    rows = list(csv.reader(io.StringIO(history)))
+    call_row = next(r for r in rows if r[3].endswith(HOSTILE_SUBJECT))
+    assert call_row[0] == "2026-03-01"
+    assert call_row[3] == "'" + HOSTILE_SUBJECT
+    assert call_row[5] == "'@SUM(A1)"
+    cells_csv = [v for r in rows for v in r]
+    assert not [v for v in cells_csv if v.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
 
 def test_a_customer_hold_lifts_itself_after_its_end_date(book: Book) -> None:

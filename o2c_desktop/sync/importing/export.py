@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from o2c_desktop.sync import spreadsheet
 from o2c_desktop.sync.importing.fields import OWN_HEADERS
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterable
     from decimal import Decimal
     from pathlib import Path
 
 SHEET_NAME = "Items"
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -37,47 +37,32 @@ class ExportRow:
 def write_items_xlsx(path: Path, rows: Iterable[ExportRow]) -> int:
     """Write `rows` to `path`; return how many were written.
 
-    Text is always written as text: a value starting with = + - or @ is
-    data, never a formula (CSV/formula injection).
+    Text is always written as text (`o2c_desktop.sync.spreadsheet`): a value
+    starting with = + - or @ is data, never a formula.
     """
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(SHEET_NAME)
-
-    def text(value: str | None) -> Any:
-        if value and value.startswith(_FORMULA_START):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            return cell
-        return value or ""
-
-    def day(value: dt.date) -> Any:
-        cell = WriteOnlyCell(sheet, value=dt.datetime.combine(value, dt.time()))
-        cell.number_format = "yyyy-mm-dd"
-        return cell
-
-    sheet.append([h for h, _f in OWN_HEADERS])
+    spreadsheet.append(sheet, [h for h, _f in OWN_HEADERS])
     count = 0
     for r in rows:
-        sheet.append(
+        spreadsheet.append(
+            sheet,
             [
-                text(r.customer_ref),
-                text(r.customer_name),
-                text(r.number),
+                r.customer_ref,
+                r.customer_name,
+                r.number,
                 r.instalment,
                 r.kind,
-                text(r.reference),
-                day(r.issue_date),
-                day(r.due_date),
+                r.reference or "",
+                r.issue_date,
+                r.due_date,
                 r.amount,
                 r.remaining,
                 r.currency,
-            ]
+            ],
         )
         count += 1
-    tmp = path.with_name(path.name + ".part")
-    book.save(tmp)
-    tmp.replace(path)
+    spreadsheet.save_workbook(book, path)
     return count
