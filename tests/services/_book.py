@@ -151,12 +151,13 @@ def crash_in_process(url: str, day: str, where: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     class Dying:
-        def perform(self, actions: object) -> object:
+        def perform(self, entry: object) -> object:
             die()
-            return []
+            return None
 
     if where == "before_claim":
-        dunning._claim = die  # type: ignore[assignment]  # the crash under test
+        # After the run's commit, before its sender claims the first entry.
+        dunning.DunningService._perform = die  # type: ignore[assignment,method-assign]  # the crash under test
     engine = make_engine(url)
     database = Database(
         engine=engine,
