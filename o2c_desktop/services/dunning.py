@@ -321,7 +321,10 @@ class DunningService:
         with self._ctx.db.session(self._ctx.user_login) as s:
             engine.check_run_date(day, _last_run(s))
         review = self._review(day) if self._review_cases else {}
-        resumed = self.resume_sending() if self._outbox is not None else None
+        outbox = self._outbox
+        interrupted = outbox.hand_over_stale() if outbox is not None else 0
+        # Entries older than this were left by an earlier run or click.
+        before_run = utcnow()
         attempt = 1
         while True:
             try:
@@ -337,17 +340,8 @@ class DunningService:
                 log.info("Dunning run for %s lost a race (%s); retrying", day, exc)
                 attempt += 1
         result = dataclasses.replace(result, attempts=attempt, run_id=run_id)
-        if resumed is not None:
-            result = dataclasses.replace(
-                result,
-                resumed=resumed.sent,
-                interrupted=resumed.interrupted,
-                failed=len(resumed.failed),
-                pending=result.pending + len(resumed.failed) + resumed.interrupted,
-                to_retry=resumed.to_retry,
-            )
-        if self._outbox is not None:
-            result = self._perform(result)
+        if outbox is not None:
+            result = self._perform(result, outbox, before_run, interrupted)
             with self._ctx.db.session(self._ctx.user_login) as s:
                 s.execute(
                     update(DunningRun)
@@ -515,21 +509,33 @@ class DunningService:
             raise RuntimeError("resuming sends needs a performer (documents, email)")
         interrupted = self._outbox.hand_over_stale(now)
         report = self._outbox.drain()
-        if report.sent:
-            log.info("Sent %d entries a previous run left queued", report.sent)
         return dataclasses.replace(report, interrupted=interrupted)
 
-    def _perform(self, result: DunningRunResult) -> DunningRunResult:
-        """Send what the run queued through the outbox, one entry at a time."""
-        assert self._outbox is not None
-        report = self._outbox.drain()
-        failed = len(report.failed)
+    def _perform(
+        self,
+        result: DunningRunResult,
+        outbox: Outbox,
+        before_run: dt.datetime,
+        interrupted: int,
+    ) -> DunningRunResult:
+        """Send through the outbox, after the commit, one entry at a time.
+
+        What earlier runs left comes first, once this run has cancelled the
+        reminders of items paid meanwhile; then what this run queued.
+        """
+        resumed = outbox.drain(created_before=before_run)
+        if resumed.sent:
+            log.info("Sent %d entries a previous run left queued", resumed.sent)
+        report = outbox.drain()
+        failed = len(resumed.failed) + len(report.failed)
         return dataclasses.replace(
             result,
-            sent=result.sent + report.sent,
-            failed=result.failed + failed,
-            pending=result.pending + failed,
-            to_retry=result.to_retry + report.to_retry,
+            sent=report.sent,
+            resumed=resumed.sent,
+            interrupted=interrupted,
+            failed=failed,
+            pending=result.pending + failed + interrupted,
+            to_retry=resumed.to_retry + report.to_retry,
         )
 
 

@@ -287,7 +287,12 @@ class Outbox:
         """Serve `channel` with `performer` (replacing any earlier one)."""
         self._performers[channel] = performer
 
-    def drain(self, *, keys: Collection[str] | None = None) -> SendReport:
+    def drain(
+        self,
+        *,
+        keys: Collection[str] | None = None,
+        created_before: dt.datetime | None = None,
+    ) -> SendReport:
         """Send every due entry of the channels served, one at a time.
 
         A channel whose performer failed for now (the server is down) is left
@@ -295,6 +300,7 @@ class Outbox:
 
         Args:
             keys: only the entries with these idempotency keys.
+            created_before: only the entries written before then.
 
         Returns:
             What was sent, failed, skipped or left to retry.
@@ -307,7 +313,7 @@ class Outbox:
             channels = [c for c in self._performers if c not in paused]
             if not channels or wanted == []:
                 break
-            claim = self._claim_next(channels, wanted)
+            claim = self._claim_next(channels, wanted, created_before)
             if claim is None:
                 break
             seen += 1
@@ -390,7 +396,10 @@ class Outbox:
     # -- internals --------------------------------------------------------
 
     def _claim_next(
-        self, channels: Sequence[OutboxChannel], keys: Sequence[str] | None
+        self,
+        channels: Sequence[OutboxChannel],
+        keys: Sequence[str] | None,
+        created_before: dt.datetime | None,
     ) -> tuple[Entry, bool] | None:
         """Claim the oldest due entry (committed); whether it is still to perform."""
         now = self._clock()
@@ -410,6 +419,8 @@ class Outbox:
             )
             if keys is not None:
                 pick = pick.where(OutboxEntry.idempotency_key.in_(keys))
+            if created_before is not None:
+                pick = pick.where(OutboxEntry.created_at < created_before)
             if s.get_bind().dialect.name == "postgresql":
                 # Another sender's claim in flight is skipped, not waited for.
                 pick = pick.with_for_update(skip_locked=True)
