@@ -129,8 +129,8 @@ class DunningRunResult:
         cancelled_paid: open actions cancelled because their items were paid.
         sent / failed / to_confirm / pending: outcome of a real run: performed,
             failed (now manual), waiting for a confirmation click, in an agenda.
-        to_retry: sends that failed for now (mail server unreachable), queued
-            to be tried again by a later run.
+        to_retry: sends not made because the mail server could not be
+            reached, still queued: a later run tries them again.
         left_out: why open items produced nothing, by reason.
         review: what the case review before a real run did (counts by outcome).
         run_id: the `dunning_run` record of a real run.

