@@ -30,21 +30,20 @@ from o2c_desktop.models import Action, Customer, User
 from o2c_desktop.models.db import open_database
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.demo import build_demo
-from o2c_desktop.services.dunning import DunningService, PerformOutcome
+from o2c_desktop.services.dunning import DunningService
+from o2c_desktop.services.outbox import Outcome
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from o2c_desktop.models.db import Database
-    from o2c_desktop.services.dunning import AutomaticAction
+    from o2c_desktop.services.outbox import Entry
 
 
 class StandInMailer:
     """Sends every automatic action (no documents, no mail server)."""
 
-    def perform(self, actions: Sequence[AutomaticAction]) -> list[PerformOutcome]:
-        """Report every action sent."""
-        return [PerformOutcome(a.action_id, True, "sent (stand-in)") for a in actions]
+    def perform(self, entry: Entry) -> Outcome:
+        """Report the action sent."""
+        return Outcome(True, "sent (stand-in)")
 
 
 def _agenda(db: Database, login: str, limit: int = 15) -> list[str]:

@@ -94,6 +94,11 @@ def _run(args: argparse.Namespace) -> Result:
             f"Sent {result.sent}, failed {result.failed}, "
             f"to confirm {result.to_confirm}, in agendas {result.pending}."
         )
+        if result.to_retry:
+            lines.append(
+                f"Not sent yet, the mail server could not be reached: "
+                f"{result.to_retry}; the next run tries them again."
+            )
     return Result(data=data, text="\n".join(lines))
 
 

@@ -110,3 +110,24 @@ class DocumentKind(StrEnum):
     ATTACHMENT = "attachment"
     INVOICE = "invoice"
     LITIGATION_FILE = "litigation_file"
+
+
+class OutboxChannel(StrEnum):
+    """How an outbox entry leaves the machine; one performer per channel."""
+
+    EMAIL = "email"
+    LETTER_PRINT = "letter_print"
+    ERP_WRITE_BACK = "erp_write_back"
+    SMS = "sms"
+    RISK_REQUEST = "risk_request"
+
+
+class OutboxStatus(StrEnum):
+    """Life of an outbox entry."""
+
+    QUEUED = "queued"  # committed with the business change, waiting for a sender
+    SENDING = "sending"  # claimed by one sender; outcome not yet recorded
+    DONE = "done"
+    FAILED = "failed"  # for good: a human takes over (the action's agenda)
+    TO_RETRY = "to_retry"  # nothing left; tried again after `next_attempt_at`
+    CANCELLED = "cancelled"  # its action was cancelled or done by hand first

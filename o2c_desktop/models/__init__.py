@@ -16,6 +16,7 @@ from o2c_desktop.models.cases import Case, CaseItem, PlanInstalment
 from o2c_desktop.models.customers import Contact, Customer
 from o2c_desktop.models.items import BalanceSnapshot, Item, SnapshotLine
 from o2c_desktop.models.org import Entity, Portfolio, User
+from o2c_desktop.models.outbox import OutboxEntry
 from o2c_desktop.models.scenarios import Scenario, Step, Template
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Entity",
     "Item",
     "Notification",
+    "OutboxEntry",
     "PlanInstalment",
     "Portfolio",
     "Scenario",

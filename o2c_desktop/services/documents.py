@@ -5,8 +5,8 @@ engine (`letters.build_context`, `templates.render`, `pdf`), stores the PDFs as
 `Document` rows of the action (they appear in the timeline) and sends emails
 through `sync.mail`. Sending happens outside any database transaction; its
 outcome is written afterwards: done with the send log, or still pending with
-the reason. It also implements the dunning service's `ActionPerformer`, so
-automatic steps send their reminders.
+the reason. It is also the outbox's performer of emails and letters
+(`services/outbox.py`), so automatic steps send their reminders.
 """
 
 from __future__ import annotations
@@ -45,18 +45,19 @@ from o2c_desktop.models import (
 from o2c_desktop.models.base import utcnow
 from o2c_desktop.models.repo import as_uuid, get_one
 from o2c_desktop.services.context import Changes
+from o2c_desktop.services.outbox import Outcome
 from o2c_desktop.sync import mail as mailer
 
 if TYPE_CHECKING:
     import datetime as dt
     import uuid
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
     from pathlib import Path
 
     from sqlalchemy.orm import Session
 
     from o2c_desktop.services.context import AppContext
-    from o2c_desktop.services.dunning import AutomaticAction, PerformOutcome
+    from o2c_desktop.services.outbox import Entry
 
 log = logging.getLogger(__name__)
 
@@ -476,55 +477,45 @@ class DocumentService:
         config = self._mail or mailer.MailConfig()
         return mailer.save_eml(rendered.outgoing(), config, folder / name, now)
 
-    def perform(self, actions: Sequence[AutomaticAction]) -> list[PerformOutcome]:
-        """Perform automatic dunning actions (the dunning service's performer).
+    def perform(self, entry: Entry) -> Outcome:
+        """Perform an automatic action's outbox entry (email and letter channels).
 
-        Letters are done once their PDFs are stored; emails once the server
-        took them. The dunning service records the outcomes.
+        A letter is done once its PDFs are stored; an email once the server
+        took it, and its .eml is kept with the outcome. A server that could
+        not be reached is a failure for now: the outbox tries again later.
         """
-        from o2c_desktop.services.dunning import PerformOutcome
+        action_id = entry.action_id
+        if action_id is None:
+            return Outcome(False, "nothing to send: the entry names no action")
+        now = self._now()
+        try:
+            rendered = self.render_action(action_id, today=now.astimezone().date())
+            if rendered.email is None:
+                return Outcome(True, ", ".join(d.filename for d in rendered.documents))
+            outgoing = rendered.outgoing()
+            sent = mailer.send(outgoing, self._mail_config(), now)
+        except (mailer.MailError, DocumentError, tpl.TemplateError) as exc:
+            reason = _("Email not sent: {reason}").format(reason=exc)
+            return Outcome(False, reason, retry=getattr(exc, "transient", False))
+        except LookupError as exc:
+            return Outcome(False, str(exc))
+        eml = GeneratedDocument(
+            DocumentKind.EMAIL,
+            letters.document_filename(
+                "email",
+                rendered.customer_reference,
+                now.astimezone(),
+                "eml",
+                language=rendered.language,
+            ),
+            mailer.eml_bytes(outgoing, self._mail_config(), now),
+            "message/rfc822",
+        )
 
-        outcomes = []
-        for action in actions:
-            now = self._now()
-            try:
-                rendered = self.render_action(
-                    action.action_id, today=now.astimezone().date()
-                )
-                if rendered.email is None:
-                    names = ", ".join(d.filename for d in rendered.documents)
-                    outcomes.append(PerformOutcome(action.action_id, True, names))
-                    continue
-                outgoing = rendered.outgoing()
-                sent = mailer.send(outgoing, self._mail_config(), now)
-            except (mailer.MailError, DocumentError, tpl.TemplateError) as exc:
-                reason = _("Email not sent: {reason}").format(reason=exc)
-                outcomes.append(PerformOutcome(action.action_id, False, reason))
-                continue
-            except LookupError as exc:
-                outcomes.append(PerformOutcome(action.action_id, False, str(exc)))
-                continue
-            eml = mailer.eml_bytes(outgoing, self._mail_config(), now)
-            with self._ctx.db.session(self._ctx.user_login) as s:
-                action_row = get_one(s, Action, action.action_id)
-                _add_document(
-                    s,
-                    action_row,
-                    GeneratedDocument(
-                        DocumentKind.EMAIL,
-                        letters.document_filename(
-                            "email",
-                            rendered.customer_reference,
-                            now.astimezone(),
-                            "eml",
-                            language=rendered.language,
-                        ),
-                        eml,
-                        "message/rfc822",
-                    ),
-                )
-            outcomes.append(PerformOutcome(action.action_id, True, sent.to_json()))
-        return outcomes
+        def keep(s: Session) -> None:
+            _add_document(s, get_one(s, Action, action_id), eml)
+
+        return Outcome(True, sent.to_json(), keep=keep)
 
     @staticmethod
     def validate_template(subject: str | None, body: str) -> list[tpl.TemplateProblem]:

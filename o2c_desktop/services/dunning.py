@@ -19,18 +19,13 @@ take a transaction-scoped advisory lock, and the unique index on
 from what the winner committed, which then decides nothing new. A run dated
 before the last recorded run is refused; a dry run may look back.
 
-Automatic actions are performed after the commit, by an `ActionPerformer`
-(documents and email, issue 5): they are written "queued" (committed, waiting
-for the sender) and become done, or manual with the reason. Without a
-performer they wait as "to confirm" with the reason, so nothing is reported as
-sent that was not, nothing escalates over an unsent reminder, and a click
-sends them once mail is configured.
-
-A sender first *claims* a batch (queued -> sending, committed) and performs
-only what it claimed, so two desktops never send the same action. A crash
-leaves queued actions (never claimed: the next run sends them) or sending
-ones (perhaps sent, perhaps not): those are never sent again blindly; after
-`SENDING_STALE` they go to the agenda with the reason, for a human to check.
+Automatic actions are performed after the commit, through the outbox
+(`services/outbox.py`): the run writes them "queued" with one outbox entry
+each, in its own transaction, and the outbox's performers (documents and
+email, issue 5) claim, send and record them one at a time: done, or manual
+with the reason. Without a performer they wait as "to confirm" with the
+reason, so nothing is reported as sent that was not, nothing escalates over
+an unsent reminder, and a click sends them once mail is configured.
 """
 
 from __future__ import annotations
@@ -44,7 +39,7 @@ import os
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
@@ -58,6 +53,7 @@ from o2c_desktop.engine.types import (
     CaseStatus,
     CatchUp,
     ItemStatus,
+    OutboxStatus,
     StepMode,
 )
 from o2c_desktop.i18n import N_, translator
@@ -65,9 +61,17 @@ from o2c_desktop.models import Action, DunningRun, Scenario, User
 from o2c_desktop.models.base import utcnow, uuid4_hexes
 from o2c_desktop.services.cases import CasesService, check_not_future
 from o2c_desktop.services.context import Changes
+from o2c_desktop.services.outbox import (
+    AutomaticAction,
+    Outbox,
+    Performer,
+    SendReport,
+    action_outbox,
+    entry_values,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterator, Sequence
     from decimal import Decimal
 
     import numpy as np
@@ -92,13 +96,6 @@ _CHUNK = 5000
 # Open actions hold their items; a paid item cancels those not yet being sent.
 _CANCELLABLE = (ActionStatus.PENDING, ActionStatus.TO_CONFIRM, ActionStatus.QUEUED)
 _OPEN_ACTION = (*_CANCELLABLE, ActionStatus.SENDING)
-# A claimed send still unrecorded after this long was cut off by a crash.
-SENDING_STALE = dt.timedelta(minutes=30)
-INTERRUPTED = (
-    "sending was interrupted on {at}: check whether it reached the customer, "
-    "then mark it done or send it again"
-)
-_BATCH = 200
 _EPOCH = dt.date(1970, 1, 1)
 # The current version of each plan's schedule (editing a plan adds a version).
 _CURRENT_VERSIONS = (
@@ -116,41 +113,6 @@ class SendCapExceededError(Exception):
         )
         self.sends = sends
         self.cap = cap
-
-
-@dataclass(frozen=True)
-class AutomaticAction:
-    """An automatic action to perform (documents generated, email sent)."""
-
-    action_id: uuid.UUID
-    customer_id: int
-    step_id: int
-    action_type: ActionType
-    template_code: str | None
-    attach_statement: bool
-    attach_interest: bool
-    contact_role: str | None
-    currency: str
-    amount: Decimal
-    item_ids: tuple[int, ...]
-    instalment_ids: tuple[uuid.UUID, ...] = ()  # payment-plan instalments reminded
-
-
-@dataclass(frozen=True)
-class PerformOutcome:
-    """What performing one automatic action gave: done, or why not."""
-
-    action_id: uuid.UUID
-    done: bool
-    log: str
-
-
-class ActionPerformer(Protocol):
-    """Performs automatic actions: renders documents and sends them (issue 5)."""
-
-    def perform(self, actions: Sequence[AutomaticAction]) -> Iterable[PerformOutcome]:
-        """Perform `actions`; an action missing from the outcomes failed."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -173,6 +135,8 @@ class DunningRunResult:
         cancelled_paid: open actions cancelled because their items were paid.
         sent / failed / to_confirm / pending: outcome of a real run: performed,
             failed (now manual), waiting for a confirmation click, in an agenda.
+        to_retry: sends not made because the mail server could not be
+            reached, still queued: a later run tries them again.
         left_out: why open items produced nothing, by reason.
         review: what the case review before the run did, or would do in a
             dry run (counts by outcome).
@@ -201,6 +165,7 @@ class DunningRunResult:
     failed: int = 0
     to_confirm: int = 0
     pending: int = 0
+    to_retry: int = 0
     left_out: dict[str, int] = field(default_factory=dict)
     review: dict[str, int] = field(default_factory=dict)
     run_id: int | None = None
@@ -230,6 +195,7 @@ class DunningRunResult:
             "failed": self.failed,
             "to_confirm": self.to_confirm,
             "pending": self.pending,
+            "to_retry": self.to_retry,
             "left_out": self.left_out,
             "review": self.review,
             "run_id": self.run_id,
@@ -300,19 +266,33 @@ class _Loaded:
 
 
 class DunningService:
-    """Runs the dunning engine against the database."""
+    """Runs the dunning engine against the database.
+
+    Args:
+        ctx: the database and the current user.
+        performer: sends automatic actions (the documents service) through
+            an outbox of its own; without one (nor `outbox`) they wait for
+            a confirmation click.
+        serialize: take the advisory lock on PostgreSQL.
+        max_attempts: runs tried when a concurrent run wins a race.
+        review_cases: review due cases first.
+        outbox: the outbox that sends automatic actions, instead of `performer`.
+    """
 
     def __init__(
         self,
         ctx: AppContext,
-        performer: ActionPerformer | None = None,
+        performer: Performer | None = None,
         *,
         serialize: bool = True,
         max_attempts: int = 5,
         review_cases: bool = True,
+        outbox: Outbox | None = None,
     ) -> None:
         self._ctx = ctx
-        self._performer = performer
+        if outbox is None and performer is not None:
+            outbox = action_outbox(ctx, performer)
+        self._outbox = outbox
         # Tests switch the lock off to prove the unique index alone is enough.
         self._serialize = serialize
         self._max_attempts = max_attempts
@@ -372,12 +352,15 @@ class DunningService:
         with self._ctx.db.session(self._ctx.user_login) as s:
             engine.check_run_date(day, _last_run(s))
         review = self._review(day) if self._review_cases else {}
-        resumed = self.resume_sending() if self._performer is not None else None
+        outbox = self._outbox
+        interrupted = outbox.hand_over_stale() if outbox is not None else 0
+        # Entries older than this were left by an earlier run or click.
+        before_run = utcnow()
         attempt = 1
         while True:
             try:
                 with self._ctx.db.session(self._ctx.user_login) as s:
-                    result, automatic = self._run_once(
+                    result, _automatic = self._run_once(
                         s, day, dry_run=False, confirm=confirm, review=review
                     )
                     run_id = _record_run(s, result, started, self._ctx.user_login)
@@ -388,16 +371,8 @@ class DunningService:
                 log.info("Dunning run for %s lost a race (%s); retrying", day, exc)
                 attempt += 1
         result = dataclasses.replace(result, attempts=attempt, run_id=run_id)
-        if resumed is not None:
-            result = dataclasses.replace(
-                result,
-                resumed=resumed.sent,
-                interrupted=resumed.interrupted,
-                failed=len(resumed.failed),
-                pending=result.pending + len(resumed.failed) + resumed.interrupted,
-            )
-        if self._performer is not None:
-            result = self._perform(result, automatic)
+        if outbox is not None:
+            result = self._perform(result, outbox, before_run, interrupted)
             with self._ctx.db.session(self._ctx.user_login) as s:
                 s.execute(
                     update(DunningRun)
@@ -523,7 +498,7 @@ class DunningService:
             loaded.plans,
             now=now,
             user=user,
-            performer=self._performer is not None,
+            performer=self._outbox is not None,
         )
         modes = Counter(acts["mode"].tolist())
         written = bool(len(acts)) or bool(paid)
@@ -540,11 +515,11 @@ class DunningService:
         )
 
     def resume_sending(self, now: dt.datetime | None = None) -> SendReport:
-        """Finish what a crash left: send queued actions, hand over cut-off sends.
+        """Finish what a crash left: send queued entries, hand over cut-off sends.
 
-        Queued actions were never claimed by a sender, so sending them now
-        sends them once. An action claimed more than `SENDING_STALE` ago
-        with no outcome may or may not have left: it goes to its collector's
+        Queued entries were never claimed by a sender, so sending them now
+        sends them once. One claimed more than `SENDING_STALE` ago with no
+        outcome may or may not have left: its action goes to the collector's
         agenda with the reason instead of being sent twice.
 
         Args:
@@ -556,222 +531,38 @@ class DunningService:
         Raises:
             RuntimeError: the service has no performer.
         """
-        if self._performer is None:
+        if self._outbox is None:
             raise RuntimeError("resuming sends needs a performer (documents, email)")
-        now = now or utcnow()
-        user = self._ctx.user_login or None
-        with self._ctx.db.session(self._ctx.user_login) as s:
-            interrupted = _hand_over_interrupted(s, now - SENDING_STALE, now, user)
-            queued = automatic_actions(
-                s,
-                s.scalars(
-                    select(Action.id).where(Action.status == ActionStatus.QUEUED)
-                ).all(),
-            )
-        if queued:
-            log.info("Sending %d actions a previous run left queued", len(queued))
-        report = send_queued(self._ctx, self._performer, queued)
+        interrupted = self._outbox.hand_over_stale(now)
+        report = self._outbox.drain()
         return dataclasses.replace(report, interrupted=interrupted)
 
     def _perform(
-        self, result: DunningRunResult, automatic: list[AutomaticAction]
+        self,
+        result: DunningRunResult,
+        outbox: Outbox,
+        before_run: dt.datetime,
+        interrupted: int,
     ) -> DunningRunResult:
-        """Perform automatic actions after the commit, one batch per transaction."""
-        assert self._performer is not None
-        report = send_queued(self._ctx, self._performer, automatic)
-        failed = len(report.failed)
+        """Send through the outbox, after the commit, one entry at a time.
+
+        What earlier runs left comes first, once this run has cancelled the
+        reminders of items paid meanwhile; then what this run queued.
+        """
+        resumed = outbox.drain(created_before=before_run)
+        if resumed.sent:
+            log.info("Sent %d entries a previous run left queued", resumed.sent)
+        report = outbox.drain()
+        failed = len(resumed.failed) + len(report.failed)
         return dataclasses.replace(
             result,
-            sent=result.sent + report.sent,
-            failed=result.failed + failed,
-            pending=result.pending + failed,
+            sent=report.sent,
+            resumed=resumed.sent,
+            interrupted=interrupted,
+            failed=failed,
+            pending=result.pending + failed + interrupted,
+            to_retry=resumed.to_retry + report.to_retry,
         )
-
-
-@dataclass(frozen=True)
-class SendReport:
-    """What sending queued actions did.
-
-    Attributes:
-        sent: actions performed (now done).
-        failed: actions that failed, with the reason (now manual, in an agenda).
-        skipped: actions another sender claimed first, or cancelled meanwhile.
-        interrupted: sends cut off by a crash, handed to an agenda to check.
-    """
-
-    sent: int = 0
-    failed: tuple[tuple[uuid.UUID, str], ...] = ()
-    skipped: int = 0
-    interrupted: int = 0
-
-
-def send_queued(
-    ctx: AppContext,
-    performer: ActionPerformer,
-    actions: Sequence[AutomaticAction],
-    *,
-    batch_size: int = _BATCH,
-) -> SendReport:
-    """Claim queued actions batch by batch, perform them, record the outcomes.
-
-    The claim (queued -> sending) is committed before anything is sent, and
-    only the actions this call claimed are performed: a colleague's desktop
-    sending the same actions at the same time skips them.
-    """
-    sent = skipped = 0
-    failed: list[tuple[uuid.UUID, str]] = []
-    user = ctx.user_login or None
-    for start in range(0, len(actions), batch_size):
-        batch = actions[start : start + batch_size]
-        with ctx.db.session(ctx.user_login) as s:
-            claimed = _claim(s, [a.action_id for a in batch], utcnow(), user)
-        mine = [a for a in batch if a.action_id in claimed]
-        skipped += len(batch) - len(mine)
-        if not mine:
-            continue
-        try:
-            outcomes = {o.action_id: o for o in performer.perform(mine)}
-        except Exception as exc:  # noqa: BLE001 - a failed send becomes manual
-            log.warning("Performing %d automatic actions failed: %s", len(mine), exc)
-            outcomes = {}
-            error = f"automatic send failed: {exc}"
-        else:
-            error = "automatic send failed: no outcome"
-        done = [o for o in outcomes.values() if o.done and o.action_id in claimed]
-        bad = [
-            (
-                a.action_id,
-                outcomes[a.action_id].log if a.action_id in outcomes else error,
-            )
-            for a in mine
-            if a.action_id not in outcomes or not outcomes[a.action_id].done
-        ]
-        with ctx.db.session(ctx.user_login) as s:
-            _finish(s, done, bad, user)
-        sent += len(done)
-        failed.extend(bad)
-    return SendReport(sent=sent, failed=tuple(failed), skipped=skipped)
-
-
-def automatic_actions(
-    s: Session, action_ids: Sequence[uuid.UUID]
-) -> list[AutomaticAction]:
-    """What a performer needs to send stored actions, in a few queries."""
-    from decimal import Decimal
-
-    from o2c_desktop.models import ActionInstalment, ActionItem, Step
-
-    out: list[AutomaticAction] = []
-    for chunk in _chunks(list(action_ids)):
-        actions = s.scalars(
-            select(Action).where(Action.id.in_(chunk)).order_by(Action.customer_id)
-        ).all()
-        wanted = {a.step_id for a in actions if a.step_id is not None}
-        steps = {st.id: st for st in s.scalars(select(Step).where(Step.id.in_(wanted)))}
-        items: dict[uuid.UUID, list[int]] = {}
-        for action_id, item_id in s.execute(
-            select(ActionItem.action_id, ActionItem.item_id)
-            .where(ActionItem.action_id.in_(chunk))
-            .order_by(ActionItem.item_id)
-        ):
-            items.setdefault(action_id, []).append(item_id)
-        reminded: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for action_id, instalment_id in s.execute(
-            select(ActionInstalment.action_id, ActionInstalment.instalment_id).where(
-                ActionInstalment.action_id.in_(chunk)
-            )
-        ):
-            reminded.setdefault(action_id, []).append(instalment_id)
-        for action in actions:
-            step = steps.get(action.step_id or 0)
-            out.append(
-                AutomaticAction(
-                    action_id=action.id,
-                    customer_id=action.customer_id,
-                    step_id=action.step_id or 0,
-                    action_type=action.action_type,
-                    template_code=step.template_code if step else None,
-                    attach_statement=step.attach_statement if step else False,
-                    attach_interest=bool(
-                        step and step.attach_interest and action.id not in reminded
-                    ),
-                    contact_role=step.contact_role if step else None,
-                    currency=action.currency or "",
-                    amount=action.amount if action.amount is not None else Decimal(0),
-                    item_ids=tuple(items.get(action.id, ())),
-                    instalment_ids=tuple(reminded.get(action.id, ())),
-                )
-            )
-    return out
-
-
-def _claim(
-    s: Session, ids: Sequence[uuid.UUID], now: dt.datetime, user: str | None
-) -> set[uuid.UUID]:
-    """Mark queued actions as being sent; the ids this session claimed."""
-    claimed = set(
-        s.scalars(
-            update(Action)
-            .where(Action.id.in_(ids), Action.status == ActionStatus.QUEUED)
-            .values(
-                status=ActionStatus.SENDING,
-                version=Action.version + 1,
-                updated_at=now,
-                updated_by=user,
-            )
-            .returning(Action.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    _audit(
-        _Writer(s),
-        [(a.hex, "update", {"status": ["queued", "sending"]}) for a in claimed],
-        now,
-        user,
-    )
-    return claimed
-
-
-def _hand_over_interrupted(
-    s: Session, before: dt.datetime, now: dt.datetime, user: str | None
-) -> int:
-    """Sends claimed before `before` with no outcome: to the agenda, to check."""
-    stale = s.execute(
-        select(Action.id, Action.updated_at).where(
-            Action.status == ActionStatus.SENDING, Action.updated_at < before
-        )
-    ).all()
-    for action_id, claimed_at in stale:
-        why = INTERRUPTED.format(at=claimed_at.isoformat(timespec="minutes"))
-        s.execute(
-            update(Action)
-            .where(Action.id == action_id, Action.status == ActionStatus.SENDING)
-            .values(
-                status=ActionStatus.PENDING,
-                automatic=False,
-                reason=why[:300],
-                version=Action.version + 1,
-                updated_at=now,
-                updated_by=user,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    _audit(
-        _Writer(s),
-        [
-            (
-                a.hex,
-                "update",
-                {"status": ["sending", "pending"], "reason": "interrupted"},
-            )
-            for a, _at in stale
-        ],
-        now,
-        user,
-    )
-    if stale:
-        log.warning("%d sends were cut off by a crash; handed to agendas", len(stale))
-    return len(stale)
 
 
 def _review_counts(report: ReviewReport) -> dict[str, int]:
@@ -821,6 +612,7 @@ def _run_counts(result: DunningRunResult) -> dict[str, Any]:
             "failed",
             "to_confirm",
             "pending",
+            "to_retry",
             "left_out",
             "review",
             "attempts",
@@ -1583,7 +1375,43 @@ def _write(
                 instalment_ids=reminded,
             )
         )
+    _enqueue(w, automatic, stamp)
     return automatic
+
+
+def _enqueue(w: _Writer, automatic: list[AutomaticAction], stamp: str) -> None:
+    """One outbox entry per automatic action, in the run's transaction."""
+    rows = []
+    for entry_id, send in zip(_uuid_hexes(len(automatic)), automatic, strict=True):
+        key, channel, payload = entry_values(send)
+        rows.append(
+            (
+                entry_id,
+                key,
+                channel.value,
+                json.dumps(payload),
+                send.action_id.hex,
+                OutboxStatus.QUEUED.value,
+                0,
+                stamp,
+                stamp,
+            )
+        )
+    w.insert(
+        "outbox_entry",
+        (
+            "id",
+            "idempotency_key",
+            "channel",
+            "payload",
+            "action_id",
+            "status",
+            "attempts",
+            "created_at",
+            "updated_at",
+        ),
+        rows,
+    )
 
 
 def _update_instalments(
@@ -1643,67 +1471,9 @@ def _update_items(
         cur.close()
 
 
-def _finish(
-    s: Session,
-    done: list[PerformOutcome],
-    failed: list[tuple[uuid.UUID, str]],
-    user: str | None,
-) -> None:
-    """Record the outcome of performed actions: done, or manual with the reason."""
-    now = utcnow()
-    # Only actions this sender claimed and that are still being sent.
-    for outcome in done:
-        s.execute(
-            update(Action)
-            .where(
-                Action.id == outcome.action_id, Action.status == ActionStatus.SENDING
-            )
-            .values(
-                status=ActionStatus.DONE,
-                reason=None,
-                send_log=outcome.log,
-                performed_at=now,
-                version=Action.version + 1,
-                updated_at=now,
-                updated_by=user,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    for action_id, why in failed:
-        s.execute(
-            update(Action)
-            .where(Action.id == action_id, Action.status == ActionStatus.SENDING)
-            .values(
-                status=ActionStatus.PENDING,
-                automatic=False,
-                reason=why[:300],
-                version=Action.version + 1,
-                updated_at=now,
-                updated_by=user,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    _audit(
-        _Writer(s),
-        [(o.action_id.hex, "update", {"status": [None, "done"]}) for o in done]
-        + [
-            (a.hex, "update", {"status": [None, "pending"], "reason": [None, w]})
-            for a, w in failed
-        ],
-        now,
-        user,
-    )
-
-
 __all__ = [
-    "ActionPerformer",
-    "AutomaticAction",
     "DunningRunResult",
     "DunningService",
-    "PerformOutcome",
     "PlanDaySummary",
     "SendCapExceededError",
-    "SendReport",
-    "automatic_actions",
-    "send_queued",
 ]

@@ -124,7 +124,13 @@ from o2c_desktop.models.repo import (
 from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentError, DocumentService
-from o2c_desktop.services.dunning import automatic_actions, send_queued
+from o2c_desktop.services.outbox import (
+    NO_RETRY,
+    action_key,
+    action_outbox,
+    automatic_actions,
+    enqueue_actions,
+)
 from o2c_desktop.sync import mail as mailer
 
 if TYPE_CHECKING:
@@ -144,7 +150,7 @@ if TYPE_CHECKING:
     from o2c_desktop.models.base import Versioned
     from o2c_desktop.models.db import AuditedSession
     from o2c_desktop.services.documents import LoadedAction
-    from o2c_desktop.services.dunning import ActionPerformer
+    from o2c_desktop.services.outbox import Performer
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +209,7 @@ class WorkbenchService:
         self,
         ctx: AppContext,
         *,
-        performer: ActionPerformer | None = None,
+        performer: Performer | None = None,
         documents: DocumentService | None = None,
         mail: mailer.MailConfig | None = None,
         days: int = AGENDA_DAYS,
@@ -211,7 +217,12 @@ class WorkbenchService:
         self._ctx = ctx
         self._db = ctx.db
         self._login = ctx.user_login or None
-        self._performer = performer
+        # A human waits on the click: a failure goes back to the agenda at once.
+        self._outbox = (
+            action_outbox(ctx, performer, retry=NO_RETRY)
+            if performer is not None
+            else None
+        )
         self._mail = mail
         self._documents = documents or DocumentService(ctx, mail)
         self._days = days
@@ -387,13 +398,13 @@ class WorkbenchService:
         Actions no longer waiting (a colleague confirmed them) are skipped.
         """
         uids = [_uuid(a) for a in action_ids]
-        if self._performer is None:
+        if self._outbox is None:
             why = "documents and email are not configured: nothing can be sent"
             return ConfirmResult(
                 confirmed=0, failed=tuple((action_number(str(u)), why) for u in uids)
             )
-        # Queued and committed first: a crash before the send leaves them for
-        # the next run to send (see services/dunning.py), never half-recorded.
+        # Queued with their outbox entries and committed first: a crash before
+        # the send leaves them for the next run to send (services/outbox.py).
         with self._db.session(self._login) as s:
             rows = s.scalars(
                 select(Action).where(
@@ -408,9 +419,10 @@ class WorkbenchService:
                     action.performed_by_id = me.id
             s.flush()
             queued = automatic_actions(s, [a.id for a in rows])
+            enqueue_actions(s, queued)
         if not queued:
             return ConfirmResult(confirmed=0)
-        report = send_queued(self._ctx, self._performer, queued)
+        report = self._outbox.drain(keys=[action_key(a.action_id) for a in queued])
         failed = [(action_number(str(a)), why) for a, why in report.failed]
         return ConfirmResult(confirmed=report.sent, failed=tuple(failed))
 

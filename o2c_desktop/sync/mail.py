@@ -136,7 +136,17 @@ class SendLog:
 
 
 class MailError(Exception):
-    """The message was not sent; the text says why."""
+    """The message was not sent; the text says why.
+
+    Attributes:
+        transient: the server could not be reached or answered "try later"
+            before taking the message: trying again later may work, and
+            cannot send it twice.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def build_message(
@@ -218,7 +228,8 @@ def _connect(config: MailConfig) -> smtplib.SMTP:
         raise _untrusted(config, exc) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(
-            f"cannot reach the mail server {config.host}:{config.port} ({exc})"
+            f"cannot reach the mail server {config.host}:{config.port} ({exc})",
+            transient=True,
         ) from exc
     try:
         smtp.ehlo()
@@ -287,7 +298,10 @@ def send(
     try:
         code, resp = smtp.mail(sender)
         if code != 250:
-            raise MailError(f"sender {sender} refused: {_answer(code, resp)}")
+            raise MailError(
+                f"sender {sender} refused: {_answer(code, resp)}",
+                transient=400 <= code < 500,  # "try again later", before any data
+            )
         refused: dict[str, str] = {}
         for rcpt in recipients:
             code, resp = smtp.rcpt(rcpt)

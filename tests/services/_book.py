@@ -12,6 +12,8 @@ from o2c_desktop.models import Customer, Entity, Item, Scenario, Step, User
 
 if TYPE_CHECKING:
     from o2c_desktop.models.db import Database
+    from o2c_desktop.services.context import AppContext
+    from o2c_desktop.services.documents import DocumentService
 
 A, M, C = StepMode.AUTOMATIC, StepMode.MANUAL, StepMode.CONFIRM
 
@@ -151,12 +153,13 @@ def crash_in_process(url: str, day: str, where: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
     class Dying:
-        def perform(self, actions: object) -> object:
+        def perform(self, entry: object) -> object:
             die()
-            return []
+            return None
 
     if where == "before_claim":
-        dunning._claim = die  # type: ignore[assignment]  # the crash under test
+        # After the run's commit, before its sender claims the first entry.
+        dunning.DunningService._perform = die  # type: ignore[assignment,method-assign]  # the crash under test
     engine = make_engine(url)
     database = Database(
         engine=engine,
@@ -167,3 +170,53 @@ def crash_in_process(url: str, day: str, where: str) -> None:
         Dying(),  # type: ignore[arg-type]  # a performer that crashes
     )
     service.run(dt.date.fromisoformat(day))
+
+
+def _mail_service(url: str, port: int) -> tuple[Database, AppContext, DocumentService]:
+    """(database, context, documents service sending to 127.0.0.1:`port`)."""
+    from sqlalchemy.orm import sessionmaker
+
+    from o2c_desktop.models.db import AuditedSession, Database, make_engine
+    from o2c_desktop.services.context import AppContext
+    from o2c_desktop.services.documents import DocumentService
+    from o2c_desktop.sync.mail import MailConfig
+
+    engine = make_engine(url)
+    database = Database(
+        engine=engine,
+        factory=sessionmaker(engine, class_=AuditedSession, expire_on_commit=False),
+    )
+    ctx = AppContext(db=database, user_login="night-job")
+    config = MailConfig(
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        mail_from="relances@acme.example",
+        timeout=10,
+    )
+    return database, ctx, DocumentService(ctx, config)
+
+
+def send_in_process(url: str, day: str, port: int) -> None:
+    """Child process: a real run sending its reminders to the SMTP server at `port`.
+
+    The test's server kills it (SIGKILL) once it has taken the k-th message.
+    """
+    from o2c_desktop.services.dunning import DunningService
+
+    _db, ctx, documents = _mail_service(url, port)
+    DunningService(ctx, documents).run(dt.date.fromisoformat(day))
+
+
+def drain_in_process(url: str, port: int, barrier: object, results: object) -> None:
+    """Child process of the concurrent senders test: drains the outbox once."""
+    from o2c_desktop.services.outbox import action_outbox
+
+    database, ctx, documents = _mail_service(url, port)
+    try:
+        outbox = action_outbox(ctx, documents)
+        barrier.wait()  # type: ignore[attr-defined]  # multiprocessing Barrier
+        report = outbox.drain()
+        results.put((report.sent, len(report.failed)))  # type: ignore[attr-defined]
+    finally:
+        database.dispose()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,7 @@ from o2c_desktop.models import (
 )
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentService, seed_default_templates
+from o2c_desktop.services.outbox import AutomaticAction, Entry, channel_for
 from o2c_desktop.sync import mail
 from tests.sync.smtp_server import (
     Inbox,
@@ -52,7 +54,6 @@ from tests.sync.smtp_server import (
 )
 
 if TYPE_CHECKING:
-    import uuid
     from collections.abc import Iterator
     from pathlib import Path
 
@@ -508,33 +509,34 @@ def test_statement_for_a_customer_by_reference(db: Database) -> None:
 def test_perform_sends_automatic_actions_for_the_dunning_run(
     db: Database, smtp: tuple[Inbox, int]
 ) -> None:
-    from o2c_desktop.services.dunning import AutomaticAction
-
     box, port = smtp
     ids = _book(db)
 
-    def auto(action_id: uuid.UUID, kind: ActionType) -> AutomaticAction:
-        return AutomaticAction(
-            action_id=action_id,
-            customer_id=0,
-            step_id=0,
-            action_type=kind,
-            template_code=None,
-            attach_statement=True,
-            attach_interest=False,
-            contact_role=None,
-            currency="EUR",
-            amount=D(0),
-            item_ids=(),
+    def entry(action_id: uuid.UUID, kind: ActionType) -> Entry:
+        send = AutomaticAction(
+            action_id=action_id, customer_id=0, step_id=0, action_type=kind
         )
+        return Entry(
+            uuid.uuid4(), f"action:{action_id.hex}", channel_for(kind),
+            send.payload(), action_id, 1,
+        )  # fmt: skip
 
-    outcomes = _service(db, port).perform(
-        [auto(ids["email"], ActionType.EMAIL), auto(ids["notice"], ActionType.LETTER)]
-    )
-    assert [o.done for o in outcomes] == [True, True]
-    assert '"message_id"' in outcomes[0].log
-    assert outcomes[1].log.startswith("carta_18981_")  # a Spanish customer
+    sent = _service(db, port).perform(entry(ids["email"], ActionType.EMAIL))
+    letter = _service(db, port).perform(entry(ids["notice"], ActionType.LETTER))
+    assert (sent.done, letter.done) == (True, True)
+    assert '"message_id"' in sent.log
+    assert letter.log.startswith("carta_18981_")  # a Spanish customer
     assert len(box.messages) == 1
-    down = _service(db).perform([auto(ids["email"], ActionType.EMAIL)])
-    assert not down[0].done
-    assert "cannot reach the mail server" in down[0].log
+    # The .eml is kept with the outcome, in the outbox's transaction.
+    assert sent.keep is not None
+    with db.session("alex") as s:
+        sent.keep(s)
+        kinds = s.scalars(
+            select(Document.kind).where(Document.action_id == ids["email"])
+        ).all()
+    assert DocumentKind.EMAIL in kinds
+    down = _service(db).perform(entry(ids["email"], ActionType.EMAIL))
+    assert not down.done
+    assert "cannot reach the mail server" in down.log
+    # Nothing left: the outbox may try again later.
+    assert down.retry

@@ -18,16 +18,15 @@ from o2c_desktop.engine.types import ActionStatus, ItemStatus
 from o2c_desktop.models import Action, ActionItem, DunningRun, Item, Scenario, Step
 from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
-from o2c_desktop.services.dunning import PAID, DunningService, PerformOutcome
+from o2c_desktop.services.dunning import PAID, DunningService
+from o2c_desktop.services.outbox import Outcome
 from o2c_desktop.services.scenarios import ScenarioService
 from o2c_desktop.settings import Settings
 from tests.services._book import standard_book
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from o2c_desktop.models.db import Database
-    from o2c_desktop.services.dunning import AutomaticAction
+    from o2c_desktop.services.outbox import Entry
 
 
 def d(text: str) -> dt.date:
@@ -41,8 +40,8 @@ def ctx(db: Database) -> AppContext:
 class Mailer:
     """Sends every automatic reminder (documents and email are issue 5's)."""
 
-    def perform(self, actions: Sequence[AutomaticAction]) -> list[PerformOutcome]:
-        return [PerformOutcome(a.action_id, True, "sent") for a in actions]
+    def perform(self, entry: Entry) -> Outcome:
+        return Outcome(True, "sent")
 
 
 def nightly(
@@ -114,13 +113,12 @@ class RecordingPerformer:
         self.db = db
         self.statuses: list[ActionStatus] = []
 
-    def perform(self, actions: Sequence[AutomaticAction]) -> list[PerformOutcome]:
+    def perform(self, entry: Entry) -> Outcome:
         with self.db.session() as s:
-            for a in actions:
-                action = s.get(Action, a.action_id)
-                assert action is not None
-                self.statuses.append(action.status)
-        return [PerformOutcome(a.action_id, True, "sent") for a in actions]
+            action = s.get(Action, entry.action_id)
+            assert action is not None
+            self.statuses.append(action.status)
+        return Outcome(True, "sent")
 
 
 def test_automatic_actions_are_queued_for_the_sender_then_done(db: Database) -> None:

@@ -28,7 +28,8 @@ from o2c_desktop.models import (
 from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentService
-from o2c_desktop.services.dunning import DunningService, PerformOutcome
+from o2c_desktop.services.dunning import DunningService
+from o2c_desktop.services.outbox import AutomaticAction, Outcome
 from o2c_desktop.services.workbench import WorkbenchService
 from o2c_desktop.settings import Settings
 from o2c_desktop.sync import mail
@@ -36,10 +37,8 @@ from tests.services._book import Ids, standard_book
 from tests.sync.smtp_server import Inbox, start
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from o2c_desktop.models.db import Database
-    from o2c_desktop.services.dunning import AutomaticAction
+    from o2c_desktop.services.outbox import Entry
 
 
 def d(text: str) -> dt.date:
@@ -56,9 +55,9 @@ class Mailer:
     def __init__(self) -> None:
         self.sent: list[AutomaticAction] = []
 
-    def perform(self, actions: Sequence[AutomaticAction]) -> list[PerformOutcome]:
-        self.sent.extend(actions)
-        return [PerformOutcome(a.action_id, True, "sent") for a in actions]
+    def perform(self, entry: Entry) -> Outcome:
+        self.sent.append(AutomaticAction.of(entry))
+        return Outcome(True, "sent")
 
 
 def plan_book(db: Database) -> tuple[Ids, str]:

@@ -20,13 +20,16 @@ from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.dunning import (
     NOT_SENT,
     PAID,
+    DunningService,
+    SendCapExceededError,
+)
+from o2c_desktop.services.outbox import (
     SENDING_STALE,
     AutomaticAction,
-    DunningService,
-    PerformOutcome,
-    SendCapExceededError,
+    Outcome,
+    action_outbox,
     automatic_actions,
-    send_queued,
+    enqueue_actions,
 )
 from o2c_desktop.settings import Settings
 from tests.conftest import _build, pg_schema_url
@@ -38,9 +41,8 @@ from tests.services._book import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from o2c_desktop.models.db import Database
+    from o2c_desktop.services.outbox import Entry
 
 
 def d(text: str) -> dt.date:
@@ -182,16 +184,12 @@ class FakePerformer:
         self.refuse = refuse
         self.seen: list[AutomaticAction] = []
 
-    def perform(self, actions: Sequence[AutomaticAction]) -> list[PerformOutcome]:
-        self.seen.extend(actions)
-        return [
-            PerformOutcome(
-                a.action_id, a.customer_id != self.refuse, "no email address"
-            )
-            if a.customer_id == self.refuse
-            else PerformOutcome(a.action_id, True, "sent to ap@example.com")
-            for a in actions
-        ]
+    def perform(self, entry: Entry) -> Outcome:
+        action = AutomaticAction.of(entry)
+        self.seen.append(action)
+        if action.customer_id == self.refuse:
+            return Outcome(False, "no email address")
+        return Outcome(True, "sent to ap@example.com")
 
 
 def test_automatic_actions_are_performed_and_failures_become_manual(
@@ -341,42 +339,56 @@ def test_a_send_cut_off_mid_way_is_never_sent_twice_but_handed_to_the_agenda(
 ) -> None:
     ids = many_customers(db, 2)
     crashed_run(db, "2026-03-01", "mid_send")
-    assert statuses(db) == {ActionStatus.SENDING: 2}
+    # Claimed one at a time: only the one in flight is unsure.
+    assert statuses(db) == {ActionStatus.SENDING: 1, ActionStatus.QUEUED: 1}
+    with db.session() as s:
+        cut_off = s.scalars(
+            select(Action.id).where(Action.status == ActionStatus.SENDING)
+        ).one()
     performer = FakePerformer(refuse=-1)
-    # Another desktop may still be sending them: left alone for a while.
+    # The one never claimed goes now; the one in flight may still be going
+    # out from another desktop: left alone for a while.
     report = service(db, performer=performer).resume_sending()
-    assert (report.sent, report.interrupted) == (0, 0)
+    assert (report.sent, report.interrupted) == (1, 0)
     later = utcnow() + SENDING_STALE + dt.timedelta(minutes=1)
     report = service(db, performer=performer).resume_sending(now=later)
-    assert (report.sent, report.interrupted) == (0, 2)
-    assert performer.seen == []  # perhaps sent already: a human checks
+    assert (report.sent, report.interrupted) == (0, 1)
+    # Perhaps sent already: never again, a human checks.
+    assert cut_off not in {a.action_id for a in performer.seen}
+    assert statuses(db) == {ActionStatus.DONE: 1, ActionStatus.PENDING: 1}
     with db.session() as s:
-        for action in s.scalars(select(Action)):
-            assert action.status == ActionStatus.PENDING
-            assert not action.automatic
-            assert action.assigned_to_id == ids.collector
-            assert action.reason is not None
-            assert action.reason.startswith("sending was interrupted")
+        action = s.get(Action, cut_off)
+        assert action is not None
+        assert action.status == ActionStatus.PENDING
+        assert not action.automatic
+        assert action.assigned_to_id == ids.collector
+        assert action.reason is not None
+        assert action.reason.startswith("sending was interrupted")
 
 
 def test_two_senders_never_send_the_same_reminder(db: Database) -> None:
     many_customers(db, 4)
-    first = FakePerformer(refuse=-1)
+    ctx = AppContext(db=db, user_login="claire")
     service(db).run(d("2026-03-01"))  # no performer: to confirm
     with db.session() as s:  # queued, as a confirmation click leaves them
+        ids = s.scalars(select(Action.id)).all()
         s.execute(update(Action).values(status=ActionStatus.QUEUED))
-        queued = automatic_actions(s, s.scalars(select(Action.id)).all())
-    ctx = AppContext(db=db, user_login="claire")
-    second = FakePerformer(refuse=-1)
+        enqueue_actions(s, automatic_actions(s, ids))
+    first, second = FakePerformer(refuse=-1), FakePerformer(refuse=-1)
+    colleague = action_outbox(ctx, second)
 
     class Racing:
-        """Sends while a colleague's desktop sends the same batch."""
+        """Sends while a colleague's desktop drains the same outbox."""
 
-        def perform(self, actions: Sequence[AutomaticAction]) -> list[PerformOutcome]:
-            inner = send_queued(ctx, second, queued)
-            assert inner.skipped == 4  # everything was claimed by the first
-            return first.perform(actions)
+        def perform(self, entry: Entry) -> Outcome:
+            if not first.seen:  # the colleague starts while the first is out
+                inner = colleague.drain()
+                assert (inner.sent, inner.skipped) == (3, 0)
+            return first.perform(entry)
 
-    report = send_queued(ctx, Racing(), queued)
-    assert (report.sent, len(first.seen), len(second.seen)) == (4, 4, 0)
+    report = action_outbox(ctx, Racing()).drain()
+    assert (report.sent, len(first.seen), len(second.seen)) == (1, 1, 3)
+    assert {a.action_id for a in first.seen}.isdisjoint(
+        a.action_id for a in second.seen
+    )
     assert statuses(db) == {ActionStatus.DONE: 4}

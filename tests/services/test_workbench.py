@@ -47,15 +47,13 @@ from o2c_desktop.models import (
 )
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.context import AppContext
-from o2c_desktop.services.dunning import PerformOutcome
+from o2c_desktop.services.outbox import AutomaticAction, Outcome
 from o2c_desktop.services.workbench import AccessError, WorkbenchService
 from tests.services._view_book import TODAY, build_view_book
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from o2c_desktop.models.db import Database
-    from o2c_desktop.services.dunning import AutomaticAction
+    from o2c_desktop.services.outbox import Entry
 
 TOMORROW = TODAY + dt.timedelta(days=1)
 
@@ -515,12 +513,10 @@ class _Performer:
     def __init__(self) -> None:
         self.got: list[AutomaticAction] = []
 
-    def perform(self, actions: Sequence[AutomaticAction]) -> list[PerformOutcome]:
-        self.got.extend(actions)
-        return [
-            PerformOutcome(a.action_id, i == 0, "sent" if i == 0 else "no address")
-            for i, a in enumerate(actions)
-        ]
+    def perform(self, entry: Entry) -> Outcome:
+        self.got.append(AutomaticAction.of(entry))
+        first = len(self.got) == 1
+        return Outcome(first, "sent" if first else "no address")
 
 
 def test_confirming_automatic_actions(db: Database, book: dict[str, int]) -> None:
