@@ -582,7 +582,9 @@ class _Sandbox(SandboxedEnvironment):
         if operator == "**":
             raise _LimitError(_("the power operator ** is not allowed"))
         if operator == "%" and isinstance(left, str):
-            raise _LimitError(_("formatting text (%) is not allowed; join texts with ~"))
+            raise _LimitError(
+                _("formatting text (%) is not allowed; join texts with ~")
+            )
         if operator == "+" and _length(left) and _length(right):
             budget.text(_length(left) + _length(right))
         if operator == "*":
