@@ -536,3 +536,59 @@ def test_perform_sends_automatic_actions_for_the_dunning_run(
     down = _service(db).perform([auto(ids["email"], ActionType.EMAIL)])
     assert not down[0].done
     assert "cannot reach the mail server" in down[0].log
+
+
+def test_a_stored_template_that_would_hang_fails_its_action_and_the_run_goes_on(
+    db: Database, smtp: tuple[Inbox, int]
+) -> None:
+    # Issue 14 §5: a template written into the database without the editor's
+    # check (an import) would loop 10^8 times: the nightly run stalled on it.
+    from o2c_desktop.services.dunning import AutomaticAction
+
+    box, port = smtp
+    ids = _book(db)
+    with db.session("alex") as s:
+        row = s.scalars(
+            select(Template).where(
+                Template.code == "REMINDER_1",
+                Template.channel == Channel.EMAIL,
+                Template.language == "es",
+            )
+        ).one()
+        row.body = (
+            "{% set n = 10000 %}{% for a in range(n) %}\n"
+            "{% for b in range(n) %}x{% endfor %}{% endfor %}"
+        )
+
+    def auto(action_id: uuid.UUID, kind: ActionType) -> AutomaticAction:
+        return AutomaticAction(
+            action_id=action_id,
+            customer_id=0,
+            step_id=0,
+            action_type=kind,
+            template_code=None,
+            attach_statement=False,
+            attach_interest=False,
+            contact_role=None,
+            currency="EUR",
+            amount=D(0),
+            item_ids=(),
+        )
+
+    outcomes = _service(db, port).perform(
+        [auto(ids["email"], ActionType.EMAIL), auto(ids["notice"], ActionType.LETTER)]
+    )
+    assert [o.done for o in outcomes] == [False, True]
+    assert outcomes[0].log == (
+        "Email not sent: body, line 2: loops run more than 10000 times in all"
+    )
+    assert box.messages == []
+    # Sent by hand: the action stays pending with the same reason.
+    result = _service(db, port).send_action_email(ids["email"], today=TODAY)
+    assert not result.sent
+    assert result.reason == outcomes[0].log
+    with db.session("alex") as s:
+        action = s.get(Action, ids["email"])
+        assert action is not None
+        assert action.status is ActionStatus.PENDING
+        assert action.reason == result.reason
