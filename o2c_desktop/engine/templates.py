@@ -416,7 +416,9 @@ class _Budget:
     def text(self, size: int) -> None:
         if size > self.limits.text_chars:
             raise _LimitError(
-                _("a text longer than {n} characters").format(n=self.limits.text_chars)
+                _("builds a text longer than {n} characters").format(
+                    n=self.limits.text_chars
+                )
             )
         self.check()
 
@@ -596,7 +598,7 @@ class _Sandbox(SandboxedEnvironment):
                 and isinstance(right, int)
                 and left.bit_length() + right.bit_length() > _INT_BITS
             ):
-                raise _LimitError(_("a number too large"))
+                raise _LimitError(_("a number is too large"))
         return super().call_binop(context, operator, left, right)
 
     def call(
