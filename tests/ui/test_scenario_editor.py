@@ -166,3 +166,21 @@ def test_item_models(qtmodeltester: ModelTester) -> None:
     )
     table.set_table(data.columns, data.rows)
     check(table, force_py=True)
+
+
+def test_a_template_that_could_hang_a_run_is_refused_on_save(
+    qtbot: QtBot, templates: None, window: MainWindow
+) -> None:
+    # Issue 14 §5: validating this used to compute 9**387420489 and hang.
+    view: ScenariosView = window.pages()["scenarios"]  # type: ignore[assignment]
+    with qtbot.waitSignal(view.steps_loaded, timeout=10000):
+        view.refresh()
+    view.template_list.setCurrentRow(0)
+    with qtbot.waitSignal(view.preview_done, timeout=10000):
+        view.body_edit.setPlainText("Bonjour {{ 9**(9**9) }}")
+    assert "the power operator ** is not allowed" in view.template_errors.text()
+    with qtbot.waitSignal(
+        view.runner.busy_changed, timeout=10000, check_params_cb=lambda busy: not busy
+    ):
+        view.save_template_button.click()
+    assert view.banner.text() == "body, line 1: the power operator ** is not allowed"
