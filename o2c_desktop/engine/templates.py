@@ -405,13 +405,12 @@ class _Budget:
     def turn(self) -> None:
         self.turns += 1
         if self.turns > self.limits.iterations:
-            raise _LimitError(self.too_many_turns())
+            raise _LimitError(
+                _("loops run more than {n} times in all").format(
+                    n=self.limits.iterations
+                )
+            )
         self.check()
-
-    def too_many_turns(self) -> str:
-        return _("loops run more than {n} times in all").format(
-            n=self.limits.iterations
-        )
 
     def text(self, size: int) -> None:
         if size > self.limits.text_chars:
@@ -440,10 +439,16 @@ _BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
 
 def _budget() -> _Budget:
     budget = _BUDGET.get()
-    if budget is None:  # a compiled template run outside render(): new limits
-        budget = _Budget(LIMITS)
-        _BUDGET.set(budget)
+    if budget is None:
+        raise RuntimeError("templates run only through render(), under its limits")
     return budget
+
+
+def _range_length(values: range) -> int:
+    try:
+        return len(values)
+    except OverflowError:  # more values than a C long
+        return abs(values.stop - values.start) // abs(values.step)
 
 
 def _range(*args: int) -> range:
@@ -451,10 +456,7 @@ def _range(*args: int) -> range:
     budget = _budget()
     budget.check()
     values = range(*args)
-    try:
-        count = len(values)
-    except OverflowError:
-        count = budget.limits.iterations + 1
+    count = _range_length(values)
     if count > budget.limits.iterations:
         raise _LimitError(
             _("range() of {count} values, more than the limit of {n}").format(
@@ -472,8 +474,21 @@ def _loop(iterable: Iterable[Any]) -> Iterator[Any]:
         yield value
 
 
-def _length(value: object) -> int:
-    return len(value) if isinstance(value, str | list | tuple | range) else 0
+def _size(value: object) -> int:
+    """About how many characters a value prints as: texts, and what lists hold."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list | tuple):
+        return len(value) + sum(_size(v) for v in value)
+    if isinstance(value, dict):
+        return len(value) + sum(_size(k) + _size(v) for k, v in value.items())
+    return 0
+
+
+def _sized(value: Any) -> Any:
+    """A list, tuple or dict the template writes (``[a, a, a]``), size checked."""
+    _budget().text(_size(value))
+    return value
 
 
 def _checked_filter(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -496,7 +511,8 @@ def _join(
     eval_ctx: EvalContext, value: Iterable[Any], d: str = "", attribute: Any = None
 ) -> str:
     values = list(value)
-    _budget().text(len(str(d)) * max(len(values) - 1, 0))
+    joined = len(str(d)) * max(len(values) - 1, 0)
+    _budget().text(joined + (_size(values) if attribute is None else 0))
     return str(DEFAULT_FILTERS["join"](eval_ctx, values, d, attribute))
 
 
@@ -520,7 +536,25 @@ def _join_texts(parts: tuple[Any, ...], join: Callable[[Any], str]) -> str:
 
 
 class _CodeGenerator(CodeGenerator):
-    """Jinja's code generator with ``~`` going through `_join_texts`."""
+    """Jinja's code generator, ``~`` and list literals checked for size."""
+
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:  # noqa: N802
+        self.write("environment.sized(")
+        super().visit_List(node, frame)
+        self.write(")")
+
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:  # noqa: N802
+        self.write("environment.sized(")
+        super().visit_Dict(node, frame)
+        self.write(")")
+
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:  # noqa: N802
+        if node.ctx != "load":  # a, b = ...: assignment targets
+            super().visit_Tuple(node, frame)
+            return
+        self.write("environment.sized(")
+        super().visit_Tuple(node, frame)
+        self.write(")")
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:  # noqa: N802
         # As CodeGenerator.visit_Concat, the joined parts checked first.
@@ -544,17 +578,18 @@ class _Sandbox(SandboxedEnvironment):
     repeats work goes through a guard that counts it and checks the clock:
     each loop turn (`_loop`, one budget per render), calls (only range() and
     loop.cycle/changed), arithmetic (`call_binop`, sizes checked before
-    computing), ``~`` (`_join_texts`), filters (`_FILTERS`, sizes checked) and
-    every piece of output. What could recurse or buffer output out of sight
-    (macros, call and set blocks, recursive loops, includes) is refused before
-    compiling, also for stored templates. So between two clock checks a render
-    does at most one template's worth of work on texts of at most
-    `Limits.text_chars`, and it stops soon after `Limits.seconds`. Compiling
-    evaluates nothing: the optimizer is off and every operator is intercepted
-    (Jinja folds constants such as ``9**(9**9)`` at compile time otherwise).
-    A worker process would cost pickling each letter's fields and care in the
-    frozen app, and kill an uncooperative loop only at the cost of a restart;
-    none is needed when no loop is uncooperative.
+    computing), ``~`` and list literals (`_join_texts`, `_sized`), filters
+    (`_FILTERS`, sizes checked) and every piece of output. What could recurse
+    or buffer output out of sight (macros, call and set blocks, recursive
+    loops, includes) is refused before compiling, also for stored templates.
+    So between two clock checks a render does at most one template's worth of
+    work on texts of at most `Limits.text_chars`, and it stops soon after
+    `Limits.seconds`. Compiling evaluates nothing: the optimizer is off and
+    every operator is intercepted (Jinja folds constants such as ``9**(9**9)``
+    at compile time otherwise). A worker process would cost pickling each
+    letter's fields and care in the frozen app, and kill an uncooperative loop
+    only at the cost of a restart; none is needed when no loop is
+    uncooperative.
     """
 
     code_generator_class = _CodeGenerator
@@ -576,6 +611,7 @@ class _Sandbox(SandboxedEnvironment):
         # no cycler, joiner, lipsum, dict.
         self.globals = {"range": _range}
         self.join_texts = _join_texts
+        self.sized = _sized
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """Arithmetic, refused when its result would be too large."""
@@ -587,12 +623,12 @@ class _Sandbox(SandboxedEnvironment):
             raise _LimitError(
                 _("formatting text (%) is not allowed; join texts with ~")
             )
-        if operator == "+" and _length(left) and _length(right):
-            budget.text(_length(left) + _length(right))
+        if operator == "+":
+            budget.text(_size(left) + _size(right))
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
-                if _length(seq) and isinstance(times, int):
-                    budget.text(_length(seq) * max(times, 0))
+                if isinstance(times, int):
+                    budget.text(_size(seq) * max(times, 0))
             if (
                 isinstance(left, int)
                 and isinstance(right, int)
@@ -779,9 +815,7 @@ def _range_count(node: nodes.Node) -> int | None:
     ):
         return None
     try:
-        return len(range(*(a.value for a in node.args)))  # type: ignore[attr-defined]
-    except OverflowError:
-        return LIMITS.iterations + 1
+        return _range_length(range(*(a.value for a in node.args)))  # type: ignore[attr-defined]
     except (TypeError, ValueError):
         return None  # render says what is wrong with it
 

@@ -272,6 +272,8 @@ def test_parse_template_file_reads_channel_sections() -> None:
         ("{{ 'x' * 1000000000 }}", "a text longer than 20000 characters"),
         ("{{ range(10000)|join('x' * 10000) }}", "a text longer than 20000"),
         ("{% set s = 'x' * 20000 %}{{ s ~ s }}", "a text longer than 20000"),
+        ("{% set s = 'x' * 20000 %}{{ ([s] * 20000)|join }}", "a text longer than"),
+        ("{% set s = 'x' * 9000 %}{{ [s, s, s] }}", "a text longer than 20000"),
         ("{{ '%999999999d' % 1 }}", "formatting text (%) is not allowed"),
         ("{{ customer.name|center(1000000000) }}", "the filter center is not"),
         ("{{ 'x'.ljust(1000000000) }}", "only range(), loop.cycle() and"),
