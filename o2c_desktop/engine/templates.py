@@ -766,7 +766,7 @@ def _refusals(part: str, tree: nodes.Template) -> list[TemplateProblem]:
             refuse(node, _CALLS_ONLY())
     problems.extend(_constant_loops(part, tree.body, 1))
     # One problem per line and kind is enough (a loop refused once, not per node).
-    return sorted(set(problems), key=lambda p: p.line)
+    return sorted(set(problems), key=lambda p: (p.line, p.message))
 
 
 def _callable(node: nodes.Expr) -> bool:
