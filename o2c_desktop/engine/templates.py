@@ -11,30 +11,47 @@ draws it in its own way. Old templates written with ``[[MONTANTENCOURSREEL]]``
 style fields keep working: `LEGACY_FIELDS` maps them to the new names.
 
 `validate()` runs when a template is saved and reports every unknown field and
-syntax error with its line, so nothing fails at send time.
+syntax error with its line, so nothing fails at send time. It also refuses what
+could hang or flood a dunning run (issue 14 §5): ``|safe``, ``autoescape``
+blocks, ``**``, macros and the other constructs of `_REFUSED`, loops over more
+than `Limits.iterations` values. `render()` runs every template, stored ones
+too, under `Limits`: loop turns, text sizes, output size and time are counted
+as it goes, and going over one stops that render with a `TemplateError`.
 """
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import html
 import logging
 import re
+import time
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
-from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.compiler import CodeGenerator
+from jinja2.exceptions import SecurityError, TemplateRuntimeError, UndefinedError
+from jinja2.filters import FILTERS as DEFAULT_FILTERS
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import SandboxedEnvironment
+from jinja2.utils import pass_eval_context
 from markupsafe import Markup
 
 from o2c_desktop.engine.types import Channel
+from o2c_desktop.i18n import _
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from types import TracebackType
 
     from jinja2 import Template
+    from jinja2.compiler import Frame
+    from jinja2.nodes import EvalContext
+    from jinja2.runtime import Context
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +162,7 @@ ROW_FIELDS: Mapping[str, frozenset[str]] = {
     "instalments_due": _INSTALMENT_ROW,
 }
 # Names Jinja itself provides inside templates.
-_JINJA_NAMES = frozenset({"loop", "range", "true", "false", "none", "namespace"})
+_JINJA_NAMES = frozenset({"loop", "range", "true", "false", "none"})
 
 # Fields of the templates written before this app ([[NAME]]), see the seed.
 LEGACY_FIELDS: Mapping[str, str] = {
@@ -200,11 +217,19 @@ class TemplateProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.part}, line {self.line}: {self.message}"
+        part = {"subject": _("subject"), "body": _("body")}.get(self.part, self.part)
+        if not self.line:  # a limit of the whole render, e.g. its output size
+            return _("{part}: {message}").format(part=part, message=self.message)
+        return _("{part}, line {line}: {message}").format(
+            part=part, line=self.line, message=self.message
+        )
 
 
-class TemplateError(Exception):
-    """A template cannot be rendered; `problems` says where and why."""
+class TemplateError(ValueError):
+    """A template cannot be rendered; `problems` says where and why.
+
+    A ValueError: the message is written for the user (the UI shows it as is).
+    """
 
     def __init__(self, problems: Sequence[TemplateProblem]) -> None:
         super().__init__("; ".join(str(p) for p in problems))
@@ -287,23 +312,512 @@ def translate_legacy(source: str) -> str:
     return _LEGACY.sub(repl, source)
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What rendering one template may do (issue 14 §5).
+
+    Attributes:
+        source_chars: the longest subject or body a template may have.
+        iterations: loop turns per render, all loops together.
+        text_chars: the longest text the template itself may build (``~``,
+            ``+``, ``*``, filters); merge field values are data, not counted.
+        output_chars: the longest rendered subject plus body.
+        seconds: wall time of one render.
+    """
+
+    source_chars: int = 20_000
+    iterations: int = 10_000
+    text_chars: int = 20_000
+    output_chars: int = 200_000
+    seconds: float = 2.0
+
+
+LIMITS = Limits()
+_INT_BITS = 4096  # larger numbers are not amounts (and str() of them is slow)
+
+# The filters a template may use: none of them can make a text much longer than
+# its input (join and replace are checked first). Out: safe (values are always
+# escaped), center/indent/format/wordwrap/batch (a width multiplies the size),
+# map/select/... (they call other filters by name), sum (quadratic on lists).
+_FILTERS = frozenset(
+    {
+        "abs",
+        "capitalize",
+        "count",
+        "d",
+        "default",
+        "e",
+        "escape",
+        "first",
+        "float",
+        "forceescape",
+        "int",
+        "join",
+        "last",
+        "length",
+        "list",
+        "lower",
+        "max",
+        "min",
+        "replace",
+        "reverse",
+        "round",
+        "sort",
+        "string",
+        "striptags",
+        "title",
+        "trim",
+        "truncate",
+        "unique",
+        "upper",
+        "wordcount",
+    }
+)
+_LOOP_FILTER = "_o2c_loop"  # wraps every loop's iterable (see `_Sandbox`)
+_LOOP_CALLS = frozenset({"cycle", "changed"})
+
+
+class _LimitError(Exception):
+    """A render went over one of the `Limits`; the message says which."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _Budget:
+    """What one render has used so far of its `Limits`."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.turns = 0
+        self.output = 0
+        self.deadline = time.monotonic() + limits.seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise _LimitError(
+                _("rendering took longer than {n} seconds").format(
+                    n=f"{self.limits.seconds:g}"
+                )
+            )
+
+    def turn(self) -> None:
+        self.turns += 1
+        if self.turns > self.limits.iterations:
+            raise _LimitError(
+                _("loops run more than {n} times in all").format(
+                    n=self.limits.iterations
+                )
+            )
+        self.check()
+
+    def text(self, size: int) -> None:
+        if size > self.limits.text_chars:
+            raise _LimitError(
+                _("builds a text longer than {n} characters").format(
+                    n=self.limits.text_chars
+                )
+            )
+        self.check()
+
+    def emit(self, size: int) -> None:
+        self.output += size
+        if self.output > self.limits.output_chars:
+            raise _LimitError(
+                _("the text produced is longer than {n} characters").format(
+                    n=self.limits.output_chars
+                )
+            )
+        self.check()
+
+
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
+    "o2c_template_budget", default=None
+)
+
+
+def _budget() -> _Budget:
+    budget = _BUDGET.get()
+    if budget is None:
+        raise RuntimeError("templates run only through render(), under its limits")
+    return budget
+
+
+def _range_length(values: range) -> int:
+    try:
+        return len(values)
+    except OverflowError:  # more values than a C long
+        return abs(values.stop - values.start) // abs(values.step)
+
+
+def _range(*args: int) -> range:
+    """range() with the loop budget: refused beyond `Limits.iterations` values."""
+    budget = _budget()
+    budget.check()
+    values = range(*args)
+    count = _range_length(values)
+    if count > budget.limits.iterations:
+        raise _LimitError(
+            _("range() of {count} values, more than the limit of {n}").format(
+                count=count, n=budget.limits.iterations
+            )
+        )
+    return values
+
+
+def _loop(iterable: Iterable[Any]) -> Iterator[Any]:
+    """Every loop's iterable: each turn is counted against the render's budget."""
+    budget = _budget()
+    for value in iterable:
+        budget.turn()
+        yield value
+
+
+def _size(value: object) -> int:
+    """About how many characters a value prints as: texts, and what lists hold."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list | tuple):
+        return len(value) + sum(_size(v) for v in value)
+    if isinstance(value, dict):
+        return len(value) + sum(_size(k) + _size(v) for k, v in value.items())
+    return 0
+
+
+def _sized(value: Any) -> Any:
+    """A list, tuple or dict the template writes (``[a, a, a]``), size checked."""
+    _budget().text(_size(value))
+    return value
+
+
+def _checked_filter(f: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that checks the clock and the size of the text it returns."""
+
+    @functools.wraps(f)  # keeps Jinja's pass_* marker
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        budget = _budget()
+        budget.check()
+        result = f(*args, **kwargs)
+        if isinstance(result, str):
+            budget.text(len(result))
+        return result
+
+    return checked
+
+
+@pass_eval_context
+def _join(
+    eval_ctx: EvalContext, value: Iterable[Any], d: str = "", attribute: Any = None
+) -> str:
+    values = list(value)
+    joined = len(str(d)) * max(len(values) - 1, 0)
+    _budget().text(joined + (_size(values) if attribute is None else 0))
+    return str(DEFAULT_FILTERS["join"](eval_ctx, values, d, attribute))
+
+
+@pass_eval_context
+def _replace(
+    eval_ctx: EvalContext, s: str, old: str, new: str, count: int | None = None
+) -> str:
+    text, old, new = str(s), str(old), str(new)
+    hits = text.count(old) if count is None else min(max(count, 0), len(text) + 1)
+    _budget().text(len(text) + hits * max(len(new) - len(old), 0))
+    return str(DEFAULT_FILTERS["replace"](eval_ctx, s, old, new, count))
+
+
+def _join_texts(parts: tuple[Any, ...], join: Callable[[Any], str]) -> str:
+    """``a ~ b ~ c``, its size checked before and after escaping."""
+    budget = _budget()
+    budget.text(sum(len(p) if isinstance(p, str) else len(str(p)) for p in parts))
+    result = join(parts)
+    budget.text(len(result))
+    return result
+
+
+class _CodeGenerator(CodeGenerator):
+    """Jinja's code generator, ``~`` and list literals checked for size."""
+
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:  # noqa: N802
+        self.write("environment.sized(")
+        super().visit_List(node, frame)
+        self.write(")")
+
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:  # noqa: N802
+        self.write("environment.sized(")
+        super().visit_Dict(node, frame)
+        self.write(")")
+
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:  # noqa: N802
+        if node.ctx != "load":  # a, b = ...: assignment targets
+            super().visit_Tuple(node, frame)
+            return
+        self.write("environment.sized(")
+        super().visit_Tuple(node, frame)
+        self.write(")")
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:  # noqa: N802
+        # As CodeGenerator.visit_Concat, the joined parts checked first.
+        if frame.eval_ctx.volatile:
+            func_name = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            func_name = "markup_join"
+        else:
+            func_name = "str_join"
+        self.write("environment.join_texts((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write(f"), {func_name})")
+
+
 class _Sandbox(SandboxedEnvironment):
-    """The sandbox; formats nothing itself (values arrive formatted)."""
+    """The sandbox; formats nothing itself (values arrive formatted).
+
+    Why rendering cannot hang, in-process (issue 14 §5): every way a template
+    repeats work goes through a guard that counts it and checks the clock:
+    each loop turn (`_loop`, one budget per render), calls (only range() and
+    loop.cycle/changed), arithmetic (`call_binop`, sizes checked before
+    computing), ``~`` and list literals (`_join_texts`, `_sized`), filters
+    (`_FILTERS`, sizes checked) and every piece of output. What could recurse
+    or buffer output out of sight (macros, call and set blocks, recursive
+    loops, includes) is refused before compiling, also for stored templates.
+    So between two clock checks a render does at most one template's worth of
+    work on texts of at most `Limits.text_chars`, and it stops soon after
+    `Limits.seconds`. Compiling evaluates nothing: the optimizer is off and
+    every operator is intercepted (Jinja folds constants such as ``9**(9**9)``
+    at compile time otherwise). A worker process would cost pickling each
+    letter's fields and care in the frozen app, and kill an uncooperative loop
+    only at the cost of a restart; none is needed when no loop is
+    uncooperative.
+    """
+
+    code_generator_class = _CodeGenerator
+    intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+
+    def __init__(self) -> None:
+        super().__init__(
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            optimized=False,
+        )
+        filters = {name: DEFAULT_FILTERS[name] for name in _FILTERS}
+        filters.update(join=_join, replace=_replace)
+        self.filters = {name: _checked_filter(f) for name, f in filters.items()}
+        self.filters[_LOOP_FILTER] = _loop
+        # No namespace() (it carries values from one loop turn to the next),
+        # no cycler, joiner, lipsum, dict.
+        self.globals = {"range": _range}
+        self.join_texts = _join_texts
+        self.sized = _sized
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        """Arithmetic, refused when its result would be too large."""
+        budget = _budget()
+        budget.check()
+        if operator == "**":
+            raise _LimitError(_("the power operator ** is not allowed"))
+        if operator == "%" and isinstance(left, str):
+            raise _LimitError(
+                _("formatting text (%) is not allowed; join texts with ~")
+            )
+        if operator == "+":
+            budget.text(_size(left) + _size(right))
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(times, int):
+                    budget.text(_size(seq) * max(times, 0))
+            if (
+                isinstance(left, int)
+                and isinstance(right, int)
+                and left.bit_length() + right.bit_length() > _INT_BITS
+            ):
+                raise _LimitError(_("a number is too large"))
+        return super().call_binop(context, operator, left, right)
+
+    def call(
+        __self,  # noqa: N805 (Jinja's name, so keyword arguments pass through)
+        __context: Context,
+        __obj: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """Call range() or loop.cycle()/loop.changed(); refuse anything else."""
+        _budget().check()
+        helper = isinstance(getattr(__obj, "__self__", None), LoopContext)
+        if __obj is not _range and not (
+            helper and getattr(__obj, "__name__", "") in _LOOP_CALLS
+        ):
+            raise SecurityError(_CALLS_ONLY())
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _CALLS_ONLY() -> str:  # noqa: N802 (a message, translated when shown)
+    return _("only range(), loop.cycle() and loop.changed() can be called")
 
 
 @cache
 def _environment() -> _Sandbox:
-    return _Sandbox(
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+    return _Sandbox()
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A part compiled for rendering, or why it cannot be."""
+
+    template: Template | None
+    problems: tuple[TemplateProblem, ...]
+
+
+def _parse(
+    part: str, source: str
+) -> tuple[nodes.Template | None, list[TemplateProblem]]:
+    limit = LIMITS.source_chars
+    if len(source) > limit:
+        message = _("the template is longer than {n} characters").format(n=limit)
+        return None, [TemplateProblem(part, 1, message)]
+    try:
+        return _environment().parse(translate_legacy(source)), []
+    except TemplateSyntaxError as exc:
+        return None, [TemplateProblem(part, exc.lineno, exc.message or str(exc))]
+    except (RecursionError, MemoryError):
+        return None, [TemplateProblem(part, 1, _("the template is nested too deeply"))]
+    except ValueError as exc:  # a number of more than 4,300 digits
+        reason = _("cannot be read: {reason}").format(reason=exc)
+        return None, [TemplateProblem(part, 1, reason)]
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(part: str, source: str) -> _Compiled:
+    """Parse, refuse what `_refusals` names, and compile (cached per text)."""
+    tree, problems = _parse(part, source)
+    if tree is None:
+        return _Compiled(None, tuple(problems))
+    refused = _refusals(part, tree)
+    if refused:
+        return _Compiled(None, tuple(refused))
+    for loop in tree.find_all(nodes.For):
+        loop.iter = nodes.Filter(
+            loop.iter, _LOOP_FILTER, [], [], None, None, lineno=loop.iter.lineno
+        )
+    try:
+        return _Compiled(_environment().from_string(tree), ())
+    except TemplateSyntaxError as exc:  # unknown filters and tests
+        problem = TemplateProblem(part, exc.lineno, exc.message or str(exc))
+    except (RecursionError, MemoryError, SyntaxError):
+        problem = TemplateProblem(part, 1, _("the template is nested too deeply"))
+    return _Compiled(None, (problem,))
+
+
+def _refusals(part: str, tree: nodes.Template) -> list[TemplateProblem]:
+    """What a template may not do, whatever the data (issue 14 §5)."""
+    problems: list[TemplateProblem] = []
+
+    def refuse(node: nodes.Node, message: str) -> None:
+        problems.append(TemplateProblem(part, node.lineno, message))
+
+    # Calling a macro or namespace() is reported as that, not as a call.
+    named = {m.name for m in tree.find_all(nodes.Macro)} | {"namespace"}
+
+    for node in tree.find_all(nodes.Node):
+        if isinstance(node, nodes.Filter) and node.name not in _FILTERS:
+            if node.name == "safe":
+                refuse(
+                    node,
+                    _("the safe filter is not allowed (values are always escaped)"),
+                )
+            elif node.name in DEFAULT_FILTERS:
+                refuse(
+                    node, _("the filter {name} is not allowed").format(name=node.name)
+                )
+        elif isinstance(node, nodes.EvalContextModifier):
+            refuse(
+                node,
+                _("autoescape cannot be turned off (values are always escaped)"),
+            )
+        elif isinstance(node, nodes.Pow):
+            refuse(node, _("the power operator ** is not allowed"))
+        elif isinstance(node, nodes.Macro | nodes.CallBlock):
+            refuse(node, _("macros are not allowed"))
+        elif isinstance(node, nodes.For) and node.recursive:
+            refuse(node, _("recursive loops are not allowed"))
+        elif isinstance(node, nodes.AssignBlock | nodes.FilterBlock):
+            refuse(node, _("a set or filter block is not allowed; write set x = value"))
+        elif isinstance(node, nodes.NSRef) or (
+            isinstance(node, nodes.Name) and node.name == "namespace"
+        ):
+            refuse(node, _("namespace() is not allowed"))
+        elif isinstance(
+            node,
+            nodes.Include
+            | nodes.Import
+            | nodes.FromImport
+            | nodes.Extends
+            | nodes.Block,
+        ):
+            refuse(node, _("a template cannot include or extend another"))
+        elif (
+            isinstance(node, nodes.Call)
+            and not _callable(node.node)
+            and not (isinstance(node.node, nodes.Name) and node.node.name in named)
+        ):
+            refuse(node, _CALLS_ONLY())
+    problems.extend(_constant_loops(part, tree.body, 1))
+    # One problem per line and kind is enough (a loop refused once, not per node).
+    return sorted(set(problems), key=lambda p: (p.line, p.message))
+
+
+def _callable(node: nodes.Expr) -> bool:
+    if isinstance(node, nodes.Name):
+        return node.name == "range"
+    return (
+        isinstance(node, nodes.Getattr)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name == "loop"
+        and node.attr in _LOOP_CALLS
     )
 
 
-@cache
-def _compile(source: str) -> Template:
-    return _environment().from_string(translate_legacy(source))
+def _constant_loops(
+    part: str, body: Sequence[nodes.Node], outer: int
+) -> list[TemplateProblem]:
+    """Loops over range(constants), nested: their turns multiply."""
+    problems: list[TemplateProblem] = []
+    for node in body:
+        inner = outer
+        if isinstance(node, nodes.For):
+            count = _range_count(node.iter)
+            inner = outer * count if count is not None else outer
+            if inner > LIMITS.iterations:
+                message = _("this loop runs {count} times, more than the limit of {n}")
+                problems.append(
+                    TemplateProblem(
+                        part,
+                        node.lineno,
+                        message.format(count=inner, n=LIMITS.iterations),
+                    )
+                )
+                continue
+        problems.extend(_constant_loops(part, list(node.iter_child_nodes()), inner))
+    return problems
+
+
+def _range_count(node: nodes.Node) -> int | None:
+    if not (
+        isinstance(node, nodes.Call)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name == "range"
+        and node.args
+        and all(isinstance(a, nodes.Const) and type(a.value) is int for a in node.args)
+        and not (node.kwargs or node.dyn_args or node.dyn_kwargs)
+    ):
+        return None
+    try:
+        return _range_length(range(*(a.value for a in node.args)))  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return None  # render says what is wrong with it
 
 
 def validate(subject: str | None, body: str) -> list[TemplateProblem]:
@@ -316,6 +830,11 @@ def validate(subject: str | None, body: str) -> list[TemplateProblem]:
     Returns:
         Every problem found, each with its part and line; empty when valid.
     """
+    problems = _static_problems(subject, body)
+    return problems or _trial(subject, body)
+
+
+def _static_problems(subject: str | None, body: str) -> list[TemplateProblem]:
     problems: list[TemplateProblem] = []
     for part, source in (("subject", subject), ("body", body)):
         if source:
@@ -328,30 +847,71 @@ def _validate_part(part: str, source: str) -> list[TemplateProblem]:
     for lineno, line in enumerate(source.splitlines(), start=1):
         for match in _LEGACY.finditer(line):
             if match.group(1).upper() not in LEGACY_FIELDS:
+                name = f"[[{match.group(1)}]]"
                 problems.append(
-                    TemplateProblem(part, lineno, f"unknown field [[{match.group(1)}]]")
+                    TemplateProblem(
+                        part, lineno, _("unknown field {name}").format(name=name)
+                    )
                 )
-    env = _environment()
-    try:
-        tree = env.parse(translate_legacy(source))
-        env.compile(tree)  # unknown filters and tests are caught here
-    except TemplateSyntaxError as exc:
-        problems.append(TemplateProblem(part, exc.lineno, exc.message or str(exc)))
-        return problems
+    tree, parse_problems = _parse(part, source)
+    if tree is None:
+        return problems + parse_problems
+    # Refusals and unknown filters or tests come from compiling.
+    problems.extend(_compiled(part, source).problems)
     for data in tree.find_all(nodes.TemplateData):
         for lineno, text in _data_lines(data):
             for tag in _TAG.finditer(text):
                 if tag.group(1).lower() not in _ALLOWED_TAGS:
                     problems.append(
                         TemplateProblem(
-                            part, lineno, f"tag <{tag.group(1)}> is not allowed"
+                            part,
+                            lineno,
+                            _("tag <{name}> is not allowed").format(name=tag.group(1)),
                         )
                     )
     problems.extend(_check_names(part, tree))
     return sorted(problems, key=lambda p: p.line)
 
 
+def _trial(subject: str | None, body: str) -> list[TemplateProblem]:
+    """Render with sample fields: report only a limit it goes over."""
+    trial = TemplateText("TRIAL", Channel.EMAIL, "en", "trial", subject, body)
+    try:
+        _render(trial, _sample_fields(), LIMITS)
+    except _StoppedError as exc:
+        return [exc.problem]
+    except TemplateError:
+        return []  # sample values may not suit the template; real ones will
+    return []
+
+
+class _StoppedError(Exception):
+    """A render refused for going over a limit or out of the sandbox."""
+
+    def __init__(self, problem: TemplateProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@cache
+def _sample_fields() -> dict[str, Any]:
+    """Merge fields of the right types for a trial render (three rows a list)."""
+    kinds = {"days_late": 30, "seq": 1, "disputed": False}
+    values: dict[str, Any] = {}
+    for name, attrs in FIELDS.items():
+        if attrs is not None:
+            values[name] = dict.fromkeys(attrs, "x")
+        elif name in ROW_FIELDS:
+            row = {a: kinds.get(a, "x") for a in ROW_FIELDS[name]}
+            values[name] = [row, dict(row), dict(row)]
+        else:
+            values[name] = "x"
+    values["item_count"] = 3
+    return values
+
+
 def _data_lines(data: nodes.TemplateData) -> Iterable[tuple[int, str]]:
+
     for offset, text in enumerate(data.data.split("\n")):
         yield data.lineno + offset, text
 
@@ -390,10 +950,12 @@ def _check_names(part: str, tree: nodes.Template) -> list[TemplateProblem]:
             continue
         if known(name.name) is False:
             shown = name.name
-            if shown.startswith("legacy_"):
-                continue  # reported above as [[NAME]]
+            if shown.startswith("legacy_") or shown == "namespace":
+                continue  # reported above as [[NAME]], or as refused
             problems.append(
-                TemplateProblem(part, name.lineno, f"unknown field {shown}")
+                TemplateProblem(
+                    part, name.lineno, _("unknown field {name}").format(name=shown)
+                )
             )
     lookups: list[tuple[nodes.Node, nodes.Expr, object]] = [
         (n, n.node, n.attr) for n in tree.find_all(nodes.Getattr)
@@ -408,41 +970,109 @@ def _check_names(part: str, tree: nodes.Template) -> list[TemplateProblem]:
             continue
         allowed = known(owner.name)
         if isinstance(allowed, frozenset) and attr not in allowed:
+            field = f"{owner.name}.{attr}"
             problems.append(
-                TemplateProblem(part, node.lineno, f"unknown field {owner.name}.{attr}")
+                TemplateProblem(
+                    part, node.lineno, _("unknown field {name}").format(name=field)
+                )
             )
     return problems
 
 
-def render(template: TemplateText, fields: Mapping[str, Any]) -> RenderedText:
+def render(
+    template: TemplateText, fields: Mapping[str, Any], limits: Limits = LIMITS
+) -> RenderedText:
     """Merge `fields` (formatted in the template's language) into a template.
 
     Args:
         template: the template to render.
         fields: values shaped as `FIELDS`, already formatted for its language
             (see `engine.letters.merge_fields`).
+        limits: what the render may use (loop turns, sizes, time).
 
     Returns:
         The subject as plain text and the body as safe markup.
 
     Raises:
-        TemplateError: the template is invalid or uses a field not provided.
+        TemplateError: the template is invalid, uses a field not provided, or
+            went over a limit.
     """
+    try:
+        return _render(template, fields, limits)
+    except _StoppedError as exc:
+        raise TemplateError([exc.problem]) from exc
+
+
+def _render(
+    template: TemplateText, fields: Mapping[str, Any], limits: Limits
+) -> RenderedText:
     values = dict(fields)
     values["items_table"] = Markup(f"\n\n{TABLE_MARK}\n\n")
+    budget = _Budget(limits)
+    token = _BUDGET.set(budget)
     try:
-        subject = _compile(template.subject).render(values) if template.subject else ""
-        body = _compile(template.body).render(values)
-    except TemplateSyntaxError as exc:
-        raise TemplateError(
-            [TemplateProblem(template.code, exc.lineno, exc.message or str(exc))]
-        ) from exc
-    except (UndefinedError, SecurityError) as exc:
-        raise TemplateError(
-            [*validate(template.subject, template.body)]
-            or [TemplateProblem(template.code, 0, str(exc))]
-        ) from exc
+        subject = (
+            _run(template, "subject", template.subject, values, budget)
+            if template.subject
+            else ""
+        )
+        body = _run(template, "body", template.body, values, budget)
+    finally:
+        _BUDGET.reset(token)
     return RenderedText(subject=to_plain(subject).strip(), markup=body)
+
+
+def _run(
+    template: TemplateText,
+    part: str,
+    source: str,
+    values: dict[str, Any],
+    budget: _Budget,
+) -> str:
+    compiled = _compiled(part, source)
+    if compiled.template is None:
+        raise TemplateError(compiled.problems)
+    out: list[str] = []
+    try:
+        # Piece by piece, so that the output limit stops a render early.
+        for chunk in compiled.template.generate(values):
+            budget.emit(len(chunk))
+            out.append(chunk)
+    except _LimitError as exc:
+        line = _template_line(exc.__traceback__)
+        raise _StoppedError(TemplateProblem(part, line, exc.message)) from exc
+    except SecurityError as exc:
+        line = _template_line(exc.__traceback__)
+        raise _StoppedError(TemplateProblem(part, line, str(exc))) from exc
+    except UndefinedError as exc:
+        raise TemplateError(
+            _static_problems(template.subject, template.body)
+            or [TemplateProblem(part, _template_line(exc.__traceback__), str(exc))]
+        ) from exc
+    except (
+        ArithmeticError,
+        LookupError,
+        TypeError,
+        ValueError,
+        RecursionError,
+        MemoryError,
+        TemplateRuntimeError,
+    ) as exc:
+        # Whatever a stored template does wrong fails this document only.
+        reason = _("cannot be rendered: {reason}").format(reason=exc)
+        line = _template_line(exc.__traceback__)
+        raise TemplateError([TemplateProblem(part, line, reason)]) from exc
+    return "".join(out)
+
+
+def _template_line(tb: TracebackType | None) -> int:
+    """The template line an error was raised at (Jinja rewrites the frames)."""
+    line = 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def choose_template(

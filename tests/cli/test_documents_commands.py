@@ -176,3 +176,29 @@ def test_mail_configure_with_the_company_ca_for_starttls(
     assert main([*configure, "--ca-file", str(tmp_path / "nope.pem")]) == 1
     assert "cannot use the CA file" in capsys.readouterr().err
     assert settings.load().smtp_ca_file == str(certs.ca_file.resolve())
+
+
+def test_a_stored_template_that_could_hang_is_one_error_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 14 §5: written into the database, not through the editor's check.
+    from sqlalchemy import update
+
+    from o2c_desktop.models import Template
+
+    ids = _database(tmp_path, monkeypatch)
+    db = open_database(f"sqlite:///{tmp_path / 'o2c.sqlite3'}")
+    try:
+        with db.session("alex") as s:
+            s.execute(
+                update(Template)
+                .where(Template.code == "FORMAL_NOTICE")
+                .values(body="Madame,\n{{ 9**(9**9) }}")
+            )
+    finally:
+        db.dispose()
+    args = ["documents", "render", "--action", str(ids["notice"])]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err == "o2c: error: body, line 2: the power operator ** is not allowed\n"
+    assert not (tmp_path / "out").exists()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
+from markupsafe import Markup
 
 from o2c_desktop.engine import letters
 from o2c_desktop.engine import templates as tpl
@@ -242,3 +244,138 @@ def test_parse_template_file_reads_channel_sections() -> None:
         "Body 1\n",
     )
     assert (letter.name, letter.body) == ("B", "Body 2\n\nPara 2\n")
+
+
+# -- templates that could hang a run (issue 14 §5) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("{{ customer.name|safe }}", "the safe filter is not allowed"),
+        (
+            "{% autoescape false %}{{ customer.name }}{% endautoescape %}",
+            "autoescape cannot be turned off",
+        ),
+        (
+            "{% for i in range(100000) %}{% for j in range(100000) %}x"
+            "{% endfor %}{% endfor %}",
+            "this loop runs 100000 times, more than the limit of 10000",
+        ),
+        (
+            "{% for i in range(5000) %}\n{% for j in range(5000) %}x"
+            "{% endfor %}{% endfor %}",
+            "line 2: this loop runs 25000000 times",
+        ),
+        # Constant folding would compute this while compiling, beyond any timer.
+        ("{{ 9**(9**9) }}", "the power operator ** is not allowed"),
+        ("{{ 'x' * 1000000000 }}", "a text longer than 20000 characters"),
+        ("{{ range(10000)|join('x' * 10000) }}", "a text longer than 20000"),
+        ("{% set s = 'x' * 20000 %}{{ s ~ s }}", "a text longer than 20000"),
+        ("{% set s = 'x' * 20000 %}{{ ([s] * 20000)|join }}", "a text longer than"),
+        ("{% set s = 'x' * 9000 %}{{ [s, s, s] }}", "a text longer than 20000"),
+        ("{{ '%999999999d' % 1 }}", "formatting text (%) is not allowed"),
+        ("{{ customer.name|center(1000000000) }}", "the filter center is not"),
+        ("{{ 'x'.ljust(1000000000) }}", "only range(), loop.cycle() and"),
+        ("{% set ns = namespace(n=1) %}{{ ns.n }}", "namespace() is not allowed"),
+        ("{% macro f(s) %}{{ f(s ~ s) }}{% endmacro %}{{ f('x') }}", "macros are"),
+        ("{% for x in items recursive %}{{ loop(x) }}{% endfor %}", "recursive"),
+        ("{% set x %}{{ items }}{% endset %}{{ x }}", "a set or filter block"),
+        ("{% include 'other' %}", "cannot include or extend another"),
+        # With three sample rows: 27 x 9,999 turns.
+        (
+            "{% for a in items %}{% for b in items %}{% for c in items %}"
+            "{% for d in range(9999) %}{{ d }}{% endfor %}{% endfor %}{% endfor %}"
+            "{% endfor %}",
+            "loops run more than 10000 times in all",
+        ),
+        (
+            "{% for i in range(10000) %}" + "a" * 100 + "{% endfor %}",
+            "the text produced is longer than 200000 characters",
+        ),
+        ("x" * 20_001, "the template is longer than 20000 characters"),
+    ],
+)
+def test_what_could_hang_or_flood_a_run_is_refused_with_the_reason(
+    body: str, reason: str
+) -> None:
+    problems = tpl.validate(None, body)
+    assert problems, "expected a refusal"
+    assert reason in "; ".join(str(p) for p in problems)
+    # The same template already stored (imported into the database): the
+    # render refuses it with the same reason, it does not run it.
+    with pytest.raises(tpl.TemplateError, match=re.escape(reason)):
+        tpl.render(_t(body), letters.merge_fields(_ctx(), "fr"))
+
+
+def test_nested_loops_over_the_data_are_cut_by_the_loop_budget() -> None:
+    # Valid for a customer with a few items; 40 items make 64,000 turns.
+    body = (
+        "{% for a in items %}{% for b in items %}\n"
+        "{% for c in items %}{{ c.number }}{% endfor %}{% endfor %}{% endfor %}"
+    )
+    assert tpl.validate(None, body) == []
+    fields = letters.merge_fields(_ctx(), "fr")
+    fields["items"] = fields["items"][:1] * 40
+    with pytest.raises(tpl.TemplateError) as caught:
+        tpl.render(_t(body), fields)
+    (problem,) = caught.value.problems
+    assert (problem.part, problem.line) == ("body", 2)
+    assert problem.message == "loops run more than 10000 times in all"
+
+
+def test_a_render_that_would_run_for_hours_stops_at_its_deadline() -> None:
+    # 10^12 loop turns allowed: only the clock can stop this one.
+    body = (
+        "{% set n = 10000 %}{% for a in range(n) %}{% for b in range(n) %}"
+        "{% for c in range(n) %}{% endfor %}{% endfor %}{% endfor %}"
+    )
+    limits = tpl.Limits(iterations=10**12, seconds=0.2)
+    with pytest.raises(tpl.TemplateError, match=r"took longer than 0\.2 seconds"):
+        tpl.render(_t(body), {}, limits)
+
+
+def test_a_stored_template_that_fails_says_why_and_where() -> None:
+    fields = letters.merge_fields(_ctx(), "fr")
+    with pytest.raises(tpl.TemplateError) as caught:
+        tpl.render(_t("Bonjour,\n\n{{ item_count / 0 }}"), fields)
+    assert str(caught.value) == "body, line 3: cannot be rendered: division by zero"
+    # A ValueError: the UI shows its message as written, not as a crash.
+    assert isinstance(caught.value, ValueError)
+
+
+def test_the_allowed_constructs_still_work() -> None:
+    body = (
+        "{% for i in instalments %}{{ loop.cycle('a', 'b') }}{{ loop.index }}"
+        "{% if not loop.last %}, {% endif %}{% endfor %} "
+        "{% for n in range(3) %}{{ n * 2 + 1 }}{% endfor %} "
+        "{{ customer.name|upper|replace('ET', '&') }} {{ [1, 2]|join('-') }} "
+        "{{ contact.name|default('Madame, Monsieur', true) }} {{ 7 // 2 }} "
+        "{{ 'a' ~ customer.reference }}"
+    )
+    assert tpl.validate(None, body) == []
+    out = tpl.render(_t(body), letters.merge_fields(_ctx(), "fr"))
+    assert out.text.strip() == (
+        "a1, b2 135 MONNIER & FILS 1-2 Madame, Monsieur 3 a18981"
+    )
+
+
+def test_default_templates_render_as_with_the_plain_jinja_sandbox() -> None:
+    # The limits change nothing for the shipped set, in every language.
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    plain = SandboxedEnvironment(
+        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
+    ctx = _ctx()
+    for t in tpl.default_templates():
+        fields = letters.merge_fields(ctx, t.language)
+        values = {**fields, "items_table": Markup(f"\n\n{tpl.TABLE_MARK}\n\n")}
+        assert t.subject
+        expected_subject = plain.from_string(t.subject).render(values)
+        expected_body = plain.from_string(tpl.translate_legacy(t.body)).render(values)
+        out = tpl.render(t, fields)
+        key = (t.code, t.channel, t.language)
+        assert out.markup == expected_body, key
+        assert out.subject == tpl.to_plain(expected_subject).strip(), key

@@ -540,3 +540,51 @@ def test_perform_sends_automatic_actions_for_the_dunning_run(
     assert "cannot reach the mail server" in down.log
     # Nothing left: the outbox may try again later.
     assert down.retry
+
+
+def test_a_stored_template_that_would_hang_fails_its_action_and_the_run_goes_on(
+    db: Database, smtp: tuple[Inbox, int]
+) -> None:
+    # Issue 14 §5: a template written into the database without the editor's
+    # check (an import) would loop 10^8 times: the nightly run stalled on it.
+    box, port = smtp
+    ids = _book(db)
+    with db.session("alex") as s:
+        row = s.scalars(
+            select(Template).where(
+                Template.code == "REMINDER_1",
+                Template.channel == Channel.EMAIL,
+                Template.language == "es",
+            )
+        ).one()
+        row.body = (
+            "{% set n = 10000 %}{% for a in range(n) %}\n"
+            "{% for b in range(n) %}x{% endfor %}{% endfor %}"
+        )
+
+    def entry(action_id: uuid.UUID, kind: ActionType) -> Entry:
+        send = AutomaticAction(
+            action_id=action_id, customer_id=0, step_id=0, action_type=kind
+        )
+        return Entry(
+            uuid.uuid4(), f"action:{action_id.hex}", channel_for(kind),
+            send.payload(), action_id, 1,
+        )  # fmt: skip
+
+    email = _service(db, port).perform(entry(ids["email"], ActionType.EMAIL))
+    letter = _service(db, port).perform(entry(ids["notice"], ActionType.LETTER))
+    assert (email.done, letter.done) == (False, True)
+    assert not email.retry  # the template will not get better by waiting
+    assert email.log == (
+        "Email not sent: body, line 2: loops run more than 10000 times in all"
+    )
+    assert box.messages == []
+    # Sent by hand: the action stays pending with the same reason.
+    result = _service(db, port).send_action_email(ids["email"], today=TODAY)
+    assert not result.sent
+    assert result.reason == email.log
+    with db.session("alex") as s:
+        action = s.get(Action, ids["email"])
+        assert action is not None
+        assert action.status is ActionStatus.PENDING
+        assert action.reason == result.reason

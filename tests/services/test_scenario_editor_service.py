@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -9,11 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from o2c_desktop.engine.desk import ScenarioContext, ScenarioDraft, check_draft
-from o2c_desktop.engine.types import ActionType
+from o2c_desktop.engine.types import ActionType, Channel
 from o2c_desktop.models import AuditEntry, Scenario, Template
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.scenario_editor import (
+    DraftError,
     ScenarioEditorService,
     ScenarioInUseError,
 )
@@ -158,3 +161,45 @@ def test_template_preview_shows_errors_then_text(editor: Editor) -> None:
     )
     assert problems == ()
     assert "Monnier et Fils" in text
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("Bonjour {{ customer.name|safe }}", "line 1: the safe filter is not allowed"),
+        (
+            "{% autoescape false %}{{ customer.name }}{% endautoescape %}",
+            "autoescape cannot be turned off",
+        ),
+        (
+            "Bonjour\n{% for i in range(100000) %}{% for j in range(100000) %}x"
+            "{% endfor %}{% endfor %}",
+            "line 2: this loop runs 100000 times, more than the limit of 10000",
+        ),
+        ("{{ 9**(9**9) }}", "the power operator ** is not allowed"),
+    ],
+)
+def test_a_template_that_could_hang_a_run_is_refused_at_save_with_the_reason(
+    editor: Editor, db: Database, body: str, reason: str
+) -> None:
+    service, ids = editor
+    with db.session("egermain") as s:
+        s.add(
+            Template(
+                code="REMINDER_1",
+                channel=Channel.EMAIL,
+                language="fr",
+                name="Relance 1",
+                subject="Relance",
+                body="Bonjour",
+            )
+        )
+    (info,) = service.templates()
+    with pytest.raises(DraftError, match=re.escape(reason)):
+        service.save_template(dataclasses.replace(info, body=body))
+    (stored,) = service.templates()
+    assert stored.body == "Bonjour"
+    # The editor's preview names the same reason while it is typed.
+    problems, text = service.preview(None, body, "fr", ids["monnier"], TODAY)
+    assert reason in "\n".join(problems)
+    assert text == ""

@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 
 from o2c_desktop.engine.analytics import DashboardData, Series
 from o2c_desktop.engine.desk import StepDraft
+from o2c_desktop.engine.templates import validate
 from o2c_desktop.engine.types import ActionType, Channel, StepMode
 from o2c_desktop.models import Template
 from o2c_desktop.models.db import open_database
@@ -171,3 +172,25 @@ def test_item_models(qtmodeltester: ModelTester) -> None:
     )
     table.set_table(data.columns, data.rows)
     check(table, force_py=True)
+
+
+def test_a_template_that_could_hang_a_run_is_refused_on_save(
+    qtbot: QtBot, templates: None, window: MainWindow
+) -> None:
+    # Issue 14 §5: validating this used to compute 9**387420489 and hang.
+    view: ScenariosView = window.pages()["scenarios"]  # type: ignore[assignment]
+    with qtbot.waitSignal(view.steps_loaded, timeout=10000):
+        view.refresh()
+    view.template_list.setCurrentRow(0)
+    body = "Bonjour {{ 9**(9**9) }}"
+    # The reason in the user's language (the window's), as the engine words it.
+    (reason,) = (str(p) for p in validate(None, body))
+    assert "**" in reason
+    with qtbot.waitSignal(view.preview_done, timeout=10000):
+        view.body_edit.setPlainText(body)
+    assert view.template_errors.text() == reason
+    with qtbot.waitSignal(
+        view.runner.busy_changed, timeout=10000, check_params_cb=lambda busy: not busy
+    ):
+        view.save_template_button.click()
+    assert view.banner.text() == reason
