@@ -12,6 +12,7 @@ from o2c_desktop import secrets
 from o2c_desktop import settings as settings_mod
 from o2c_desktop.cli import CommandError, Result, add_json_flag
 from o2c_desktop.models.db import (
+    KEEP_BACKUPS,
     DatabaseError,
     check_revision,
     head_revision,
@@ -88,7 +89,10 @@ def _upgrade(args: argparse.Namespace) -> Result:
     else:
         text = f"Database upgraded from {before or 'empty'} to schema {after}."
         if backup:
-            text += f" Backup copy: {backup}"
+            text += (
+                f" Backup copy: {backup} (the last {KEEP_BACKUPS} copies are kept"
+                f" in {backup.parent})"
+            )
     return Result(data=data, text=text)
 
 
