@@ -42,8 +42,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-# Backup copies kept beside an SQLite book; older ones are deleted.
+# Backup copies kept beside an SQLite book, of each kind: those of upgrades
+# that went through, pruned after an upgrade that goes through, and those of
+# failed ones (named "-failed"), pruned after a failure. A failed start never
+# deletes a copy made before a good upgrade or by an older version of the app.
 KEEP_BACKUPS: Final = 3
+_FAILED: Final = "-failed"
 # One fixed key for every O2C Desktop upgrading a PostgreSQL database (b"o2c-migr").
 PG_MIGRATION_LOCK: Final = 0x6F32_632D_6D69_6772
 
@@ -312,10 +316,24 @@ def _backup_path(source: Path) -> Path:
     return target
 
 
-def backups_of(source: Path) -> list[Path]:
-    """The backup copies of an SQLite book, oldest first."""
+def backups_of(source: Path, *, failed: bool | None = None) -> list[Path]:
+    """The backup copies of an SQLite book, oldest first.
+
+    Args:
+        source: the book.
+        failed: only the copies of failed upgrades (True), only the others
+            (False) or all (None).
+    """
     found = source.parent.glob(f"{source.stem}.backup-*{source.suffix}")
-    return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    copies = sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    if failed is None:
+        return copies
+    return [p for p in copies if p.stem.endswith(_FAILED) == failed]
+
+
+def _prune(source: Path, *, failed: bool) -> None:
+    for old in backups_of(source, failed=failed)[:-KEEP_BACKUPS]:
+        old.unlink(missing_ok=True)
 
 
 def _copy_sqlite(source: Path) -> Path:
@@ -333,24 +351,12 @@ def _copy_sqlite(source: Path) -> Path:
             dest.close()
     finally:
         src.close()
-    # Each failed start would otherwise leave one more copy of the whole book.
-    for old in backups_of(source)[:-KEEP_BACKUPS]:
-        old.unlink(missing_ok=True)
-    log.info(
-        "Backed up %s to %s before upgrading (the last %d copies are kept in %s)",
-        source,
-        target,
-        KEEP_BACKUPS,
-        source.parent,
-    )
+    log.info("Backed up %s to %s before upgrading", source, target)
     return target
 
 
 def backup_sqlite(engine: Engine) -> Path | None:
-    """Copy an SQLite file beside itself before an upgrade; return the copy.
-
-    Only the last `KEEP_BACKUPS` copies of the book are kept.
-    """
+    """Copy an SQLite file beside itself before an upgrade; return the copy."""
     database = engine.url.database
     if engine.url.get_backend_name() != "sqlite" or not database:
         return None
@@ -421,6 +427,9 @@ def upgrade(engine: Engine, *, backup: bool = True) -> Path | None:
         raise
     except Exception as exc:
         raise _upgrade_failed(engine, script, revision, applied, copy, exc) from exc
+    if copy is not None:
+        _prune(Path(engine.url.database or ""), failed=False)
+        log.info("The last %d copies are kept in %s", KEEP_BACKUPS, copy.parent)
     return copy
 
 
@@ -435,7 +444,7 @@ def _upgrade_failed(
     pending = [r.revision for r in script.iterate_revisions("head", start)][::-1]
     failed = pending[len(applied)] if len(applied) < len(pending) else pending[-1]
     what = f"Upgrading the database to schema {failed} failed ({_reason(exc)})"
-    log.error("%s", what, exc_info=exc)
+    log.info("%s", what, exc_info=exc)  # the caller shows `what`; --verbose the cause
     if copy is None:
         return DatabaseError(
             f"{what}; it was rolled back: the database is unchanged "
@@ -450,8 +459,11 @@ def _upgrade_failed(
             f"{what}, and restoring the backup failed too ({_reason(again)}): "
             f"close O2C Desktop and copy {copy} over {database}."
         )
+    # The book is this copy again: each failed start would otherwise add one.
+    failed_copy = copy.rename(copy.with_stem(copy.stem + _FAILED))
+    _prune(database, failed=True)
     return DatabaseError(
-        f"{what}; the book was restored from {copy}: nothing was lost."
+        f"{what}; the book was restored from {failed_copy}: nothing was lost."
     )
 
 

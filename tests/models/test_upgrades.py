@@ -12,7 +12,6 @@ is tested without touching this file.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import signal
 import sqlite3
@@ -26,13 +25,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 
 from o2c_desktop.cli import main
 from o2c_desktop.models.db import (
     KEEP_BACKUPS,
     DatabaseError,
     alembic_config,
+    backup_sqlite,
     backups_of,
     current_revision,
     head_revision,
@@ -45,7 +45,6 @@ from tests.conftest import PG_URL, pg_schema_url, require_pg
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 REVISIONS = [
@@ -274,7 +273,7 @@ def test_a_kill_before_the_commit_rolls_back_every_step_of_the_upgrade(
 def test_a_failed_upgrade_is_undone_and_says_which_step_failed(book: Book) -> None:
     take_down(book.url, REVISIONS[0])
     engine = make_engine(book.url)
-    with engine.begin() as conn:  # 0002 makes case numbers unique: this one can't be
+    with engine.begin() as conn:  # 0002 makes case numbers unique: these aren't
         conn.execute(
             text(
                 "UPDATE case_file SET number = (SELECT min(number) FROM case_file)"
@@ -283,6 +282,8 @@ def test_a_failed_upgrade_is_undone_and_says_which_step_failed(book: Book) -> No
         )
     before = snapshot(engine)
     sqlite = book.url.startswith("sqlite")
+    if sqlite:  # the copy an older version made before its own upgrade
+        older = backup_sqlite(engine)
 
     for _start in range(KEEP_BACKUPS + 2):  # each start fails again
         with pytest.raises(DatabaseError) as failed:
@@ -294,15 +295,53 @@ def test_a_failed_upgrade_is_undone_and_says_which_step_failed(book: Book) -> No
         assert snapshot(engine) == before
     if sqlite:
         copies = backups(book.url)
+        assert "(UNIQUE constraint failed: case_file.number)" in message
         assert message.endswith(
             f"the book was restored from {copies[-1]}: nothing was lost."
         )
-        assert "(UNIQUE constraint failed: case_file.number)" in message
-        assert len(copies) == KEEP_BACKUPS
+        assert len(copies) == 1 + KEEP_BACKUPS  # not one more per failed start
+        assert copies[0] == older
         assert integrity(engine) == (["ok"], [])
     else:
-        assert message.endswith(f"the database is unchanged (schema {REVISIONS[0]}).")
         assert '(could not create unique index "uq_case_file_number")' in message
+        assert message.endswith(f"the database is unchanged (schema {REVISIONS[0]}).")
+    engine.dispose()
+
+
+def test_a_step_that_committed_part_of_its_work_then_failed_is_undone_from_the_backup(
+    tmp_path: Path, sqlite_head_book: Book
+) -> None:
+    path = tmp_path / "book.sqlite3"
+    shutil.copyfile(make_url(sqlite_head_book.url).database or "", path)
+    url = f"sqlite:///{path}"
+    take_down(url, REVISIONS[0])
+    engine = make_engine(url)
+    before = snapshot(engine)
+    seen: list[str] = []
+
+    def commit_then_fail(_conn: Any, cursor: Any, statement: str, *_a: Any) -> None:
+        # What a step with an autocommit block does, then a failure after it.
+        if statement.lstrip().upper().startswith("ALTER"):
+            seen.append(statement)
+            if len(seen) == 1:
+                cursor.execute("COMMIT")
+            else:
+                raise RuntimeError("disk full")
+
+    event.listen(Engine, "after_cursor_execute", commit_then_fail)
+    try:
+        with pytest.raises(DatabaseError) as failed:
+            open_database(url)
+    finally:
+        event.remove(Engine, "after_cursor_execute", commit_then_fail)
+    (copy,) = backups(url)
+    assert str(failed.value) == (
+        f"Upgrading the database to schema {REVISIONS[1]} failed (disk full); "
+        f"the book was restored from {copy}: nothing was lost."
+    )
+    assert current_revision(engine) == REVISIONS[0]
+    assert snapshot(engine) == before
+    assert integrity(engine) == (["ok"], [])
     engine.dispose()
 
 
@@ -358,7 +397,7 @@ def test_four_apps_starting_on_an_empty_postgresql_database_all_open_it(
     engine.dispose()
 
 
-def test_db_upgrade_names_the_backup_and_where_the_copies_are_kept(
+def test_db_upgrade_names_the_backup_and_keeps_the_last_copies(
     tmp_path: Path,
     sqlite_head_book: Book,
     capsys: pytest.CaptureFixture[str],
@@ -368,12 +407,20 @@ def test_db_upgrade_names_the_backup_and_where_the_copies_are_kept(
     shutil.copyfile(make_url(sqlite_head_book.url).database or "", path)
     url = f"sqlite:///{path}"
     take_down(url, REVISIONS[0])
+    engine = make_engine(url)
+    earlier = [backup_sqlite(engine) for _ in range(KEEP_BACKUPS + 1)]
+    engine.dispose()
     monkeypatch.setenv("O2C_DATABASE_URL", url)
+
     assert main(["db", "upgrade"]) == 0
     out = capsys.readouterr().out.strip()
-    (copy,) = backups(url)
+    copies = backups(url)
     assert out == (
         f"Database upgraded from {REVISIONS[0]} to schema {head_revision()}. "
-        f"Backup copy: {copy} (the last {KEEP_BACKUPS} copies are kept in {tmp_path})"
+        f"Backup copy: {copies[-1]} (the last {KEEP_BACKUPS} copies are kept"
+        f" in {tmp_path})"
     )
-    assert os.path.getsize(copy) > 0
+    assert copies == [*earlier[-KEEP_BACKUPS + 1 :], copies[-1]]
+    copy = make_engine(f"sqlite:///{copies[-1]}")
+    assert current_revision(copy) == REVISIONS[0]
+    copy.dispose()
