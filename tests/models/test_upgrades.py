@@ -368,10 +368,8 @@ def test_an_upgrade_that_would_leave_rows_pointing_nowhere_is_refused(
     engine.dispose()
 
 
-def test_four_apps_starting_on_an_empty_postgresql_database_all_open_it(
-    pg_schema: str,
-) -> None:
-    url = pg_schema_url(pg_schema)
+def test_four_apps_starting_on_an_empty_database_all_open_it(db_url: str) -> None:
+    url = db_url
     children = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.models.upgrade_child", url, "--wait"],
