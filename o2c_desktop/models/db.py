@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -279,11 +279,13 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
             with conn.begin():
                 yield conn
         finally:
-            if engine.dialect.name == "postgresql":
-                conn.execute(
-                    text("SELECT pg_advisory_unlock(:k)"), {"k": PG_MIGRATION_LOCK}
-                )
-                conn.commit()
+            # A connection that broke took the lock with it.
+            if engine.dialect.name == "postgresql" and not conn.invalidated:
+                with suppress(SADatabaseError):
+                    conn.execute(
+                        text("SELECT pg_advisory_unlock(:k)"), {"k": PG_MIGRATION_LOCK}
+                    )
+                    conn.commit()
 
 
 def _check_foreign_keys(conn: Connection) -> None:
