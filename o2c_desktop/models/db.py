@@ -233,6 +233,13 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_file(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
 @contextmanager
 def migration_connection(engine: Engine) -> Iterator[Connection]:
     """A connection in one transaction that no other migration runs beside.
@@ -251,7 +258,7 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
     Raises:
         DatabaseError: rows point to rows that do not exist (nothing committed).
     """
-    if engine.dialect.name == "sqlite":
+    if _sqlite_file(engine) is not None:  # (an in-memory one lives in its connection)
         own = create_engine(engine.url, poolclass=NullPool)
         event.listen(own, "connect", _sqlite_migration_pragmas)
         event.listen(own, "begin", _sqlite_begin)
@@ -359,11 +366,8 @@ def _copy_sqlite(source: Path) -> Path:
 
 def backup_sqlite(engine: Engine) -> Path | None:
     """Copy an SQLite file beside itself before an upgrade; return the copy."""
-    database = engine.url.database
-    if engine.url.get_backend_name() != "sqlite" or not database:
-        return None
-    source = Path(database)
-    if not source.exists():
+    source = _sqlite_file(engine)
+    if source is None or not source.exists():
         return None
     return _copy_sqlite(source)
 
@@ -405,6 +409,7 @@ def upgrade(engine: Engine, *, backup: bool = True) -> Path | None:
         return None
     script = ScriptDirectory.from_config(alembic_config())
     applied: list[str] = []
+    book = _sqlite_file(engine)
     copy: Path | None = None
 
     def stamped(*, step: MigrationInfo, **_kw: Any) -> None:
@@ -416,10 +421,8 @@ def upgrade(engine: Engine, *, backup: bool = True) -> Path | None:
             if revision == head:
                 return None  # another app upgraded it while this one waited
             _refuse_unknown(revision)
-            database = engine.url.database
-            if backup and revision is not None and engine.dialect.name == "sqlite":
-                assert database is not None
-                copy = _copy_sqlite(Path(database))
+            if backup and revision is not None and book is not None:
+                copy = _copy_sqlite(book)
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             cfg.attributes["on_version_apply"] = stamped
@@ -429,8 +432,8 @@ def upgrade(engine: Engine, *, backup: bool = True) -> Path | None:
         raise
     except Exception as exc:
         raise _upgrade_failed(engine, script, revision, applied, copy, exc) from exc
-    if copy is not None:
-        _prune(Path(engine.url.database or ""), failed=False)
+    if copy is not None and book is not None:
+        _prune(book, failed=False)
         log.info("The last %d copies are kept in %s", KEEP_BACKUPS, copy.parent)
     return copy
 
@@ -447,12 +450,12 @@ def _upgrade_failed(
     failed = pending[len(applied)] if len(applied) < len(pending) else pending[-1]
     what = f"Upgrading the database to schema {failed} failed ({_reason(exc)})"
     log.info("%s", what, exc_info=exc)  # the caller shows `what`; --verbose the cause
-    if copy is None:
+    database = _sqlite_file(engine)
+    if copy is None or database is None:
         return DatabaseError(
             f"{what}; it was rolled back: the database is unchanged "
             f"(schema {start or 'empty'})."
         )
-    database = Path(engine.url.database or "")
     engine.dispose()  # no pooled connection reads the book while it is replaced
     try:
         _restore_sqlite(copy, database)
