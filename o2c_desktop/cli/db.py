@@ -16,6 +16,7 @@ from o2c_desktop import settings as settings_mod
 from o2c_desktop.cli import CommandError, Result, add_json_flag
 from o2c_desktop.models import dburl
 from o2c_desktop.models.db import (
+    KEEP_BACKUPS,
     DatabaseError,
     check_revision,
     head_revision,
@@ -96,7 +97,10 @@ def _upgrade(args: argparse.Namespace) -> Result:
     else:
         text = f"Database upgraded from {before or 'empty'} to schema {after}."
         if backup:
-            text += f" Backup copy: {backup}"
+            text += (
+                f" Backup copy: {backup} (the last {KEEP_BACKUPS} copies are kept"
+                f" in {backup.parent})"
+            )
     return Result(data=data, text=text)
 
 

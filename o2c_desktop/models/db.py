@@ -3,24 +3,31 @@
 `open_database()` is the one door. It connects, refuses a database written
 by a newer version of the app, upgrades an older one (after a backup copy on
 SQLite) and returns a `Database` whose `session()` opens one unit of work.
+
+An upgrade is all or nothing (issue 14): every migration runs in one
+transaction on one connection, alone (`BEGIN IMMEDIATE` on SQLite, an advisory
+lock on PostgreSQL), and is verified before it commits. A failure or a kill
+rolls it back; on SQLite the backup copy is then restored as well.
 """
 
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
+import sqlite3
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from o2c_desktop import settings
 from o2c_desktop.models import audit_trail, dburl
@@ -29,15 +36,29 @@ from o2c_desktop.models.base import utcnow
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from alembic.runtime.migration import MigrationInfo
+    from sqlalchemy import Connection
     from sqlalchemy.engine import URL
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Backup copies kept beside an SQLite book, of each kind: those of upgrades
+# that went through, pruned after an upgrade that goes through, and those of
+# failed ones (named "-failed"), pruned after a failure. A failed start never
+# deletes a copy made before a good upgrade or by an older version of the app.
+KEEP_BACKUPS: Final = 3
+_FAILED: Final = "-failed"
+# One fixed key for every O2C Desktop upgrading a PostgreSQL database (b"o2c-migr").
+PG_MIGRATION_LOCK: Final = 0x6F32_632D_6D69_6772
 
 
 class DatabaseError(Exception):
     """A database can't be used; the message says why and what to do."""
+
+
+class NewerSchemaError(DatabaseError):
+    """The database was written by a newer version of the app."""
 
 
 class AuditedSession(Session):
@@ -200,58 +221,280 @@ def check_revision(engine: Engine) -> str | None:
         revision = current_revision(engine)
     except (OperationalError, SADatabaseError) as exc:
         raise _explain(exc, engine) from exc
+    _refuse_unknown(revision)
+    return revision
+
+
+def _refuse_unknown(revision: str | None) -> None:
     if revision is None:
-        return None
-    script = ScriptDirectory.from_config(alembic_config())
+        return
     try:
-        script.get_revision(revision)
+        ScriptDirectory.from_config(alembic_config()).get_revision(revision)
     except Exception as exc:
-        raise DatabaseError(
+        raise NewerSchemaError(
             f"This database was written by a newer version of O2C Desktop "
             f"(schema {revision}). Install the newer version to open it; "
             "nothing was changed."
         ) from exc
-    return revision
+
+
+def _sqlite_migration_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite neither BEGINs before DDL nor keeps it in the transaction: turn
+    # its transaction handling off and BEGIN ourselves (the "begin" listener).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    # A batch migration rebuilds a table (DROP, then RENAME of a copy): with
+    # foreign keys on, the DROP of a referenced table fails or cascades. The
+    # pragma is ignored inside a transaction, so it is set here, before BEGIN;
+    # `PRAGMA foreign_key_check` runs before COMMIT instead.
+    cur.execute("PRAGMA foreign_keys=OFF")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock now: a second app waits here, then sees
+    # the schema the first one committed.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection in one transaction that no other migration runs beside.
+
+    SQLite: a connection of its own with foreign keys off and a real
+    `BEGIN IMMEDIATE`; `PRAGMA foreign_key_check` must come back empty before
+    the COMMIT. PostgreSQL: a session-level advisory lock (`PG_MIGRATION_LOCK`)
+    held around the transaction, so four apps starting on an empty database
+    create the schema once. Read the revision again inside: another app may
+    have upgraded the database while this one waited.
+
+    Yields:
+        The connection; the transaction commits when the block ends without
+        an exception and rolls back otherwise.
+
+    Raises:
+        DatabaseError: rows point to rows that do not exist (nothing committed).
+    """
+    if _sqlite_file(engine) is not None:  # (an in-memory one lives in its connection)
+        own = create_engine(engine.url, poolclass=NullPool)
+        event.listen(own, "connect", _sqlite_migration_pragmas)
+        event.listen(own, "begin", _sqlite_begin)
+        try:
+            with own.begin() as conn:
+                yield conn
+                _check_foreign_keys(conn)
+        finally:
+            own.dispose()
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            got = conn.scalar(
+                text("SELECT pg_try_advisory_lock(:k)"), {"k": PG_MIGRATION_LOCK}
+            )
+            if not got:
+                log.info(
+                    "Waiting for another O2C Desktop to finish upgrading %s", engine.url
+                )
+                conn.execute(
+                    text("SELECT pg_advisory_lock(:k)"), {"k": PG_MIGRATION_LOCK}
+                )
+            conn.commit()  # the lock is the session's: it outlives this transaction
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            # A connection that broke took the lock with it.
+            if engine.dialect.name == "postgresql" and not conn.invalidated:
+                with suppress(SADatabaseError):
+                    conn.execute(
+                        text("SELECT pg_advisory_unlock(:k)"), {"k": PG_MIGRATION_LOCK}
+                    )
+                    conn.commit()
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    rows = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if rows:
+        table, _rowid, parent, _fk = rows[0]
+        raise DatabaseError(
+            f"{len(rows)} row(s) point to rows that do not exist "
+            f"(first: a {table} row to {parent})"
+        )
+
+
+def _check_integrity(conn: Connection, head: str) -> None:
+    revision = MigrationContext.configure(conn).get_current_revision()
+    if revision != head:
+        raise DatabaseError(f"the schema is at {revision}, not {head}")
+    if conn.dialect.name == "sqlite":
+        found = [row[0] for row in conn.exec_driver_sql("PRAGMA integrity_check")]
+        if found != ["ok"]:
+            raise DatabaseError(f"integrity check: {found[0]}")
+
+
+def _backup_path(source: Path) -> Path:
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    target = source.with_name(f"{source.stem}.backup-{stamp}{source.suffix}")
+    n = 1
+    while target.exists():  # two upgrades within a second
+        n += 1
+        target = source.with_name(f"{source.stem}.backup-{stamp}-{n}{source.suffix}")
+    return target
+
+
+def backups_of(source: Path, *, failed: bool | None = None) -> list[Path]:
+    """The backup copies of an SQLite book, oldest first.
+
+    Args:
+        source: the book.
+        failed: only the copies of failed upgrades (True), only the others
+            (False) or all (None).
+    """
+    found = source.parent.glob(f"{source.stem}.backup-*{source.suffix}")
+    copies = sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name))
+    if failed is None:
+        return copies
+    return [p for p in copies if p.stem.endswith(_FAILED) == failed]
+
+
+def _prune(source: Path, *, failed: bool) -> None:
+    for old in backups_of(source, failed=failed)[:-KEEP_BACKUPS]:
+        old.unlink(missing_ok=True)
+
+
+def _copy_sqlite(source: Path) -> Path:
+    target = _backup_path(source)
+    # A connection of its own: the upgrade's connection holds the write lock
+    # (SQLite's backup refuses a source that is writing), so this one reads
+    # the last committed state, which nobody can change meanwhile.
+    # The online backup API copies a consistent state even with WAL pages pending.
+    src = sqlite3.connect(source, timeout=30)
+    try:
+        dest = sqlite3.connect(target)
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+    finally:
+        src.close()
+    log.info("Backed up %s to %s before upgrading", source, target)
+    return target
 
 
 def backup_sqlite(engine: Engine) -> Path | None:
     """Copy an SQLite file beside itself before an upgrade; return the copy."""
-    database = engine.url.database
-    if engine.url.get_backend_name() != "sqlite" or not database:
+    source = _sqlite_file(engine)
+    if source is None or not source.exists():
         return None
-    source = Path(database)
-    if not source.exists():
-        return None
-    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-    target = source.with_name(f"{source.stem}.backup-{stamp}{source.suffix}")
-    # The online backup API copies a consistent state even with WAL pages pending.
-    raw = engine.raw_connection()
-    try:
-        import sqlite3
+    return _copy_sqlite(source)
 
-        dest = sqlite3.connect(target)
+
+def _restore_sqlite(copy: Path, database: Path) -> None:
+    src = sqlite3.connect(copy)
+    try:
+        dest = sqlite3.connect(database, timeout=30)
         try:
-            raw.driver_connection.backup(dest)  # type: ignore[union-attr]  # sqlite3 connection
+            src.backup(dest)
         finally:
             dest.close()
     finally:
-        raw.close()
-    log.info("Backed up %s to %s before upgrading", source, target)
-    return target
+        src.close()
+
+
+def _reason(exc: BaseException) -> str:
+    text_ = str(getattr(exc, "orig", None) or exc).strip()
+    # Batch mode's copy of a table is the table the user knows.
+    text_ = text_.replace("_alembic_tmp_", "")
+    return text_.splitlines()[0] if text_ else type(exc).__name__
 
 
 def upgrade(engine: Engine, *, backup: bool = True) -> Path | None:
     """Bring the schema to the head revision; return the backup copy if made.
 
+    The whole upgrade is one transaction, verified (revision, integrity,
+    foreign keys) before it commits. On failure it is rolled back and on
+    SQLite the backup copy is restored over the book.
+
     Raises:
-        DatabaseError: the database can't be used (see `check_revision`).
+        DatabaseError: the database can't be used (see `check_revision`), or
+            the upgrade failed: the message names the revision and says what
+            the database was left as.
     """
     revision = check_revision(engine)
-    if revision == head_revision():
+    head = head_revision()
+    if revision == head:
         return None
-    copy = backup_sqlite(engine) if backup and revision is not None else None
-    command.upgrade(alembic_config(engine), "head")
+    script = ScriptDirectory.from_config(alembic_config())
+    applied: list[str] = []
+    book = _sqlite_file(engine)
+    copy: Path | None = None
+
+    def stamped(*, step: MigrationInfo, **_kw: Any) -> None:
+        applied.extend(step.up_revision_ids)
+
+    try:
+        with migration_connection(engine) as conn:
+            revision = MigrationContext.configure(conn).get_current_revision()
+            if revision == head:
+                return None  # another app upgraded it while this one waited
+            _refuse_unknown(revision)
+            if backup and revision is not None and book is not None:
+                copy = _copy_sqlite(book)
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            cfg.attributes["on_version_apply"] = stamped
+            command.upgrade(cfg, "head")
+            _check_integrity(conn, head)
+    except NewerSchemaError:
+        raise
+    except Exception as exc:
+        raise _upgrade_failed(engine, script, revision, applied, copy, exc) from exc
+    if copy is not None and book is not None:
+        _prune(book, failed=False)
+        log.info("The last %d copies are kept in %s", KEEP_BACKUPS, copy.parent)
     return copy
+
+
+def _upgrade_failed(
+    engine: Engine,
+    script: ScriptDirectory,
+    start: str | None,
+    applied: list[str],
+    copy: Path | None,
+    exc: BaseException,
+) -> DatabaseError:
+    pending = [r.revision for r in script.iterate_revisions("head", start)][::-1]
+    failed = pending[len(applied)] if len(applied) < len(pending) else pending[-1]
+    what = f"Upgrading the database to schema {failed} failed ({_reason(exc)})"
+    log.info("%s", what, exc_info=exc)  # the caller shows `what`; --verbose the cause
+    database = _sqlite_file(engine)
+    if copy is None or database is None:
+        return DatabaseError(
+            f"{what}; it was rolled back: the database is unchanged "
+            f"(schema {start or 'empty'})."
+        )
+    engine.dispose()  # no pooled connection reads the book while it is replaced
+    try:
+        _restore_sqlite(copy, database)
+    except Exception as again:  # noqa: BLE001 - say what to do instead
+        return DatabaseError(
+            f"{what}, and restoring the backup failed too ({_reason(again)}): "
+            f"close O2C Desktop and copy {copy} over {database}."
+        )
+    # The book is this copy again: each failed start would otherwise add one.
+    failed_copy = copy.rename(copy.with_stem(copy.stem + _FAILED))
+    _prune(database, failed=True)
+    return DatabaseError(
+        f"{what}; the book was restored from {failed_copy}: nothing was lost."
+    )
 
 
 def open_database(
@@ -288,7 +531,12 @@ def analyze(db: Database) -> None:
     if db.engine.dialect.name != "postgresql":
         return  # SQLite's planner is tuned by the queries themselves for now
     with db.engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+        # Only the book's own tables: a bare ANALYZE locks every table of the
+        # database, and deadlocked against an upgrade in another schema.
+        quote = conn.dialect.identifier_preparer.quote
+        names = [quote(n) for n in sorted(inspect(conn).get_table_names())]
+        if names:
+            conn.execute(text(f"ANALYZE {', '.join(names)}"))
 
 
 def ping(engine: Engine) -> None:
