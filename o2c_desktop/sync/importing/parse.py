@@ -89,7 +89,7 @@ _TOTAL_WORDS = (
     "zwischensumme",
 )
 _TOTAL_LABEL = (
-    r"^(grand[ -]?|sous[ -]?|sub[ -]?)?(total|totaux|summe|gesamt|zwischensumme)"
+    r"^\s*(grand[ -]?|sous[ -]?|sub[ -]?)?(total|totaux|summe|gesamt|zwischensumme)"
     r"(\b|$)"
 )
 # ISO 4217 currencies without minor unit.
@@ -555,15 +555,9 @@ def _read_rows(
             return None
         return data[m.index]
 
-    texts_of: dict[Field, np.ndarray[Any, Any]] = {}
-
     def text(target: Field) -> np.ndarray[Any, Any]:
-        if target not in texts_of:
-            c = col(target)
-            texts_of[target] = (
-                text_column(c).values if c is not None else np.full(n, "", object)
-            )
-        return texts_of[target]
+        c = col(target)
+        return text_column(c).values if c is not None else np.full(n, "", object)
 
     number_col = col(Field.NUMBER)
     assert number_col is not None
@@ -616,8 +610,9 @@ def _read_rows(
     # became a customer and doubled the outstanding).
     worded = np.zeros(n, dtype=bool)
     for target in (Field.CUSTOMER_REF, Field.CUSTOMER_NAME, Field.NUMBER):
-        if target in by_field:
-            worded |= _total_label(text(target))
+        c = col(target)
+        if c is not None:
+            worded |= _total_label(c)
     is_total |= worded & (no_number | ~dated)
     missing_number = no_number & dated & priced & ~is_total & ~repeated
     keep = (~no_number | missing_number) & ~is_total & ~repeated
@@ -662,9 +657,10 @@ def _read_rows(
     if Field.AMOUNT in present and Field.REMAINING in present:
         # 100 owed -100 is not a credit note: one of them is wrong (#14).
         both = keep & present[Field.AMOUNT] & present[Field.REMAINING]
-        opposite = np.sign(amounts[Field.AMOUNT]) * np.sign(amounts[Field.REMAINING])
+        total, left = amounts[Field.AMOUNT], amounts[Field.REMAINING]
+        opposite = ((total < 0) & (left > 0)) | ((total > 0) & (left < 0))
         checks.flag(
-            both & (opposite < 0),
+            both & opposite,
             "remaining amount and amount have opposite signs",
             by_field[Field.REMAINING],
             col(Field.REMAINING),
@@ -770,10 +766,11 @@ def _read_rows(
         currency.to_numpy(dtype=object),
     )
     # "1 234 567,891" is not 1 234 567 891 nor rounded: the file is wrong.
-    codes = currency.to_numpy(dtype=object)
-    whole_units = np.isin(codes, list(ZERO_DECIMAL_CURRENCIES))
+    whole_units = currency.isin(ZERO_DECIMAL_CURRENCIES).to_numpy(dtype=bool)
     for target, places in decimals.items():
-        too_precise = (places > 2) | (whole_units & (amounts[target] % 100 != 0))
+        too_precise = places > 2
+        if whole_units.any():
+            too_precise |= whole_units & (amounts[target] % 100 != 0)
         checks.flag(
             keep & too_precise,
             "more decimals than the currency has",
@@ -826,13 +823,22 @@ def _read_rows(
     result.skipped = int(n - keep.sum())
 
 
-def _total_label(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Cells that read as a total: "Grand Total", "Sous-total", "Total général"."""
+def _total_label(col: pd.Series[Any]) -> np.ndarray[Any, Any]:
+    """Cells that read as a total: "Grand Total", "Sous-total", "Total général".
+
+    A column read by pyarrow is matched on its buffers, without a Python
+    string per cell.
+    """
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    hits = pc.match_substring_regex(
-        pa.array(values, type=pa.string()), _TOTAL_LABEL, ignore_case=True
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        cells = pa.array(col.array)
+    else:
+        cells = pa.array(text_column(col).values, type=pa.string())
+    hits = pc.fill_null(
+        pc.match_substring_regex(cells, _TOTAL_LABEL, ignore_case=True), False
     )
     return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
 

@@ -133,9 +133,9 @@ def sniff_kind(path: Path) -> str:
             "the workbook is password-protected. Open it in Excel, "
             "remove the password (File > Info > Protect Workbook) and save it again."
         )
-    if head.startswith(_OLE) and _XLS_STREAM not in head:
+    if head.startswith(_OLE):
         for stream, what in _OLE_DOCUMENTS:
-            if stream.encode("utf-16-le") in head:
+            if _XLS_STREAM not in head and stream.encode("utf-16-le") in head:
                 raise FileError(f"this is {what}, not a workbook.")
         return "workbook"
     if head.startswith(b"PK"):

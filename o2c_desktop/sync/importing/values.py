@@ -121,8 +121,8 @@ def text_column(col: pd.Series[Any]) -> Parsed:
     """
     values, stripped, empty, is_num, is_date, is_str = _kinds(col)
     out = np.where(is_str, stripped, "").astype(object)
-    texts = np.flatnonzero(is_str)
-    if len(texts):
+    if is_str.any() and _may_hold_controls(col):
+        texts = np.flatnonzero(is_str)
         cleaned = clean_text(out[texts])
         if cleaned is not None:
             out[texts] = cleaned
@@ -146,6 +146,20 @@ def text_column(col: pd.Series[Any]) -> Parsed:
         else:
             out[i] = str(v)
     return Parsed(out, np.ones(len(values), dtype=bool), empty)
+
+
+def _may_hold_controls(col: pd.Series[Any]) -> bool:
+    """False when a column read by pyarrow has no control character at all.
+
+    Checked on its Arrow buffers, without a Python string per cell (#3).
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"):
+        return True
+    return bool(pc.any(pc.match_substring_regex(pa.array(col.array), _UNSAFE)).as_py())
 
 
 def clean_text(text: np.ndarray[Any, Any]) -> np.ndarray[Any, Any] | None:
@@ -179,7 +193,7 @@ def amount_column(col: pd.Series[Any]) -> Parsed:
     values, stripped, empty, is_num, _is_date, is_str = _kinds(col)
     n = len(values)
     cents = np.zeros(n, dtype=np.int64)
-    decimals = np.zeros(n, dtype=np.int64)
+    decimals = np.zeros(n, dtype=np.int8)
     ok = empty.copy()
     if is_num.any():
         nums = values[is_num].astype(np.float64)
@@ -192,7 +206,7 @@ def amount_column(col: pd.Series[Any]) -> Parsed:
         value, neg, good, frac = _text_cents(stripped[idx])
         cents[idx] = np.where(neg, -value, value)
         ok[idx] = good
-        decimals[idx] = np.where(good, frac, 0)
+        decimals[idx] = np.where(good, np.minimum(frac, 99), 0)
     return Parsed(cents, ok, empty, decimals=decimals)
 
 
