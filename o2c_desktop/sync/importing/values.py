@@ -29,8 +29,7 @@ _SERIAL_MIN, _SERIAL_MAX = 10_000, 80_000  # 1927 .. 2119
 _AMOUNT_NOISE = "[\\s\u00a0\u202f\u2009\u2007'\u2019€$£¥]|[A-Za-z]{3}$|^[A-Za-z]{3}"
 _AMOUNT_OK = r"^\d[\d.,]*$|^[.,]\d+$"
 _SCALE = np.array([100, 10, 1], dtype=np.int64)  # cents per unit of 0, 1, 2 decimals
-# Digit groups split by a space or an apostrophe: "1 234 567,891" (#14).
-_SPACE_GROUPED = "\\d[\\s\u00a0\u202f\u2009\u2007'\u2019]\\d{3}(?:\\D|$)"
+_FIRST_GROUP = r"^[1-9]\d{0,2}[.,]"
 # CR, LF and tabs become one space; other control characters go (#14: a
 # linefeed in a name broke the e-mail headers of every letter).
 _BREAKS = r"[\t\n\v\f\r\x{85}\x{2028}\x{2029}]+"
@@ -185,8 +184,9 @@ def amount_column(col: pd.Series[Any]) -> Parsed:
     Understands ``1 234,56`` (with NBSP or narrow NBSP), ``1.234,56``,
     ``1,234.56``, ``-12,50``, ``(12,50)``, SAP's ``12,50-``, currency symbols
     and codes, and numeric cells. A single separator followed by exactly three
-    digits is a thousands separator (money has two decimals), unless spaces
-    already group the digits: ``1 234 567,891`` has three decimals.
+    digits is a thousands separator (money has two decimals) when a group of
+    1-3 digits comes before it: ``1,284`` but not ``0,125``, ``1234,567`` or
+    ``1 234 567,891`` (spaces already group those digits).
     `decimals` counts the decimals written in text cells, so that more than
     the currency has is refused rather than rounded.
     """
@@ -241,10 +241,10 @@ def _text_cents(
     dots = numpy(pc.count_substring(body, ".")).astype(np.int64)
     commas = numpy(pc.count_substring(body, ",")).astype(np.int64)
     same_sep = np.where(sep_char == ".", dots, np.where(sep_char == ",", commas, 0))
-    grouped = numpy(pc.match_substring_regex(s, _SPACE_GROUPED)).astype(bool)
     thousands_only = (tail_len == 3) & (dots + commas == same_sep)
-    # "1 234,567": with digits grouped by spaces, a lone comma is decimal.
-    thousands_only &= ~(grouped & (same_sep == 1))
+    # Only after a group of 1-3 digits: "1 234,567" (spaces are gone from the
+    # body: "1234,567"), "0,125" and "1234,567" have three decimals (#14).
+    thousands_only &= numpy(pc.match_substring_regex(body, _FIRST_GROUP)).astype(bool)
     has_decimal = (sep_char != "") & ~thousands_only
     digits = pc.replace_substring_regex(body, "[.,]", "")
     length = numpy(pc.utf8_length(digits)).astype(np.int64)
