@@ -741,14 +741,21 @@ def huge_field(path: Path) -> Path:
     return write_csv(path, [BAD_HEAD, _item("F1"), _item("x" * 200_000)])
 
 
-def control_characters(path: Path) -> Path:
-    """A name with line breaks and a tab (xlsx) or a bell and an escape (csv)."""
+def control_characters(path: Path, before: int = 0) -> Path:
+    """A name with line breaks and a tab (xlsx) or a bell and an escape (csv).
+
+    In a CSV file, `before` good rows come first (a long file is read by
+    pyarrow, column by column).
+    """
     if path.suffix == ".xlsx":  # openpyxl refuses other control characters
         row = ["C1", "F1", D(2026, 2, 1), D(2026, 3, 3), 100, 100, "Dupont\r\nSA\tLyon"]
         return xlsx(path, [[*BAD_HEAD, "Nom client"], row])
     name = '"Dupont\r\nSA\x07\x1bLyon"'
     with path.open("w", encoding="utf-8", newline="") as fh:
         fh.write(";".join([*BAD_HEAD, "Nom client"]) + "\r\n")
+        fh.writelines(
+            ";".join([*_item(f"G{i}"), "Durand"]) + "\r\n" for i in range(before)
+        )
         fh.write(";".join([*_item("F1"), name]) + "\r\n")
     return path
 

@@ -476,6 +476,13 @@ def test_control_characters_are_cleaned_at_import(
     assert row.customer_name == expected
 
 
+def test_control_characters_are_cleaned_in_a_long_csv(tmp_path: Path) -> None:
+    parsed = parse_file(b.control_characters(tmp_path / "long.csv", before=3000))
+    assert parsed.rows is not None
+    assert parsed.row_count == 3001
+    assert parsed.rows["customer_name"].iloc[-1] == "Dupont SALyon"
+
+
 @pytest.mark.parametrize(
     ("text", "cents", "decimals"),
     [

@@ -608,12 +608,12 @@ def _read_rows(
             priced[blank_rows] |= _filled(c.iloc[blank_rows])
     # A total written in the customer or number column (#14: "Grand Total"
     # became a customer and doubled the outstanding).
-    worded = np.zeros(n, dtype=bool)
+    # Only rows without a number or a date can be totals: usually none.
+    undated = np.flatnonzero(no_number | ~dated)
     for target in (Field.CUSTOMER_REF, Field.CUSTOMER_NAME, Field.NUMBER):
         c = col(target)
-        if c is not None:
-            worded |= _total_label(c)
-    is_total |= worded & (no_number | ~dated)
+        if c is not None and len(undated):
+            is_total[undated] |= _total_label(c.iloc[undated])
     missing_number = no_number & dated & priced & ~is_total & ~repeated
     keep = (~no_number | missing_number) & ~is_total & ~repeated
     checks.flag(missing_number, "missing item number", by_field[Field.NUMBER])

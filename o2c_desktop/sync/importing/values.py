@@ -154,11 +154,25 @@ def _may_hold_controls(col: pd.Series[Any]) -> bool:
     """
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if not (isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"):
         return True
-    return bool(pc.any(pc.match_substring_regex(pa.array(col.array), _UNSAFE)).as_py())
+    cells = pa.array(col.array)
+    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    for chunk in chunks:
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if ((raw < 0x20) | (raw == 0x7F)).any():  # C0 controls and DEL
+            return True
+        c1 = np.flatnonzero(raw[:-1] == 0xC2)  # U+0080-U+009F: C2 80-9F
+        if (raw[c1 + 1] < 0xA0).any():
+            return True
+        sep = np.flatnonzero(raw[:-2] == 0xE2)  # U+2028, U+2029: E2 80 A8-A9
+        if ((raw[sep + 1] == 0x80) & ((raw[sep + 2] | 1) == 0xA9)).any():
+            return True
+    return False
 
 
 def clean_text(text: np.ndarray[Any, Any]) -> np.ndarray[Any, Any] | None:
