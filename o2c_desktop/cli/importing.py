@@ -25,6 +25,8 @@ from o2c_desktop.sync.importing.parse import ImportOptions
 if TYPE_CHECKING:
     import argparse
 
+    from o2c_desktop.sync.importing.parse import ParsedImport
+
 
 def register(subparsers: Any) -> None:
     """Add `o2c import` and `o2c export items`."""
@@ -35,6 +37,12 @@ def register(subparsers: Any) -> None:
     )
     imp.add_argument("file", type=Path)
     imp.add_argument("--profile", help="saved mapping profile to use")
+    imp.add_argument(
+        "--accept-mapping",
+        action="store_true",
+        help="import even when some columns are mapped by a guess (the ones "
+        "marked 'please confirm'); else save a profile in the app and use --profile",
+    )
     imp.add_argument("--entity", help="entity code (see the rule above)")
     imp.add_argument(
         "--create-entity", action="store_true", help="create --entity if unknown"
@@ -125,6 +133,7 @@ def _import(args: argparse.Namespace) -> Result:
         if parsed.fatal:
             data["imported"] = False
             return Result(data=data, text="\n".join(lines), exit_code=1)
+        _check_mapping(args, parsed)
         try:
             result = service.apply(
                 parsed,
@@ -151,6 +160,28 @@ def _import(args: argparse.Namespace) -> Result:
         f"outstanding {result.outstanding_before} -> {result.outstanding_after}"
     )
     return Result(data=data, text="\n".join(lines))
+
+
+def _check_mapping(args: argparse.Namespace, parsed: ParsedImport) -> None:
+    """Refuse to import columns mapped by a guess unless told to (#14).
+
+    A profile maps its headers for sure; what it does not know is asked. The
+    dry run refuses too, so that it predicts the real run.
+
+    Raises:
+        CommandError: listing the uncertain columns.
+    """
+    if not parsed.questions or args.accept_mapping:
+        return
+    columns = "; ".join(
+        f"{c.letter} {c.header!r} -> {c.field.value} ({c.reason})"
+        for c in parsed.questions
+    )
+    raise CommandError(
+        f"{parsed.path.name}: not imported, these columns are mapped by a guess: "
+        f"{columns}. Check them, then pass --accept-mapping, or save a mapping "
+        "profile in the app and use --profile NAME."
+    )
 
 
 def _export_items(args: argparse.Namespace) -> Result:

@@ -628,3 +628,181 @@ def own(path: Path) -> Path:
         ],
     )
     return path
+
+
+# -- the bad-input corpus (#14 §6, #15): each file is one fault ----------------
+
+BAD_HEAD = [
+    "Code client",
+    "N° facture",
+    "Date facture",
+    "Date d'échéance",
+    "Montant TTC",
+    "Reste dû",
+]
+
+
+def _item(number: str, amount: str = "100,00", remaining: str = "100,00") -> list[str]:
+    return ["C1", number, "01/02/2026", "03/03/2026", amount, remaining]
+
+
+def empty_amount(path: Path) -> Path:
+    """A remaining amount left blank: it used to read 0.00."""
+    return write_csv(path, [BAD_HEAD, _item("F1"), _item("F2", remaining="")])
+
+
+def uncomputed_formula(path: Path) -> Path:
+    """A formula written by a program (openpyxl), never computed by Excel."""
+    return xlsx(
+        path,
+        [
+            BAD_HEAD,
+            ["C1", "F1", D(2026, 2, 1), D(2026, 3, 3), 100, 100],
+            ["C1", "F2", D(2026, 2, 1), D(2026, 3, 3), 100, "=E3-40"],
+        ],
+    )
+
+
+def opposite_signs(path: Path) -> Path:
+    """Amount 100, remaining -100: not a credit note, a wrong sign."""
+    return write_csv(path, [BAD_HEAD, _item("F1", "100,00", "-100,00")])
+
+
+def three_decimals(path: Path) -> Path:
+    """Digits grouped by spaces and a comma: three decimals, not thousands."""
+    return write_csv(
+        path,
+        [BAD_HEAD, _item("F1", "1 234 567,891", "1 234 567,89"), _item("F2")],
+    )
+
+
+def yen_decimals(path: Path) -> Path:
+    """Yen have no decimals."""
+    return write_csv(
+        path,
+        [
+            [*BAD_HEAD, "Devise"],
+            [*_item("F1", "1 234", "1 234"), "JPY"],
+            [*_item("F2", "1 234,50", "1 234,50"), "JPY"],
+        ],
+    )
+
+
+def totals_row(path: Path, label: str, number: str = "") -> Path:
+    """Items, then a totals line with the label where the customer goes."""
+    return xlsx(
+        path,
+        [
+            BAD_HEAD,
+            ["C1", "F1", D(2026, 2, 1), D(2026, 3, 3), 100, 100],
+            ["C2", "F2", D(2026, 2, 1), D(2026, 3, 3), 200, 200],
+            [label, number, None, None, 300, 300],
+        ],
+    )
+
+
+def two_row_header(path: Path) -> Path:
+    """Group headers merged over the columns they name (Excel reports)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Customer", None, "Invoice", None, None, "Amount", None])
+    sheet.append(
+        ["Reference", "Name", "Number", "Reference", "Due date", "Total", "Remaining"]
+    )
+    sheet.merge_cells("A1:B1")
+    sheet.merge_cells("C1:E1")
+    sheet.merge_cells("F1:G1")
+    sheet.append(["C1", "Dupont", "F1", "PO-9", D(2026, 1, 31), 120, 100])
+    book.save(path)
+    return path
+
+
+def unicode_text(path: Path) -> Path:
+    """Excel's "Unicode text": UTF-16 with a BOM, tab separated."""
+    rows = [BAD_HEAD, ["Société Générale", "F1", "01/02/2026", "03/03/2026"]]
+    rows[1] += ["1 234,50", "1 234,50"]
+    return write_csv(path, rows, sep="\t", encoding="utf-16")
+
+
+def unbalanced_quote(path: Path, before: int = 1) -> Path:
+    """One cell opens a quote it never closes, after `before` good rows."""
+    good = [_item(f"F{i}") for i in range(before)]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(";".join(BAD_HEAD) + "\r\n")
+        fh.writelines(";".join(row) + "\r\n" for row in good)
+        fh.write('C1;"F-open;01/02/2026;03/03/2026;100,00;100,00\r\n')
+        fh.writelines(";".join(_item(f"G{i}")) + "\r\n" for i in range(5))
+    return path
+
+
+def huge_field(path: Path) -> Path:
+    """A cell of 200 KB (a pasted document), beyond any CSV reader's limit."""
+    return write_csv(path, [BAD_HEAD, _item("F1"), _item("x" * 200_000)])
+
+
+def control_characters(path: Path, before: int = 0) -> Path:
+    """A name with line breaks and a tab (xlsx) or a bell and an escape (csv).
+
+    In a CSV file, `before` good rows come first (a long file is read by
+    pyarrow, column by column).
+    """
+    if path.suffix == ".xlsx":  # openpyxl refuses other control characters
+        row = ["C1", "F1", D(2026, 2, 1), D(2026, 3, 3), 100, 100, "Dupont\r\nSA\tLyon"]
+        return xlsx(path, [[*BAD_HEAD, "Nom client"], row])
+    name = '"Dupont\r\nSA\x07\x1bLyon"'
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(";".join([*BAD_HEAD, "Nom client"]) + "\r\n")
+        fh.writelines(
+            ";".join([*_item(f"G{i}"), "Durand"]) + "\r\n" for i in range(before)
+        )
+        fh.write(";".join([*_item("F1"), name]) + "\r\n")
+    return path
+
+
+def word_document(path: Path, *, with_workbook: bool = False) -> Path:
+    """A minimal .docx (it may embed a workbook, as a chart does)."""
+    import zipfile
+
+    main = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    embedded = (
+        '<Default Extension="xlsx" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet"/>'
+        if with_workbook
+        else ""
+    )
+    types = (
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/content-types"><Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        f'{embedded}<Override PartName="/word/document.xml" ContentType="{main}'
+        '.main+xml"/></Types>'
+    )
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="word/document.xml"/></Relationships>'
+    )
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.'
+        'openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>'
+        "Balance</w:t></w:r></w:p></w:body></w:document>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", types)
+        archive.writestr("_rels/.rels", rels)
+        archive.writestr("word/document.xml", document)
+    return path
+
+
+def guessed_columns(path: Path) -> Path:
+    """A header nobody knows ("Bidule"): its meaning is guessed from values."""
+    return write_csv(
+        path,
+        [
+            ["Client", "Facture", "Echeance", "Montant", "Bidule"],
+            ["Dupont", "F1", "31/01/2026", "10,00", "X1"],
+            ["Durand", "F2", "31/01/2026", "20,00", "X2"],
+        ],
+    )

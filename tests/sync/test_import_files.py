@@ -6,17 +6,20 @@ import datetime as dt
 import io
 import zipfile
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING
 
 import pandas as pd  # noqa: TID253 - test data frames
 import pytest
 from openpyxl import Workbook
 
+from o2c_desktop.sync.importing.fields import Field
 from o2c_desktop.sync.importing.parse import ImportOptions, parse_file
 from o2c_desktop.sync.importing.values import amount_column, date_column, text_column
 from tests.sync import import_builders as b
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 D = dt.date
@@ -284,3 +287,218 @@ def test_million_row_csv(tmp_path: Path) -> None:
     parsed = parse_file(path)
     assert parsed.row_count == 1_000_000
     assert parsed.error_count == 0
+
+
+# -- the bad-input corpus: each file, the exact line the user reads ------------
+
+QUOTE = (
+    'a quote (") opened on this row is not closed, so the rows below it would be '
+    "read as one cell. Fix the row and save the file again."
+)
+CORPUS = [
+    (
+        b.empty_amount,
+        "empty_amount.csv",
+        "empty_amount.csv, row 3, column 6 (Reste dû): amount is empty",
+    ),
+    (
+        b.uncomputed_formula,
+        "uncomputed_formula.xlsx",
+        "uncomputed_formula.xlsx, sheet 'Sheet1', row 3, column F (Reste dû): formula "
+        "without a computed value: open and save the file in Excel",
+    ),
+    (
+        b.opposite_signs,
+        "opposite_signs.csv",
+        "opposite_signs.csv, row 2, column 6 (Reste dû): remaining amount and amount "
+        "have opposite signs ('-100,00')",
+    ),
+    (
+        b.three_decimals,
+        "three_decimals.csv",
+        "three_decimals.csv, row 2, column 5 (Montant TTC): more decimals than the "
+        "currency has ('1 234 567,891')",
+    ),
+    (
+        b.yen_decimals,
+        "yen_decimals.csv",
+        "yen_decimals.csv, row 3, column 5 (Montant TTC): more decimals than the "
+        "currency has ('1 234,50')",
+    ),
+    (
+        b.unbalanced_quote,
+        "unbalanced_quote.csv",
+        f"unbalanced_quote.csv, row 3: {QUOTE}",
+    ),
+    (
+        partial(b.unbalanced_quote, before=12_000),
+        "late_quote.csv",
+        f"late_quote.csv, row 12002: {QUOTE}",
+    ),
+    (
+        b.huge_field,
+        "huge_field.csv",
+        'huge_field.csv, row 3: a cell is longer than 128 KB. Is a quote (") left '
+        "open on this row?",
+    ),
+    (
+        b.word_document,
+        "report.xlsx",
+        "report.xlsx: this is a Word document, not a workbook.",
+    ),
+    (
+        partial(b.word_document, with_workbook=True),
+        "chart.xlsx",
+        "chart.xlsx: this is a Word document, not a workbook.",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("build", "name", "expected"), CORPUS, ids=[name for _b, name, _e in CORPUS]
+)
+def test_bad_input_corpus(
+    tmp_path: Path, build: Callable[[Path], Path], name: str, expected: str
+) -> None:
+    parsed = parse_file(build(tmp_path / name))
+    lines = [str(p) for p in parsed.problems]
+    assert expected in lines
+    if parsed.rows is not None:
+        # The faulty row is refused, not imported with a made-up amount.
+        assert parsed.error_count >= 1
+
+
+def test_missing_file_says_not_found_once(tmp_path: Path) -> None:
+    parsed = parse_file(tmp_path / "nope.xlsx")
+    assert [str(p) for p in parsed.problems] == [
+        f"nope.xlsx: file not found: {tmp_path / 'nope.xlsx'}"
+    ]
+
+
+def test_empty_amount_is_not_zero(tmp_path: Path) -> None:
+    parsed = parse_file(b.empty_amount(tmp_path / "empty_amount.csv"))
+    assert [(r.number, r.error) for r in parsed.sample()] == [
+        ("F1", ""),
+        ("F2", "amount is empty"),
+    ]
+    assert parsed.valid_totals() == {"": Decimal("100.00")}
+
+
+def test_opposite_signs_are_not_a_credit_note(tmp_path: Path) -> None:
+    (row,) = parse_file(b.opposite_signs(tmp_path / "opposite_signs.csv")).sample()
+    assert row.error == "remaining amount and amount have opposite signs"
+
+
+def test_a_formula_with_its_result_is_not_flagged(tmp_path: Path) -> None:
+    # The counterpart of the corpus file: the same formula, computed by Excel.
+    path = b.uncomputed_formula(tmp_path / "computed.xlsx")
+    with zipfile.ZipFile(path) as src:
+        parts = {n: src.read(n) for n in src.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet].replace(b"<f>E3-40</f><v />", b"<f>E3-40</f><v>60</v>")
+    with zipfile.ZipFile(path, "w") as dst:
+        for name, data in parts.items():
+            dst.writestr(name, data)
+    parsed = parse_file(path)
+    assert parsed.problems == []
+    assert [r.remaining for r in parsed.sample()] == [Decimal(100), Decimal(60)]
+
+
+@pytest.mark.parametrize(
+    ("label", "number"),
+    [
+        ("Grand Total", ""),
+        ("Total général", ""),
+        ("TOTAL", ""),
+        ("Sous-total", ""),
+        ("Subtotal", ""),
+        ("Grand Total", "2 factures"),  # text in the number column too
+    ],
+)
+def test_totals_rows_are_left_out_and_said(
+    tmp_path: Path, label: str, number: str
+) -> None:
+    parsed = parse_file(b.totals_row(tmp_path / "totals.xlsx", label, number))
+    assert [r.customer_ref for r in parsed.sample()] == ["C1", "C2"]
+    assert parsed.valid_totals() == {"": Decimal("300.00")}
+    assert parsed.problems == []
+    assert [str(p) for p in parsed.left_out] == [
+        "totals.xlsx, sheet 'Sheet1', row 4, column A (Code client): "
+        "totals row left out"
+    ]
+
+
+def test_a_customer_named_total_with_an_invoice_is_imported(tmp_path: Path) -> None:
+    path = b.xlsx(
+        tmp_path / "energies.xlsx",
+        [b.BAD_HEAD, ["Total SA", "F1", D(2026, 2, 1), D(2026, 3, 3), 100, 100]],
+    )
+    parsed = parse_file(path)
+    assert [r.customer_ref for r in parsed.sample()] == ["Total SA"]
+    assert parsed.left_out == []
+
+
+def test_two_row_header_joins_group_and_column(tmp_path: Path) -> None:
+    parsed = parse_file(b.two_row_header(tmp_path / "two_rows.xlsx"))
+    fields = {c.header: c.field for c in parsed.columns}
+    assert fields == {
+        "Customer Reference": Field.CUSTOMER_REF,
+        "Customer Name": Field.CUSTOMER_NAME,
+        "Invoice Number": Field.NUMBER,
+        "Invoice Reference": Field.REFERENCE,
+        "Due date": Field.DUE_DATE,
+        "Total Amount": Field.AMOUNT,
+        "Remaining Amount": Field.REMAINING,
+    }
+    (row,) = parsed.sample()
+    assert (row.customer_ref, row.customer_name, row.reference) == (
+        "C1",
+        "Dupont",
+        "PO-9",
+    )
+
+
+def test_excel_unicode_text_is_read(tmp_path: Path) -> None:
+    parsed = parse_file(b.unicode_text(tmp_path / "balance.txt"))
+    (row,) = parsed.sample()
+    assert (row.customer_ref, row.remaining) == ("Société Générale", Decimal("1234.50"))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("names.xlsx", "Dupont SA Lyon"), ("names.csv", "Dupont SALyon")],
+)
+def test_control_characters_are_cleaned_at_import(
+    tmp_path: Path, name: str, expected: str
+) -> None:
+    # A line break in a name broke the mail headers of every letter (#14).
+    (row,) = parse_file(b.control_characters(tmp_path / name)).sample()
+    assert row.customer_name == expected
+
+
+def test_control_characters_are_cleaned_in_a_long_csv(tmp_path: Path) -> None:
+    parsed = parse_file(b.control_characters(tmp_path / "long.csv", before=3000))
+    assert parsed.rows is not None
+    assert parsed.row_count == 3001
+    assert parsed.rows["customer_name"].iloc[-1] == "Dupont SALyon"
+
+
+@pytest.mark.parametrize(
+    ("text", "cents", "decimals"),
+    [
+        ("1 234 567,891", 123456789, 3),
+        ("1\u00a0234,567", 123456, 3),
+        ("1'234.567", 123456, 3),
+        ("1,284", 128400, 0),
+        ("1.234.567", 123456700, 0),
+        ("0,125", 12, 3),
+        ("1234,567", 123456, 3),
+        ("1 234", 123400, 0),
+    ],
+)
+def test_grouped_digits_keep_their_decimal_separator(
+    text: str, cents: int, decimals: int
+) -> None:
+    parsed = amount_column(pd.Series([text], dtype=object))
+    assert parsed.decimals is not None
+    assert (parsed.values[0], parsed.decimals[0]) == (cents, decimals)

@@ -154,7 +154,9 @@ def _two_row_headers(rows: list[list[str]], r: int) -> list[str]:
     """Headers of row `r`, completed by a group row above it (merged cells).
 
     "Montant" merged over two columns above "TTC" and "Reste dû" gives
-    "Montant TTC" for the first when "TTC" alone means nothing.
+    "Montant TTC" for the first when "TTC" alone means nothing. A known
+    combination wins over the lower header alone: "Reference" under
+    "Customer" is the customer reference, not the item's (#14).
     """
     headers = list(rows[r])
     if r == 0:
@@ -164,11 +166,19 @@ def _two_row_headers(rows: list[list[str]], r: int) -> list[str]:
         above = upper[c] if c < len(upper) else ""
         if not above or above == name:
             continue
-        combined = f"{above} {name}".strip()
-        if not _known(normalize(name)) and _known(normalize(combined)):
-            headers[c] = combined
-        elif not name:
+        if not name:
             headers[c] = above
+            continue
+        combined = next(
+            (
+                text
+                for text in (f"{above} {name}", f"{name} {above}")
+                if normalize(text) in _ALL_KNOWN or normalize(text) in _LAYOUT_HEADERS
+            ),
+            None,
+        )
+        if combined is not None:
+            headers[c] = combined
     return headers
 
 

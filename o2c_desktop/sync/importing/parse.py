@@ -40,6 +40,7 @@ from o2c_desktop.sync.importing.reader import (
     RawSheet,
     read_csv_columns,
     read_sheets,
+    uncached_formulas,
 )
 from o2c_desktop.sync.importing.values import (
     amount_column,
@@ -86,6 +87,15 @@ _TOTAL_WORDS = (
     "pourcentages",
     "grand total",
     "zwischensumme",
+)
+_TOTAL_LABEL = (
+    r"^\s*(grand[ -]?|sous[ -]?|sub[ -]?)?(total|totaux|summe|gesamt|zwischensumme)"
+    r"(\b|$)"
+)
+# ISO 4217 currencies without minor unit.
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"}
+    | {"RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"}
 )
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
 _BANK_JOURNALS = ("BQ", "BAN", "BNK", "CAI", "CSH", "TRE")
@@ -174,6 +184,7 @@ class ParsedImport:
         as_of_hint: balance date read in the title rows, if any.
         due_from_terms: due dates (some or all) come from payment terms.
         skipped: rows left out on purpose (totals, paid, not receivables).
+        left_out: the totals and subtotal rows left out, each with its row.
         options: how the file was read.
         complete: every row was parsed (False for a preview of the first rows).
         data_rows: lines below the header in the file, when known.
@@ -191,6 +202,7 @@ class ParsedImport:
     as_of_hint: dt.date | None = None
     due_from_terms: bool = False
     skipped: int = 0
+    left_out: list[Problem] = field(default_factory=list)
     options: ImportOptions = field(default_factory=ImportOptions)
     complete: bool = True
     data_rows: int | None = None
@@ -342,10 +354,12 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _fatal(path: Path, message: str, **kwargs: Any) -> ParsedImport:
+def _fatal(
+    path: Path, message: str, row: int | None = None, **kwargs: Any
+) -> ParsedImport:
     result = ParsedImport(path=path, **kwargs)
     result.problems.append(
-        Problem(path.name, kwargs.get("sheet", ""), None, None, None, message)
+        Problem(path.name, kwargs.get("sheet", ""), row, None, None, message)
     )
     return result
 
@@ -377,7 +391,7 @@ def parse_file(
     try:
         sheets = read_sheets(path, csv_rows=CSV_HEAD_ROWS)
     except FileError as exc:
-        return _fatal(path, str(exc), options=options)
+        return _fatal(path, str(exc), exc.row, options=options)
     tick(40)
     names = [s.name for s in sheets]
     chosen = _choose_sheet(path, sheets, options)
@@ -450,7 +464,7 @@ def parse_file(
                 path, sheet, table.header_row + 1, _needed_columns(mapping, layout)
             )
         except FileError as exc:
-            return _fatal(path, str(exc), sheets=names, options=options)
+            return _fatal(path, str(exc), exc.row, sheets=names, options=options)
         result.data_rows = len(data)
         tick(70)
     if limit is not None and len(data) > limit:
@@ -468,10 +482,10 @@ def _choose_sheet(
     if options.sheet is not None:
         named = [s for s in sheets if s.name == options.sheet]
         if not named:
-            return f"{path.name}: no sheet named {options.sheet!r}."
+            return f"no sheet named {options.sheet!r}."
         table = find_table(named[0]) if len(named[0].grid) else None
         if table is None:
-            return f"{path.name}: no table found in sheet {options.sheet!r}."
+            return f"no table found in sheet {options.sheet!r}."
         return named[0], table
     candidates: list[tuple[float, int, RawSheet, Any]] = []
     for sheet in sheets:
@@ -483,7 +497,7 @@ def _choose_sheet(
     if not candidates:
         hidden = [s.name for s in sheets if not s.visible]
         extra = f" (hidden sheets not read: {', '.join(hidden)})" if hidden else ""
-        return f"{path.name}: no table of open items found{extra}."
+        return f"no table of open items found{extra}."
     candidates.sort(key=lambda c: (c[0], c[1]), reverse=True)
     return candidates[0][2], candidates[0][3]
 
@@ -592,6 +606,14 @@ def _read_rows(
         c = col(target)
         if c is not None and len(blank_rows):
             priced[blank_rows] |= _filled(c.iloc[blank_rows])
+    # A total written in the customer or number column (#14: "Grand Total"
+    # became a customer and doubled the outstanding).
+    # Only rows without a number or a date can be totals: usually none.
+    undated = np.flatnonzero(no_number | ~dated)
+    for target in (Field.CUSTOMER_REF, Field.CUSTOMER_NAME, Field.NUMBER):
+        c = col(target)
+        if c is not None and len(undated):
+            is_total[undated] |= _total_label(c.iloc[undated])
     missing_number = no_number & dated & priced & ~is_total & ~repeated
     keep = (~no_number | missing_number) & ~is_total & ~repeated
     checks.flag(missing_number, "missing item number", by_field[Field.NUMBER])
@@ -615,6 +637,7 @@ def _read_rows(
             )
     amounts: dict[Field, np.ndarray[Any, Any]] = {}
     present: dict[Field, np.ndarray[Any, Any]] = {}
+    decimals: dict[Field, np.ndarray[Any, Any]] = {}
     for target in (Field.AMOUNT, Field.REMAINING, Field.DEBIT, Field.CREDIT):
         c = col(target)
         if c is None:
@@ -628,6 +651,20 @@ def _read_rows(
         )
         amounts[target] = parsed.values
         present[target] = ~parsed.empty
+        if parsed.decimals is not None:
+            decimals[target] = parsed.decimals
+    _empty_amounts(checks, result, sheet, keep, present, by_field, rownums)
+    if Field.AMOUNT in present and Field.REMAINING in present:
+        # 100 owed -100 is not a credit note: one of them is wrong (#14).
+        both = keep & present[Field.AMOUNT] & present[Field.REMAINING]
+        total, left = amounts[Field.AMOUNT], amounts[Field.REMAINING]
+        opposite = ((total < 0) & (left > 0)) | ((total > 0) & (left < 0))
+        checks.flag(
+            both & opposite,
+            "remaining amount and amount have opposite signs",
+            by_field[Field.REMAINING],
+            col(Field.REMAINING),
+        )
     if Field.DEBIT in amounts or Field.CREDIT in amounts:
         zero = np.zeros(n, dtype=np.int64)
         net = amounts.get(Field.DEBIT, zero) - amounts.get(Field.CREDIT, zero)
@@ -728,6 +765,18 @@ def _read_rows(
         by_field.get(Field.CURRENCY),
         currency.to_numpy(dtype=object),
     )
+    # "1 234 567,891" is not 1 234 567 891 nor rounded: the file is wrong.
+    whole_units = currency.isin(ZERO_DECIMAL_CURRENCIES).to_numpy(dtype=bool)
+    for target, places in decimals.items():
+        too_precise = places > 2
+        if whole_units.any():
+            too_precise |= whole_units & (amounts[target] % 100 != 0)
+        checks.flag(
+            keep & too_precise,
+            "more decimals than the currency has",
+            by_field[target],
+            col(target),
+        )
     instalment = np.zeros(n, dtype=np.int64)
     inst_col = col(Field.INSTALMENT)
     if inst_col is not None:
@@ -763,10 +812,80 @@ def _read_rows(
     checks.problems = [
         p for p in checks.problems if p.row is None or keep[p.row - rownums[0]]
     ]
+    label_col = by_field.get(Field.CUSTOMER_REF, by_field.get(Field.CUSTOMER_NAME))
+    # Said apart from the problems: a total line is expected, not wrong.
+    notes = _Checks(result.path, sheet.name, rownums)
+    notes.flag(is_total, "totals row left out", label_col, severity="warning")
+    result.left_out = notes.problems
     frame = _instalments_and_duplicates(frame, checks, by_field, inst_col is not None)
     result.rows = frame
     result.problems.extend(checks.problems)
     result.skipped = int(n - keep.sum())
+
+
+def _total_label(col: pd.Series[Any]) -> np.ndarray[Any, Any]:
+    """Cells that read as a total: "Grand Total", "Sous-total", "Total général".
+
+    A column read by pyarrow is matched on its buffers, without a Python
+    string per cell.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        cells = pa.array(col.array)
+    else:
+        cells = pa.array(text_column(col).values, type=pa.string())
+    hits = pc.fill_null(
+        pc.match_substring_regex(cells, _TOTAL_LABEL, ignore_case=True), False
+    )
+    return np.asarray(hits.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _empty_amounts(
+    checks: _Checks,
+    result: ParsedImport,
+    sheet: RawSheet,
+    keep: np.ndarray[Any, Any],
+    present: dict[Field, np.ndarray[Any, Any]],
+    by_field: dict[Field, ColumnMapping],
+    rownums: np.ndarray[Any, Any],
+) -> None:
+    """Flag empty amount cells, which would read 0.00 (#14).
+
+    Of a debit/credit pair one is empty by nature: only both empty is wrong.
+    An xlsx formula saved without its result looks empty too: say so.
+    """
+    empty: dict[Field, np.ndarray[Any, Any]] = {}
+    if Field.DEBIT in present and Field.CREDIT in present:
+        empty[Field.DEBIT] = ~present[Field.DEBIT] & ~present[Field.CREDIT]
+    for target in (Field.AMOUNT, Field.REMAINING, Field.DEBIT, Field.CREDIT):
+        if (
+            target in present
+            and target not in empty
+            and not (target is Field.CREDIT and Field.DEBIT in present)
+        ):
+            empty[target] = ~present[target]
+    formulas: dict[int, set[int]] | None = None
+    for target, blank in empty.items():
+        blank = keep & blank
+        if not blank.any():
+            continue
+        column = by_field[target]
+        if formulas is None:
+            suffix = result.path.suffix.lower()
+            xlsx = sheet.name and suffix in {".xlsx", ".xlsm"}
+            formulas = uncached_formulas(result.path, sheet.name) if xlsx else {}
+        rows = formulas.get(sheet.first_col + column.index)
+        if rows:
+            uncomputed = blank & np.isin(rownums, np.fromiter(rows, np.int64))
+            checks.flag(
+                uncomputed,
+                "formula without a computed value: open and save the file in Excel",
+                column,
+            )
+        checks.flag(blank, "amount is empty", column)
 
 
 def _filled(col: pd.Series[Any]) -> np.ndarray[Any, Any]:

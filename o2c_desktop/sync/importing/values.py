@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,6 +29,12 @@ _SERIAL_MIN, _SERIAL_MAX = 10_000, 80_000  # 1927 .. 2119
 _AMOUNT_NOISE = "[\\s\u00a0\u202f\u2009\u2007'\u2019€$£¥]|[A-Za-z]{3}$|^[A-Za-z]{3}"
 _AMOUNT_OK = r"^\d[\d.,]*$|^[.,]\d+$"
 _SCALE = np.array([100, 10, 1], dtype=np.int64)  # cents per unit of 0, 1, 2 decimals
+_FIRST_GROUP = r"^[1-9]\d{0,2}[.,]"
+# CR, LF and tabs become one space; other control characters go (#14: a
+# linefeed in a name broke the e-mail headers of every letter).
+_BREAKS = r"[\t\n\v\f\r\x{85}\x{2028}\x{2029}]+"
+_CONTROLS = r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]"
+_UNSAFE = r"[\x00-\x1f\x7f-\x9f\x{2028}\x{2029}]"
 
 
 def text_series(values: Any) -> pd.Series[Any]:
@@ -53,6 +59,7 @@ class Parsed:
     ok: np.ndarray[Any, np.dtype[np.bool_]]
     empty: np.ndarray[Any, np.dtype[np.bool_]]
     note: str = ""
+    decimals: np.ndarray[Any, Any] | None = None
 
 
 def _kinds(col: pd.Series[Any]) -> tuple[np.ndarray[Any, Any], ...]:
@@ -113,6 +120,13 @@ def text_column(col: pd.Series[Any]) -> Parsed:
     """
     values, stripped, empty, is_num, is_date, is_str = _kinds(col)
     out = np.where(is_str, stripped, "").astype(object)
+    if is_str.any() and _may_hold_controls(col):
+        texts = np.flatnonzero(is_str)
+        cleaned = clean_text(out[texts])
+        if cleaned is not None:
+            out[texts] = cleaned
+            empty = empty.copy()
+            empty[texts] |= cleaned == ""
     idx = np.flatnonzero(is_num)
     if len(idx):
         # Whole numbers (customer codes typed as numbers) in one pass.
@@ -133,17 +147,67 @@ def text_column(col: pd.Series[Any]) -> Parsed:
     return Parsed(out, np.ones(len(values), dtype=bool), empty)
 
 
+def _may_hold_controls(col: pd.Series[Any]) -> bool:
+    """False when a column read by pyarrow has no control character at all.
+
+    Checked on its Arrow buffers, without a Python string per cell (#3).
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    if not (isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"):
+        return True
+    cells = pa.array(col.array)
+    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    for chunk in chunks:
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        raw = np.frombuffer(data, dtype=np.uint8)
+        if ((raw < 0x20) | (raw == 0x7F)).any():  # C0 controls and DEL
+            return True
+        c1 = np.flatnonzero(raw[:-1] == 0xC2)  # U+0080-U+009F: C2 80-9F
+        if (raw[c1 + 1] < 0xA0).any():
+            return True
+        sep = np.flatnonzero(raw[:-2] == 0xE2)  # U+2028, U+2029: E2 80 A8-A9
+        if ((raw[sep + 1] == 0x80) & ((raw[sep + 2] | 1) == 0xA9)).any():
+            return True
+    return False
+
+
+def clean_text(text: np.ndarray[Any, Any]) -> np.ndarray[Any, Any] | None:
+    """Text without control characters, or None when there was none.
+
+    Line breaks and tabs become one space, other control characters are
+    dropped, so a name fits on one line of a letter or a mail header.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    s = pa.array(text, type=pa.string())
+    if not pc.any(pc.match_substring_regex(s, _UNSAFE)).as_py():
+        return None
+    s = pc.replace_substring_regex(s, _BREAKS, " ")
+    s = pc.utf8_trim_whitespace(pc.replace_substring_regex(s, _CONTROLS, ""))
+    return np.asarray(s.to_numpy(zero_copy_only=False), dtype=object)
+
+
 def amount_column(col: pd.Series[Any]) -> Parsed:
     """Amounts to int64 cents.
 
     Understands ``1 234,56`` (with NBSP or narrow NBSP), ``1.234,56``,
     ``1,234.56``, ``-12,50``, ``(12,50)``, SAP's ``12,50-``, currency symbols
     and codes, and numeric cells. A single separator followed by exactly three
-    digits is a thousands separator: money has two decimals.
+    digits is a thousands separator (money has two decimals) when a group of
+    1-3 digits comes before it: ``1,284`` but not ``0,125``, ``1234,567`` or
+    ``1 234 567,891`` (spaces already group those digits).
+    `decimals` counts the decimals written in text cells, so that more than
+    the currency has is refused rather than rounded.
     """
     values, stripped, empty, is_num, _is_date, is_str = _kinds(col)
     n = len(values)
     cents = np.zeros(n, dtype=np.int64)
+    decimals = np.zeros(n, dtype=np.int8)
     ok = empty.copy()
     if is_num.any():
         nums = values[is_num].astype(np.float64)
@@ -153,16 +217,17 @@ def amount_column(col: pd.Series[Any]) -> Parsed:
     idx = np.flatnonzero(is_str)
     if len(idx):
         # Text amounts: every step is a pyarrow kernel over the column (#3).
-        value, neg, good = _text_cents(stripped[idx])
+        value, neg, good, frac = _text_cents(stripped[idx])
         cents[idx] = np.where(neg, -value, value)
         ok[idx] = good
-    return Parsed(cents, ok, empty)
+        decimals[idx] = np.where(good, np.minimum(frac, 99), 0)
+    return Parsed(cents, ok, empty, decimals=decimals)
 
 
 def _text_cents(
     text: np.ndarray[Any, Any],
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Cents, negative sign and validity of stripped text amounts."""
+) -> tuple[np.ndarray[Any, Any], ...]:
+    """Cents, negative sign, validity and decimals of stripped text amounts."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -191,6 +256,9 @@ def _text_cents(
     commas = numpy(pc.count_substring(body, ",")).astype(np.int64)
     same_sep = np.where(sep_char == ".", dots, np.where(sep_char == ",", commas, 0))
     thousands_only = (tail_len == 3) & (dots + commas == same_sep)
+    # Only after a group of 1-3 digits: "1 234,567" (spaces are gone from the
+    # body: "1234,567"), "0,125" and "1234,567" have three decimals (#14).
+    thousands_only &= numpy(pc.match_substring_regex(body, _FIRST_GROUP)).astype(bool)
     has_decimal = (sep_char != "") & ~thousands_only
     digits = pc.replace_substring_regex(body, "[.,]", "")
     length = numpy(pc.utf8_length(digits)).astype(np.int64)
@@ -199,11 +267,14 @@ def _text_cents(
     short = good & (frac_len <= 2) & (length > 0)
     whole = pc.cast(pc.if_else(pa.array(short), digits, "0"), pa.int64())
     value = numpy(whole).astype(np.int64) * _SCALE[np.minimum(frac_len, 2)]
-    for j in np.flatnonzero(good & (frac_len > 2)):  # rare: more than 2 decimals
-        d, f = str(digits[j]), int(frac_len[j])
-        exact = Decimal(f"{d[: len(d) - f] or 0}.{d[len(d) - f :]}")
-        value[j] = int(exact.quantize(Decimal("0.01"), ROUND_HALF_EVEN) * 100)
-    return value, neg, good
+    # More than 2 decimals is refused by the caller; the value shown beside
+    # the error is cut to cents (up to 18 digits fit in int64).
+    long = good & (frac_len > 2) & (length <= 18)
+    if long.any():
+        raw = pc.cast(pc.if_else(pa.array(long), digits, "0"), pa.int64())
+        scale = 10 ** np.clip(frac_len - 2, 0, 18).astype(np.int64)
+        value = np.where(long, numpy(raw).astype(np.int64) // scale, value)
+    return value, neg, good, frac_len
 
 
 # Candidate formats for text dates, tried on the column's distinct values.
