@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 from o2c_desktop import secrets
 from o2c_desktop import settings as settings_mod
 from o2c_desktop.cli import CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context, document_service, parse_date
+from o2c_desktop.cli._common import (
+    app_context,
+    document_service,
+    parse_date,
+    parse_language,
+)
 from o2c_desktop.engine.templates import TemplateError
 from o2c_desktop.services.documents import (
     DocumentError,
@@ -41,7 +46,11 @@ def register(subparsers: Any) -> None:
     statement.add_argument(
         "--entity", help="entity code, if the reference is ambiguous"
     )
-    statement.add_argument("--lang", help="language (default: the customer's)")
+    statement.add_argument(
+        "--lang",
+        type=parse_language,
+        help="language: fr, en, es or de (default: the customer's)",
+    )
     statement.add_argument(
         "--out", type=Path, default=Path(), help="folder to write to"
     )

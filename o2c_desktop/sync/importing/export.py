@@ -1,4 +1,8 @@
-"""Writing items to .xlsx in our own layout, which imports back unchanged."""
+"""Writing items to .xlsx or .csv in our own layout, which imports back unchanged.
+
+Each row carries its entity's code, so a file of several entities re-imports
+into the right ones without ``--entity``.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 SHEET_NAME = "Items"
+SUFFIXES = (".xlsx", ".csv")
 _FORMULA_START = ("=", "+", "-", "@")
+# CSV has no text type: a leading apostrophe keeps "=..." from being a formula
+# in a spreadsheet (OWASP), and the import takes it off again (values.py).
+CSV_GUARD = "'"
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,72 @@ class ExportRow:
     amount: Decimal
     remaining: Decimal
     currency: str
+    entity: str = ""
+
+
+def write_items(path: Path, rows: Iterable[ExportRow]) -> int:
+    """Write `rows` to `path` as .xlsx or .csv, by its suffix; return how many.
+
+    Raises:
+        ValueError: another suffix.
+    """
+    check_suffix(path)
+    if path.suffix.lower() == ".csv":
+        return write_items_csv(path, rows)
+    return write_items_xlsx(path, rows)
+
+
+def check_suffix(path: Path) -> None:
+    """Refuse a file name the export can't honour (an xlsx named .csv misleads).
+
+    Raises:
+        ValueError: neither .xlsx nor .csv.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(
+            f"{path.name}: items are written as .xlsx or .csv, "
+            f"not {suffix or 'a file without suffix'}"
+        )
+
+
+def write_items_csv(path: Path, rows: Iterable[ExportRow]) -> int:
+    """Write `rows` to `path` as UTF-8 CSV (BOM, for Excel); return how many.
+
+    Text starting with = + - or @ gets a leading apostrophe, never a formula.
+    """
+    import csv
+
+    def text(value: str | None) -> str:
+        if value and value.startswith(_FORMULA_START):
+            return CSV_GUARD + value
+        return value or ""
+
+    tmp = path.with_name(path.name + ".part")
+    count = 0
+    with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow([h for h, _f in OWN_HEADERS])
+        for r in rows:
+            out.writerow(
+                [
+                    text(r.customer_ref),
+                    text(r.customer_name),
+                    text(r.number),
+                    r.instalment,
+                    r.kind,
+                    text(r.reference),
+                    r.issue_date.isoformat(),
+                    r.due_date.isoformat(),
+                    r.amount,
+                    r.remaining,
+                    r.currency,
+                    text(r.entity),
+                ]
+            )
+            count += 1
+    tmp.replace(path)
+    return count
 
 
 def write_items_xlsx(path: Path, rows: Iterable[ExportRow]) -> int:
@@ -74,6 +148,7 @@ def write_items_xlsx(path: Path, rows: Iterable[ExportRow]) -> int:
                 r.amount,
                 r.remaining,
                 r.currency,
+                text(r.entity),
             ]
         )
         count += 1

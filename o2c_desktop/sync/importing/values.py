@@ -113,6 +113,7 @@ def text_column(col: pd.Series[Any]) -> Parsed:
     """
     values, stripped, empty, is_num, is_date, is_str = _kinds(col)
     out = np.where(is_str, stripped, "").astype(object)
+    _unguard(out)
     idx = np.flatnonzero(is_num)
     if len(idx):
         # Whole numbers (customer codes typed as numbers) in one pass.
@@ -131,6 +132,14 @@ def text_column(col: pd.Series[Any]) -> Parsed:
         else:
             out[i] = str(v)
     return Parsed(out, np.ones(len(values), dtype=bool), empty)
+
+
+def _unguard(out: np.ndarray[Any, Any]) -> None:
+    """Drop the apostrophe our CSV export puts before ``=``, ``+``, ``-``, ``@``."""
+    guarded = text_series(out).str.match(r"'[=+\-@]")
+    idx = np.flatnonzero(guarded.to_numpy(dtype=bool, na_value=False))
+    if len(idx):
+        out[idx] = [value[1:] for value in out[idx]]
 
 
 def amount_column(col: pd.Series[Any]) -> Parsed:
