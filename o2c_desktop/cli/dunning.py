@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import CommandError, Result, add_json_flag
@@ -107,11 +108,12 @@ def _plan(args: argparse.Namespace) -> Result:
             f"{day:<{widths[0]}}  {actions:>{widths[1]}}  {items:>{widths[2]}}  {kinds}"
         ).rstrip()
 
+    end = args.start + dt.timedelta(days=args.days - 1)
     summary = ngettext(
-        "{count} action over {days} days from {start}:",
-        "{count} actions over {days} days from {start}:",
+        "{count} action from {start} to {end}:",
+        "{count} actions from {start} to {end}:",
         total,
-    ).format(count=total, days=args.days, start=args.start.isoformat())
+    ).format(count=total, start=args.start.isoformat(), end=end.isoformat())
     lines = [summary, line(head), *(line(r) for r in rows)]
     return Result(
         data={"days": [p.as_dict() for p in days]},
