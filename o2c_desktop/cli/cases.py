@@ -132,6 +132,8 @@ def _amount(text: str) -> Decimal:
         value = Decimal(text.replace(",", ".").replace(" ", ""))
     except InvalidOperation as exc:
         raise ArgumentValueError(f"invalid amount {text!r}") from exc
+    if not value.is_finite() or value <= 0:
+        raise ArgumentValueError(f"invalid amount {text!r}: a positive number")
     return value
 
 

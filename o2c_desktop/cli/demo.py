@@ -79,7 +79,7 @@ def register(subparsers: Any) -> None:
     )
     demo.add_argument(
         "--seed",
-        type=int,
+        type=_count,
         default=DEFAULT_SEED,
         metavar="S",
         help=f"random seed (default {DEFAULT_SEED})",

@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, make_url, select, text
 
 from o2c_desktop.cli import build_parser, main
 from o2c_desktop.cli._common import parse_date, parse_language
-from o2c_desktop.engine.types import CaseKind, ItemStatus
+from o2c_desktop.engine.types import CaseKind, ItemKind, ItemStatus
 from o2c_desktop.models import Action, Case, Customer, Entity, Item
 from o2c_desktop.models.db import open_database
 from o2c_desktop.services.demo import build_demo
@@ -67,6 +67,10 @@ class Book:
     def __init__(self, url: str, folder: Path) -> None:
         self.url = url
         self.folder = folder
+        self.a_folder = folder / "a-folder"
+        self.a_folder.mkdir()
+        self.a_file = folder / "a-file.txt"  # where a folder or a workbook goes
+        self.a_file.write_text("not a folder, not a workbook\n", encoding="utf-8")
         db = open_database(url)
         try:
             build_demo(db, customers=25, items=400, seed=3, today=TODAY)
@@ -75,7 +79,11 @@ class Book:
                     select(Customer.reference, Item.number, Entity.code)
                     .join(Item, Item.customer_id == Customer.id)
                     .join(Entity, Entity.id == Customer.entity_id)
-                    .where(Item.status == ItemStatus.OPEN)
+                    .where(
+                        Item.status == ItemStatus.OPEN,
+                        Item.kind == ItemKind.INVOICE,
+                        Item.remaining > 0,
+                    )
                     .order_by(Item.id)
                     .limit(1)
                 ).one()
@@ -135,8 +143,15 @@ class Book:
         if action.choices:
             return ["bogus"]
         if action.type is Path:
-            missing = self.folder / "missing" / "dir"
-            return [str(missing / "file.xlsx"), str(missing / "file.csv"), "/"]
+            # A folder no run has created yet, a folder where a file goes, a
+            # file where a folder goes.
+            missing = self.folder / f"missing-{uuid.uuid4().hex[:8]}" / "dir"
+            return [
+                str(missing / "file.xlsx"),
+                str(missing / "file.csv"),
+                str(self.a_folder),
+                str(self.a_file),
+            ]
         if action.type is not None:  # int and our number and amount types
             return [*BAD_NUMBERS, "NaN", ""]
         return [UNKNOWN, ""]
@@ -178,6 +193,7 @@ def _run(
     monkeypatch.setenv("O2C_CONFIG_DIR", str(book.folder / "config" / uuid.uuid4().hex))
     monkeypatch.setenv("O2C_DATABASE_URL", book.url)
     monkeypatch.setenv("O2C_USER", "arossi")
+    monkeypatch.chdir(book.folder)  # documents go to the current folder by default
     code = main(argv)
     out, err = capsys.readouterr()
     return code, out, err

@@ -224,6 +224,27 @@ def test_dunning_plan_counts_in_words_under_headers(
 
 
 def test_an_unexpected_error_is_one_line_and_its_traceback_only_with_v(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(_args: object) -> None:
+        raise RuntimeError("what no handler expects\non two lines")
+
+    # A bug in a command, standing in for any exception its handler misses.
+    monkeypatch.setattr("o2c_desktop.cli.db._show", broken)
+    assert main(["config", "show"]) == 1
+    assert _error(capsys) == (
+        "RuntimeError: what no handler expects on two lines "
+        "(run with -v for the details)"
+    )
+    assert main(["-v", "config", "show"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert err.splitlines()[-1] == (
+        "o2c: error: RuntimeError: what no handler expects on two lines"
+    )
+
+
+def test_scenario_files_that_cannot_be_written_or_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path / 'o2c.sqlite3'}"
@@ -233,14 +254,11 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_only_with_v(
     finally:
         db.dispose()
     monkeypatch.setenv("O2C_DATABASE_URL", url)
-    # Writing the scenario onto a folder: an error no handler expects.
-    argv = ["scenario", "export", "Standard", str(tmp_path)]
-    assert main(argv) == 1
-    assert _error(capsys).startswith("IsADirectoryError: ")
-    assert main(["-v", *argv]) == 1
-    err = capsys.readouterr().err
-    assert "Traceback (most recent call last)" in err
-    assert err.splitlines()[-1].startswith("o2c: error: IsADirectoryError: ")
+    assert main(["scenario", "export", "Standard", str(tmp_path)]) == 1
+    assert _error(capsys) == f"cannot write {tmp_path}: Is a directory"
+    missing = tmp_path / "nope" / "standard.json"
+    assert main(["scenario", "import", str(missing)]) == 1
+    assert _error(capsys) == f"cannot read {missing}: No such file or directory"
 
 
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:

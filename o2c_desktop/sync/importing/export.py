@@ -64,7 +64,7 @@ def check_suffix(path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ValueError(
-            f"{path.name}: items are written as .xlsx or .csv, "
+            f"{path.name or path}: items are written as .xlsx or .csv, "
             f"not {suffix or 'a file without suffix'}"
         )
 
