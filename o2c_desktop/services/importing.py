@@ -174,11 +174,13 @@ class ImportService:
             with self._db.session(self._user) as s:
                 conn = s.connection()
                 results = []
+                # A first import creates the entities its file names.
+                fresh = conn.execute(select(Entity.id).limit(1)).first() is None
                 # Our own export names each row's entity: each part goes
                 # into its entity, in this one transaction.
                 for wanted, part in _entity_parts(rows, entity_code):
                     entity_id, code, currency, created = self._entity(
-                        conn, wanted, create_entity, part
+                        conn, wanted, create_entity or fresh, part
                     )
                     tick(5)
                     result = self._apply(

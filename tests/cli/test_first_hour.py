@@ -106,6 +106,34 @@ def test_the_export_of_several_entities_reimports_unchanged(
     assert 0 < fr["items_unchanged"] < written
 
 
+def test_the_export_of_several_entities_starts_a_new_book(
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = f"sqlite:///{tmp_path / 'source.sqlite3'}"
+    db = open_database(source)
+    try:
+        build_demo(db, customers=30, items=600, seed=5, today=TODAY)
+    finally:
+        db.dispose()
+    monkeypatch.setenv("O2C_DATABASE_URL", source)
+    file = tmp_path / "items.csv"
+    assert main(["export", "items", str(file), "--json"]) == 0
+    written = json.loads(_out(capsys))["items"]
+    lines = file.read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert {line.rsplit(",", 1)[1] for line in lines} == {"ES01", "FR01"}
+
+    monkeypatch.setenv("O2C_DATABASE_URL", db_url)  # an empty book
+    assert main(["import", str(file), "--as-of", TODAY.isoformat(), "--json"]) == 0
+    result = json.loads(_out(capsys))["result"]
+    assert (result["entity"], result["entity_created"]) == ("ES01, FR01", True)
+    assert result["items_created"] == written
+    assert main(["customers", "list", "--entity", "ES01", "--json"]) == 0
+    assert json.loads(_out(capsys))["total"] > 0
+
+
 def test_export_refuses_what_it_cannot_honour(
     demo_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
