@@ -61,6 +61,12 @@ def _arguments(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     ]
 
 
+def _is_date(action: argparse.Action) -> bool:
+    """A date argument: `parse_date` or a command's own wrapper of it."""
+    name = getattr(action.type, "__name__", "")
+    return action.type is parse_date or "date" in name
+
+
 class Book:
     """The demo book and good values for every kind of argument."""
 
@@ -106,7 +112,7 @@ class Book:
         dest = action.dest
         if action.choices:
             return str(next(iter(action.choices)))
-        if action.type is parse_date:
+        if _is_date(action):
             return TODAY.isoformat()
         if action.type is parse_language:
             return "fr"
@@ -136,7 +142,7 @@ class Book:
 
     def wrong(self, action: argparse.Action) -> list[str]:
         """Values that must be refused (or at least never crash)."""
-        if action.type is parse_date:
+        if _is_date(action):
             return list(BAD_DATES)
         if action.type is parse_language:
             return ["xx", "FRA"]
@@ -152,8 +158,8 @@ class Book:
                 str(self.a_folder),
                 str(self.a_file),
             ]
-        if action.type is not None:  # int and our number and amount types
-            return [*BAD_NUMBERS, "NaN", ""]
+        if action.type is not None:  # numbers, amounts, ports: any kind of wrong
+            return [*BAD_NUMBERS, "NaN", "", *BAD_DATES[:2]]
         return [UNKNOWN, ""]
 
 
