@@ -47,8 +47,9 @@ def real_run_engine(url: str, date: str | dt.date = BOOK_TODAY) -> dict[str, Any
     return _run(url, date, dry_run=False, review=False)
 
 
-OPS = {"dunning: dry run 1M": dry_run}
+# {size} is the book's item count ("1M", "40k"): the runner fills it in.
+OPS = {"dunning: dry run {size}": dry_run}
 WRITE_OPS = {
-    "dunning: real run 1M": real_run,
-    "dunning: real run 1M, engine only": real_run_engine,
+    "dunning: real run {size}": real_run,
+    "dunning: real run {size}, engine only": real_run_engine,
 }

@@ -91,8 +91,14 @@ class Book:
 # -- operations ------------------------------------------------------------------
 
 
-def discover(only: list[str]) -> tuple[dict[str, Op], dict[str, Op], list[str]]:
-    """Import ``benchmarks/*_ops.py``; return read ops, write ops and errors."""
+def discover(
+    only: list[str], size: str = "1M"
+) -> tuple[dict[str, Op], dict[str, Op], list[str]]:
+    """Import ``benchmarks/*_ops.py``; return read ops, write ops and errors.
+
+    An operation's name may hold ``{size}``, replaced by the book's size
+    (`size`, e.g. "40k"), so a row never claims a bigger book than it ran on.
+    """
     reads: dict[str, Op] = {}
     writes: dict[str, Op] = {}
     errors: list[str] = []
@@ -104,7 +110,8 @@ def discover(only: list[str]) -> tuple[dict[str, Op], dict[str, Op], list[str]]:
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         for attr, target in (("OPS", reads), ("WRITE_OPS", writes)):
-            for op, fn in dict(getattr(module, attr, {})).items():
+            for name_, fn in dict(getattr(module, attr, {})).items():
+                op = name_.replace("{size}", size)
                 if op in reads or op in writes:
                     errors.append(f"{name}: operation {op!r} is defined twice")
                 elif not only or any(o.lower() in op.lower() for o in only):
@@ -406,7 +413,7 @@ def _size(items: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks; exit code 1 if any operation failed."""
     args = _parser().parse_args(argv)
-    reads, writes, errors = discover(args.only)
+    reads, writes, errors = discover(args.only, _size(args.items))
     if args.list:
         for op in [*reads, *writes]:
             print(op, "(writes)" if op in writes else "")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from o2c_desktop import settings as settings_mod
-from o2c_desktop.cli import CommandError
+from o2c_desktop.cli import ArgumentValueError, CommandError
+from o2c_desktop.engine.templates import LANGUAGES
 from o2c_desktop.models.db import DatabaseError
 from o2c_desktop.services.context import AppContext, open_context
 from o2c_desktop.services.documents import DocumentService
@@ -15,6 +17,8 @@ from o2c_desktop.sync import mail as mailer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @contextmanager
@@ -31,11 +35,31 @@ def app_context(*, migrate: bool = True) -> Iterator[AppContext]:
 
 
 def parse_date(text: str) -> dt.date:
-    """An ISO date argument (YYYY-MM-DD), for argparse ``type=``."""
+    """An ISO date argument (YYYY-MM-DD), for argparse ``type=``.
+
+    Raises:
+        ArgumentValueError: not a date written YYYY-MM-DD.
+    """
     try:
+        # fromisoformat also takes 20261231 and week dates: a CLI wants one form.
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise CommandError(f"invalid date {text!r}: use YYYY-MM-DD") from exc
+        raise ArgumentValueError(f"invalid date {text!r}: use YYYY-MM-DD") from exc
+
+
+def parse_language(text: str) -> str:
+    """A document language argument (fr, en, es, de), for argparse ``type=``.
+
+    Raises:
+        ArgumentValueError: a language documents are not written in.
+    """
+    code = text.strip().lower()
+    if code not in LANGUAGES:
+        known = ", ".join(sorted(LANGUAGES))
+        raise ArgumentValueError(f"unknown language {text!r} (available: {known})")
+    return code
 
 
 def document_service(ctx: AppContext) -> DocumentService:

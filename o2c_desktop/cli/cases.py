@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from o2c_desktop.cli import CommandError, Result, add_json_flag
+from o2c_desktop.cli import ArgumentValueError, CommandError, Result, add_json_flag
 from o2c_desktop.cli._common import app_context, document_service, parse_date
 from o2c_desktop.engine.cases import DEFAULT_DISPUTE_REASONS, DEFAULT_GRACE_DAYS
 from o2c_desktop.engine.types import CaseKind
@@ -157,7 +157,9 @@ def _amount(text: str) -> Decimal:
     try:
         value = Decimal(text.replace(",", ".").replace(" ", ""))
     except InvalidOperation as exc:
-        raise CommandError(f"invalid amount {text!r}") from exc
+        raise ArgumentValueError(f"invalid amount {text!r}") from exc
+    if not value.is_finite() or value <= 0:
+        raise ArgumentValueError(f"invalid amount {text!r}: a positive number")
     return value
 
 
@@ -230,7 +232,7 @@ def _confirm(args: argparse.Namespace) -> Result:
         return Result(data=data, text=text)
     # Not sent: the action waits in the collector's agenda; scripts see exit 1.
     text = f"{case.label}: confirmation not sent, pending in the agenda: {sent.reason}"
-    return Result(data=data, text=text, exit_code=1)
+    return Result(data=data, exit_code=1, error=text)
 
 
 def _promise_add(args: argparse.Namespace) -> Result:

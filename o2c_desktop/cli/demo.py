@@ -79,13 +79,14 @@ def register(subparsers: Any) -> None:
     )
     demo.add_argument(
         "--seed",
-        type=int,
+        type=_count,
         default=DEFAULT_SEED,
         metavar="S",
         help=f"random seed (default {DEFAULT_SEED})",
     )
     demo.add_argument(
         "--today",
+        type=parse_date,
         metavar="YYYY-MM-DD",
         help="last day of the book (default: today)",
     )
@@ -105,7 +106,7 @@ def register(subparsers: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> Result:
-    today = parse_date(args.today) if args.today else None
+    today = args.today
     if args.customers < 1:
         raise CommandError("--customers must be at least 1")
     report = None if args.json or not sys.stderr.isatty() else _progress()

@@ -9,8 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from o2c_desktop import secrets
 from o2c_desktop import settings as settings_mod
-from o2c_desktop.cli import CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context, document_service, parse_date
+from o2c_desktop.cli import ArgumentValueError, CommandError, Result, add_json_flag
+from o2c_desktop.cli._common import (
+    app_context,
+    document_service,
+    parse_date,
+    parse_language,
+)
 from o2c_desktop.engine.templates import TemplateError
 from o2c_desktop.services.documents import (
     DocumentError,
@@ -41,7 +46,11 @@ def register(subparsers: Any) -> None:
     statement.add_argument(
         "--entity", help="entity code, if the reference is ambiguous"
     )
-    statement.add_argument("--lang", help="language (default: the customer's)")
+    statement.add_argument(
+        "--lang",
+        type=parse_language,
+        help="language: fr, en, es or de (default: the customer's)",
+    )
     statement.add_argument(
         "--out", type=Path, default=Path(), help="folder to write to"
     )
@@ -66,7 +75,7 @@ def register(subparsers: Any) -> None:
         "configure", help="set the mail server (the password goes to the OS keyring)"
     )
     configure.add_argument("--host", required=True)
-    configure.add_argument("--port", type=int, default=587)
+    configure.add_argument("--port", type=_port, default=587)
     configure.add_argument(
         "--security", choices=mailer.SECURITY_MODES, default="starttls"
     )
@@ -86,10 +95,23 @@ def register(subparsers: Any) -> None:
     configure.set_defaults(handler=_mail_configure)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise ArgumentValueError(f"invalid port {text!r}: a number from 1 to 65535")
+    return port
+
+
 def _write(folder: Path, name: str, content: bytes) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_bytes(content)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror}") from exc
     return path
 
 

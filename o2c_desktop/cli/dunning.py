@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import CommandError, Result, add_json_flag
 from o2c_desktop.cli._common import app_context, document_service, parse_date
 from o2c_desktop.engine.dunning import RunDateError
+from o2c_desktop.i18n import _, ngettext
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.cases import FutureDateError
 from o2c_desktop.services.dunning import DunningService, SendCapExceededError
@@ -70,8 +72,9 @@ def _run(args: argparse.Namespace) -> Result:
     data = result.as_dict()
     verb = "would create" if result.dry_run else "created"
     lines = [
-        f"Dunning {result.day.isoformat()}: {verb} {result.actions} actions "
-        f"for {result.customers} customers ({result.items} items).",
+        f"Dunning {result.day.isoformat()}: {verb} "
+        + ngettext("{n} action", "{n} actions", result.actions).format(n=result.actions)
+        + f" for {result.customers} customers ({result.items} items).",
         "By type: " + _pairs(result.by_type),
         "By mode: " + _pairs(result.by_mode),
         "By step: " + _pairs(result.by_step),
@@ -107,15 +110,33 @@ def _plan(args: argparse.Namespace) -> Result:
         raise CommandError("--days must be between 1 and 366")
     with app_context() as ctx:
         days = DunningService(ctx).plan(args.start, args.days)
-    lines = [
-        f"{p.day.isoformat()}  {p.actions:6d} actions  {p.items:7d} items  "
-        + _pairs(p.by_type)
-        for p in days
-        if p.actions
+    busy = [p for p in days if p.actions]
+    if not busy:
+        return Result(data={"days": []}, text=_("Nothing planned."))
+    total = sum(p.actions for p in days)
+    rows = [
+        (p.day.isoformat(), str(p.actions), str(p.items), _pairs(p.by_type))
+        for p in busy
     ]
+    head = (_("date"), _("actions"), _("items"), _("by type"))
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(3)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        day, actions, items, kinds = cells
+        return (
+            f"{day:<{widths[0]}}  {actions:>{widths[1]}}  {items:>{widths[2]}}  {kinds}"
+        ).rstrip()
+
+    end = args.start + dt.timedelta(days=args.days - 1)
+    summary = ngettext(
+        "{count} action from {start} to {end}:",
+        "{count} actions from {start} to {end}:",
+        total,
+    ).format(count=total, start=args.start.isoformat(), end=end.isoformat())
+    lines = [summary, line(head), *(line(r) for r in rows)]
     return Result(
         data={"days": [p.as_dict() for p in days]},
-        text="\n".join(lines) or "Nothing planned.",
+        text="\n".join(lines),
     )
 
 

@@ -73,7 +73,9 @@ def register(subparsers: Any) -> None:
 
     exp = subparsers.add_parser("export", help="export data to files")
     exp_sub = exp.add_subparsers(dest="export_command", metavar="WHAT", required=True)
-    items = exp_sub.add_parser("items", help="open items to .xlsx (re-importable)")
+    items = exp_sub.add_parser(
+        "items", help="open items to .xlsx or .csv, with their entity (re-importable)"
+    )
     items.add_argument("file", type=Path)
     items.add_argument("--customer", help="only this customer reference")
     items.add_argument("--entity", help="only this entity code")
@@ -94,6 +96,9 @@ def _import(args: argparse.Namespace) -> Result:
     with app_context() as ctx:
         service = ImportService(ctx.db, ctx.user_login)
         parsed = service.preview(args.file, options)
+        if parsed.fatal:  # the file itself can't be read: the reason, alone
+            raise CommandError(str(parsed.problems[0]) if parsed.problems else "")
+        _check_mapping(args, parsed)
         # The balance date: given, else read in the title rows, else today.
         as_of = args.as_of or parsed.as_of_hint or dt.datetime.now().astimezone().date()
         data: dict[str, Any] = {
@@ -130,10 +135,6 @@ def _import(args: argparse.Namespace) -> Result:
         ]
         if len(parsed.problems) > 50:
             lines.append(f"  ... {len(parsed.problems) - 50} more problems (--json)")
-        if parsed.fatal:
-            data["imported"] = False
-            return Result(data=data, text="\n".join(lines), exit_code=1)
-        _check_mapping(args, parsed)
         try:
             result = service.apply(
                 parsed,
@@ -147,8 +148,12 @@ def _import(args: argparse.Namespace) -> Result:
         except ImportRefusedError as exc:
             data["imported"] = False
             data["reason"] = str(exc)
-            lines.append(f"Nothing imported: {exc}")
-            return Result(data=data, text="\n".join(lines), exit_code=1)
+            return Result(
+                data=data,
+                text="\n".join(lines),
+                exit_code=1,
+                error=f"nothing imported: {exc}",
+            )
     data["imported"] = not args.dry_run
     data["result"] = result.as_dict()
     verb = "Would import" if args.dry_run else "Imported"
@@ -185,10 +190,18 @@ def _check_mapping(args: argparse.Namespace, parsed: ParsedImport) -> None:
 
 
 def _export_items(args: argparse.Namespace) -> Result:
+    folder = args.file.parent
+    if not folder.is_dir():
+        raise CommandError(f"cannot write {args.file}: no folder {folder}")
     with app_context() as ctx:
-        count = ImportService(ctx.db, ctx.user_login).export_items(
-            args.file, entity_code=args.entity, customer_ref=args.customer
-        )
+        try:
+            count = ImportService(ctx.db, ctx.user_login).export_items(
+                args.file, entity_code=args.entity, customer_ref=args.customer
+            )
+        except (LookupError, ValueError) as exc:
+            raise CommandError(str(exc).strip("'\"")) from exc
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.file}: {exc.strerror}") from exc
     return Result(
         data={"file": str(args.file), "items": count},
         text=f"{count} items written to {args.file}",

@@ -37,9 +37,12 @@ def _export(args: argparse.Namespace) -> Result:
             data = ScenarioService(ctx).export(args.name)
         except ScenarioError as exc:
             raise CommandError(str(exc)) from exc
-    args.file.write_text(
-        json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    try:
+        args.file.write_text(
+            json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.file}: {exc.strerror}") from exc
     return Result(
         data={"name": args.name, "file": str(args.file), "steps": len(data["steps"])},
         text=f"Scenario {args.name!r} written to {args.file}",
@@ -49,7 +52,9 @@ def _export(args: argparse.Namespace) -> Result:
 def _import(args: argparse.Namespace) -> Result:
     try:
         data = json.loads(args.file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror}") from exc
+    except ValueError as exc:
         raise CommandError(f"cannot read {args.file}: {exc}") from exc
     with app_context() as ctx:
         try:

@@ -76,6 +76,7 @@ class CustomerRow:
     Attributes:
         days_late: days past due of the customer's oldest unpaid item, None when
             nothing is overdue.
+        entity: the code of the customer's entity.
     """
 
     id: int
@@ -88,6 +89,7 @@ class CustomerRow:
     outstanding: Decimal
     overdue: Decimal
     days_late: int | None
+    entity: str = ""
 
 
 @dataclass(frozen=True)

@@ -418,6 +418,7 @@ class CustomerCard:
     risk_score: float | None = None
     risk_class: str | None = None
     insolvency: str | None = None
+    entity_code: str = ""
 
     @property
     def dunning_contact(self) -> ContactInfo | None:

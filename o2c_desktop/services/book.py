@@ -108,7 +108,13 @@ class BookService:
             return _user_info(row) if row is not None else None
 
     def customers(
-        self, search: str, offset: int, limit: int, today: dt.date
+        self,
+        search: str,
+        offset: int,
+        limit: int,
+        today: dt.date,
+        *,
+        entity_code: str | None = None,
     ) -> CustomerPage:
         """One page of customers matching `search`, ordered by name.
 
@@ -118,12 +124,17 @@ class BookService:
             offset: index of the first row.
             limit: number of rows at most.
             today: the day amounts and days late are computed for.
+            entity_code: only this entity's customers.
 
         Returns:
             The rows with their amounts, and how many customers match.
         """
         with self._db.session() as s:
             where = _customer_filter(search)
+            if entity_code:
+                where = where & Customer.entity_id.in_(
+                    select(Entity.id).where(Entity.code == entity_code)
+                )
             total = s.scalar(select(func.count(Customer.id)).where(where)) or 0
             collector = aliased(User)
             page = s.execute(
@@ -136,6 +147,7 @@ class BookService:
                     Portfolio.name,
                     collector.full_name,
                     Entity.currency,
+                    Entity.code.label("entity_code"),
                 )
                 .join(Entity, Entity.id == Customer.entity_id)
                 .outerjoin(Portfolio, Portfolio.id == Customer.portfolio_id)
@@ -161,6 +173,7 @@ class BookService:
                     outstanding=outstanding,
                     overdue=overdue,
                     days_late=(today - oldest).days if oldest else None,
+                    entity=r.entity_code,
                 )
             )
         return CustomerPage(offset=offset, rows=tuple(rows), total=total)

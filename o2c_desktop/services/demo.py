@@ -87,6 +87,7 @@ DEFAULT_CUSTOMERS: Final = 2_000
 DEFAULT_ITEMS: Final = 40_000
 DEFAULT_SEED: Final = 35
 DEFAULT_LOGIN: Final = "arossi"
+_DEMO_MARK: Final = "demo"  # who wrote the rows, and what is_demo_book() looks for
 
 _EPOCH: Final = dt.date(1970, 1, 1).toordinal()
 _NULL: Final = np.iinfo(np.int64).min  # a NULL day; viewed as datetime64 it is NaT
@@ -121,6 +122,10 @@ class DemoError(Exception):
 
 class NotEmptyError(DemoError):
     """The database already holds data; nothing was written."""
+
+
+class NotDemoError(DemoError):
+    """--replace on a book the demo did not build: nothing was deleted."""
 
 
 @dataclass(frozen=True)
@@ -412,6 +417,13 @@ def build_demo(
                 "only into an empty database: use --replace to delete everything "
                 "in it first, or point O2C_DATABASE_URL at another database."
             )
+        if existing and not is_demo_book(conn):
+            found = ", ".join(f"{n:,} {_PLURALS[t]}" for t, n in existing.items())
+            raise NotDemoError(
+                f"{db.description} holds a book the demo did not build ({found}): "
+                "replace deletes only a demo book. Nothing was deleted; point "
+                "O2C_DATABASE_URL at another database for the demo."
+            )
         if existing:
             _wipe(conn)
         sink = _Sink(conn, book.stamp)
@@ -458,6 +470,23 @@ def _existing_rows(conn: Connection) -> dict[str, int]:
         if count:
             found[table.name] = count
     return found
+
+
+def is_demo_book(conn: Connection) -> bool:
+    """Whether the demo built this book: its customers and snapshots say "demo".
+
+    Customers keep ``updated_by = "demo"`` until someone edits them, and the
+    monthly balance snapshots keep their "demo: ..." source, so a demo book
+    in use is still recognised; an imported book has neither.
+    """
+    customer = Base.metadata.tables[Customer.__tablename__]
+    snapshot = Base.metadata.tables["balance_snapshot"]
+    by_customer = select(customer.c.id).where(customer.c.updated_by == _DEMO_MARK)
+    by_snapshot = select(snapshot.c.id).where(snapshot.c.source.like(f"{_DEMO_MARK}:%"))
+    return (
+        conn.execute(by_customer.limit(1)).first() is not None
+        or conn.execute(by_snapshot.limit(1)).first() is not None
+    )
 
 
 def _wipe(conn: Connection) -> None:
@@ -1656,7 +1685,7 @@ class _Book:
     def _versioned(self, sink: _Sink) -> dict[str, ChunkFn]:
         return {
             "version": sink.c_const(1),
-            "updated_by": sink.c_const("demo"),
+            "updated_by": sink.c_const(_DEMO_MARK),
             "created_at": sink.c_const(sink.stamp),
             "updated_at": sink.c_const(sink.stamp),
         }
@@ -2035,7 +2064,7 @@ class _Book:
                     ("id", "entity_id", "as_of", "taken_at", "source", "item_count",
                      "outstanding", "overdue"),
                     [(snap_id, ent, _date(end).isoformat(), sink.ts(moment),
-                      f"demo: balance âgée au {_date(end):%d/%m/%Y}",
+                      f"{_DEMO_MARK}: balance âgée au {_date(end):%d/%m/%Y}",
                       int((alive & mine & (out != 0)).sum()),
                       sink.money(int(out[mine].sum())),
                       sink.money(int(late[mine].sum())))],

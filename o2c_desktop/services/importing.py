@@ -45,7 +45,7 @@ from o2c_desktop.models import (
     Item,
 )
 from o2c_desktop.models.base import utcnow
-from o2c_desktop.sync.importing.export import ExportRow, write_items_xlsx
+from o2c_desktop.sync.importing.export import ExportRow, check_suffix, write_items
 from o2c_desktop.sync.importing.fields import Field
 from o2c_desktop.sync.importing.outcome import (
     EntityChoice,
@@ -173,23 +173,30 @@ class ImportService:
         try:
             with self._db.session(self._user) as s:
                 conn = s.connection()
-                entity_id, code, currency, created = self._entity(
-                    conn, entity_code, create_entity, rows
-                )
-                tick(5)
-                outcome = self._apply(
-                    conn,
-                    parsed,
-                    entity_id,
-                    code,
-                    currency,
-                    as_of,
-                    partial,
-                    dry_run,
-                    tick,
-                    stop,
-                )
-                outcome = _with(outcome, entity_created=created)
+                results = []
+                # A first import creates the entities its file names.
+                fresh = conn.execute(select(Entity.id).limit(1)).first() is None
+                # Our own export names each row's entity: each part goes
+                # into its entity, in this one transaction.
+                for wanted, part in _entity_parts(rows, entity_code):
+                    entity_id, code, currency, created = self._entity(
+                        conn, wanted, create_entity or fresh, part
+                    )
+                    tick(5)
+                    result = self._apply(
+                        conn,
+                        _with(parsed, rows=part),
+                        entity_id,
+                        code,
+                        currency,
+                        as_of,
+                        partial,
+                        dry_run,
+                        tick,
+                        stop,
+                    )
+                    results.append(_with(result, entity_created=created))
+                outcome = _combined(results)
                 if dry_run:
                     s.rollback()
         except ImportCancelledError:
@@ -497,10 +504,19 @@ class ImportService:
         customer_ref: str | None = None,
         open_only: bool = True,
     ) -> int:
-        """Write items to .xlsx in our own layout; return how many."""
+        """Write items to .xlsx or .csv in our own layout; return how many.
+
+        Raises:
+            LookupError: no such entity, or no such customer (in it).
+            ValueError: `path` is neither .xlsx nor .csv.
+        """
+        path = Path(path)
+        check_suffix(path)
         item, cust, ent = _table(Item), _table(Customer), _table(Entity)
+        self._check_export_filter(entity_code, customer_ref)
         query = (
             select(
+                ent.c.code,
                 cust.c.reference,
                 cust.c.name,
                 item.c.number,
@@ -526,21 +542,44 @@ class ImportService:
         with self._db.session(self._user) as s:
             rows = [
                 ExportRow(
-                    r[0],
                     r[1],
                     r[2],
                     r[3],
-                    str(r[4].value if hasattr(r[4], "value") else r[4]),
-                    r[5],
+                    r[4],
+                    str(r[5].value if hasattr(r[5], "value") else r[5]),
                     r[6],
                     r[7],
                     r[8],
                     r[9],
                     r[10],
+                    r[11],
+                    entity=r[0],
                 )
                 for r in s.execute(query)
             ]
-        return write_items_xlsx(Path(path), rows)
+        return write_items(path, rows)
+
+    def _check_export_filter(
+        self, entity_code: str | None, customer_ref: str | None
+    ) -> None:
+        """Refuse an unknown entity or customer: an empty file would hide the typo."""
+        with self._db.session(self._user) as s:
+            if entity_code:
+                known = s.scalars(select(Entity.code).order_by(Entity.code)).all()
+                if entity_code not in known:
+                    raise LookupError(
+                        f"unknown entity {entity_code!r} (known: "
+                        f"{', '.join(known) or 'none'})"
+                    )
+            if customer_ref:
+                query = select(Customer.id).where(Customer.reference == customer_ref)
+                if entity_code:
+                    query = query.join(Entity, Entity.id == Customer.entity_id).where(
+                        Entity.code == entity_code
+                    )
+                if s.scalars(query.limit(1)).first() is None:
+                    where = f" in {entity_code}" if entity_code else ""
+                    raise LookupError(f"unknown customer {customer_ref}{where}")
 
 
 class _Writer:
@@ -881,10 +920,76 @@ def _money(value: Decimal | None) -> Decimal:
     return value if value is not None else Decimal("0.00")
 
 
-def _with(result: ImportResult, **changes: Any) -> ImportResult:
+def _with(result: Any, **changes: Any) -> Any:
     from dataclasses import replace
 
     return replace(result, **changes)
+
+
+def _entity_parts(
+    rows: pd.DataFrame, entity_code: str | None
+) -> list[tuple[str | None, pd.DataFrame]]:
+    """The file's rows by entity: (code or None to resolve, rows).
+
+    Files without an entity column (every ERP's) are one part. With one, and
+    no entity chosen, each entity named gets its rows; a chosen entity gets
+    its own rows and those naming none.
+
+    Raises:
+        ImportRefusedError: the chosen entity has no rows in the file.
+    """
+    named = rows["entity"].to_numpy(dtype=object) if "entity" in rows else None
+    if named is None or not (named != "").any():
+        return [(entity_code, rows)]
+    codes = sorted({str(c) for c in named if c})
+    if entity_code is not None:
+        mine = (named == entity_code) | (named == "")
+        if not mine.any():
+            raise ImportRefusedError(
+                f"the file holds items of {', '.join(codes)}, none of "
+                f"{entity_code!r}: import it without choosing an entity"
+            )
+        return [(entity_code, rows[mine])]
+    parts: list[tuple[str | None, pd.DataFrame]] = [
+        (code, rows[named == code]) for code in codes
+    ]
+    if (named == "").any():
+        parts.append((None, rows[named == ""]))
+    return parts
+
+
+def _combined(results: list[ImportResult]) -> ImportResult:
+    """One result for an import that went into several entities."""
+    from dataclasses import replace
+
+    if len(results) == 1:
+        return results[0]
+    counts = (
+        "rows_imported",
+        "rows_rejected",
+        "customers_created",
+        "customers_updated",
+        "items_created",
+        "items_updated",
+        "items_unchanged",
+        "items_closed",
+    )
+    amounts = ("outstanding_before", "outstanding_after", "overdue_after")
+    currencies = {r.currency for r in results}
+    changes: dict[str, Any] = {
+        name: sum(getattr(r, name) for r in results) for name in counts
+    }
+    changes.update(
+        {name: sum((getattr(r, name) for r in results), Decimal(0)) for name in amounts}
+    )
+    return replace(
+        results[0],
+        entity=", ".join(r.entity for r in results),
+        entity_created=any(r.entity_created for r in results),
+        snapshot_id=results[-1].snapshot_id,
+        currency=currencies.pop() if len(currencies) == 1 else "",
+        **changes,
+    )
 
 
 # -- mapping profiles (JSON files, no schema change) -----------------------------

@@ -508,6 +508,7 @@ class WorkbenchService:
                 risk_score=customer.risk_score,
                 risk_class=customer.risk_class,
                 insolvency=customer.insolvency,
+                entity_code=entity.code,
             )
 
     def items(self, customer_id: int, query: ItemQuery, today: dt.date) -> ItemPage:

@@ -66,6 +66,33 @@ def csv_text(
     return buffer.getvalue()
 
 
+def save_csv(
+    path: Path,
+    rows: Iterable[Sequence[object]],
+    *,
+    header: Sequence[str],
+    encoding: str = "utf-8-sig",  # with a BOM, so Excel reads the accents
+) -> int:
+    """Stream `rows` to `path` as CSV, atomically; return how many rows.
+
+    Raises:
+        OSError: the file cannot be written (a missing folder, no permission).
+    """
+    tmp = path.with_name(path.name + ".part")
+    count = 0
+    try:
+        with tmp.open("w", encoding=encoding, newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([csv_value(h) for h in header])
+            for row in rows:
+                writer.writerow([csv_value(v) for v in row])
+                count += 1
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count
+
+
 def cell(sheet: Any, value: object, column: int = 1) -> Any:
     """An openpyxl cell for `sheet` (normal or write-only) holding `value`.
 

@@ -47,6 +47,7 @@ FIELD_LABELS: dict[Field, str] = {
     Field.JOURNAL: N_("Journal"),
     Field.LETTERING: N_("Lettering"),
     Field.LETTERING_DATE: N_("Lettering date"),
+    Field.ENTITY: N_("Entity"),
 }
 _REASONS = {
     "layout": N_("known layout"),

@@ -118,7 +118,7 @@ def test_a_promise_confirmed_by_letter_then_by_email_from_the_command_line(
     assert main([*confirm, "--email"]) == 1
     assert (
         "not sent, pending in the agenda: Email not sent: mail server not configured"
-        in (capsys.readouterr().out)
+        in (capsys.readouterr().err)
     )
 
     box = Inbox()

@@ -439,7 +439,7 @@ def test_the_command_builds_reports_and_sets_the_current_user(
     assert "20 customers" in out
     assert "Current user: arossi." in out
 
-    assert main([*args, "--today", "16/03/2026"]) == 1
+    assert main([*args, "--today", "16/03/2026"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
 
 

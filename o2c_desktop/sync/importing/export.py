@@ -1,4 +1,8 @@
-"""Writing items to .xlsx in our own layout, which imports back unchanged."""
+"""Writing items to .xlsx or .csv in our own layout, which imports back unchanged.
+
+Each row carries its entity's code, so a file of several entities re-imports
+into the right ones without ``--entity``.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 SHEET_NAME = "Items"
+SUFFIXES = (".xlsx", ".csv")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,62 @@ class ExportRow:
     amount: Decimal
     remaining: Decimal
     currency: str
+    entity: str = ""
+
+
+def write_items(path: Path, rows: Iterable[ExportRow]) -> int:
+    """Write `rows` to `path` as .xlsx or .csv, by its suffix; return how many.
+
+    Raises:
+        ValueError: another suffix.
+    """
+    check_suffix(path)
+    if path.suffix.lower() == ".csv":
+        return write_items_csv(path, rows)
+    return write_items_xlsx(path, rows)
+
+
+def check_suffix(path: Path) -> None:
+    """Refuse a file name the export can't honour (an xlsx named .csv misleads).
+
+    Raises:
+        ValueError: neither .xlsx nor .csv.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(
+            f"{path.name or path}: items are written as .xlsx or .csv, "
+            f"not {suffix or 'a file without suffix'}"
+        )
+
+
+def write_items_csv(path: Path, rows: Iterable[ExportRow]) -> int:
+    """Write `rows` to `path` as UTF-8 CSV (BOM, for Excel); return how many.
+
+    Through `o2c_desktop.sync.spreadsheet`: text starting with = + - or @ gets
+    a leading apostrophe, never a formula, and the import takes it off again.
+    """
+    return spreadsheet.save_csv(
+        path, (_cells(r) for r in rows), header=[h for h, _f in OWN_HEADERS]
+    )
+
+
+def _cells(r: ExportRow) -> list[object]:
+    """One row's cells in the order of `OWN_HEADERS`."""
+    return [
+        r.customer_ref,
+        r.customer_name,
+        r.number,
+        r.instalment,
+        r.kind,
+        r.reference or "",
+        r.issue_date,
+        r.due_date,
+        r.amount,
+        r.remaining,
+        r.currency,
+        r.entity,
+    ]
 
 
 def write_items_xlsx(path: Path, rows: Iterable[ExportRow]) -> int:
@@ -47,22 +108,7 @@ def write_items_xlsx(path: Path, rows: Iterable[ExportRow]) -> int:
     spreadsheet.append(sheet, [h for h, _f in OWN_HEADERS])
     count = 0
     for r in rows:
-        spreadsheet.append(
-            sheet,
-            [
-                r.customer_ref,
-                r.customer_name,
-                r.number,
-                r.instalment,
-                r.kind,
-                r.reference or "",
-                r.issue_date,
-                r.due_date,
-                r.amount,
-                r.remaining,
-                r.currency,
-            ],
-        )
+        spreadsheet.append(sheet, _cells(r))
         count += 1
     spreadsheet.save_workbook(book, path)
     return count

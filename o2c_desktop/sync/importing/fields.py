@@ -36,6 +36,7 @@ class Field(StrEnum):
     JOURNAL = "journal"
     LETTERING = "lettering"  # FEC EcritureLet: matched entries are closed
     LETTERING_DATE = "lettering_date"
+    ENTITY = "entity"  # our own export: the entity's code
     IGNORE = "ignore"
 
 
@@ -446,6 +447,7 @@ OWN_HEADERS: tuple[tuple[str, Field], ...] = (
     ("Amount", F.AMOUNT),
     ("Remaining", F.REMAINING),
     ("Currency", F.CURRENCY),
+    ("Entity", F.ENTITY),
 )
 
 _ODOO_EN = {

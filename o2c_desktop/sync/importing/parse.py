@@ -74,6 +74,7 @@ ROW_COLUMNS = (
     "amount",
     "remaining",
     "currency",
+    "entity",
     "error",
 )
 _TOTAL_WORDS = (
@@ -806,6 +807,7 @@ def _read_rows(
             "amount": amount[keep].astype(np.int64),
             "remaining": remaining[keep].astype(np.int64),
             "currency": currency.to_numpy(dtype=object)[keep],
+            "entity": text(Field.ENTITY)[keep],
             "error": checks.error[keep],
         }
     )
@@ -914,7 +916,7 @@ def _instalments_and_duplicates(
     """
     if frame.empty:
         return frame
-    key = ["customer_ref", "number"]
+    key = ["entity", "customer_ref", "number"]  # entity: "" unless our export
     if not has_instalment:
         counts = frame.groupby(key, sort=False)["row"].transform("size")
         multi = counts.to_numpy() > 1
@@ -939,7 +941,7 @@ def _instalments_and_duplicates(
         column = by_field[Field.NUMBER]
         for p in positions[:MAX_PROBLEMS_PER_CHECK]:
             rec = frame.iloc[p]
-            earlier = first.get((rec["customer_ref"], rec["number"], rec["instalment"]))
+            earlier = first.get(tuple(rec[k] for k in [*key, "instalment"]))
             checks.problems.append(
                 Problem(
                     checks.path.name,

@@ -127,6 +127,7 @@ def text_column(col: pd.Series[Any]) -> Parsed:
             out[texts] = cleaned
             empty = empty.copy()
             empty[texts] |= cleaned == ""
+    _unguard(out)
     idx = np.flatnonzero(is_num)
     if len(idx):
         # Whole numbers (customer codes typed as numbers) in one pass.
@@ -190,6 +191,14 @@ def clean_text(text: np.ndarray[Any, Any]) -> np.ndarray[Any, Any] | None:
     s = pc.replace_substring_regex(s, _BREAKS, " ")
     s = pc.utf8_trim_whitespace(pc.replace_substring_regex(s, _CONTROLS, ""))
     return np.asarray(s.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _unguard(out: np.ndarray[Any, Any]) -> None:
+    """Drop the apostrophe our CSV export puts before ``=``, ``+``, ``-``, ``@``."""
+    guarded = text_series(out).str.match(r"'[=+\-@]")
+    idx = np.flatnonzero(guarded.to_numpy(dtype=bool, na_value=False))
+    if len(idx):
+        out[idx] = [value[1:] for value in out[idx]]
 
 
 def amount_column(col: pd.Series[Any]) -> Parsed:
