@@ -344,7 +344,9 @@ def _backup_path(source: Path) -> Path:
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     target = source.with_name(f"{source.stem}.backup-{stamp}{source.suffix}")
     n = 1
-    while target.exists():  # two upgrades within a second
+    # Two upgrades within a second; a failed one's copy is renamed "-failed"
+    # afterwards, and must not replace the previous failed start's copy.
+    while target.exists() or target.with_stem(target.stem + _FAILED).exists():
         n += 1
         target = source.with_name(f"{source.stem}.backup-{stamp}-{n}{source.suffix}")
     return target
