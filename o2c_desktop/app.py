@@ -29,7 +29,9 @@ from o2c_desktop.services.context import AppContext, database_password
 from o2c_desktop.services.dashboards import DashboardService
 from o2c_desktop.services.documents import DocumentError, DocumentService
 from o2c_desktop.services.importing import (
+    CloseNotConfirmedError,
     ImportService,
+    UndoRefusedError,
     list_profiles,
     load_profile,
     save_profile,
@@ -61,6 +63,8 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     PermissionError,  # a collector tried a manager's change
     LookupError,  # a record a colleague deleted meanwhile
     DocumentError,  # a template or letter that cannot be produced, with why
+    CloseNotConfirmedError,  # an import that asks first (issue 14)
+    UndoRefusedError,  # an import a later one or a run built on
 )
 _STARTED = time.perf_counter()
 
