@@ -17,6 +17,7 @@ import pkgutil
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -118,7 +119,8 @@ def open_importer(workspace: Workspace) -> ImportService:
     book = workspace.book
     if not isinstance(book, BookService):
         raise TypeError(f"no database behind {book!r}")
-    return ImportService(book.database, book.user_login)
+    share = Decimal(settings_mod.load().import_max_close_share) / 100
+    return ImportService(book.database, book.user_login, max_close_share=share)
 
 
 def import_ports() -> ImportPorts:

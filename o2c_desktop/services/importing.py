@@ -142,11 +142,20 @@ class ImportService:
     Args:
         db: the open database.
         user_login: who imports (audit trail).
+        max_close_share: the share of the open items or outstanding a full
+            import may close without confirmation, unless `apply` says.
     """
 
-    def __init__(self, db: Database, user_login: str = "") -> None:
+    def __init__(
+        self,
+        db: Database,
+        user_login: str = "",
+        *,
+        max_close_share: Decimal = DEFAULT_MAX_CLOSE_SHARE,
+    ) -> None:
         self._db = db
         self._user = user_login or None
+        self._max_close_share = max_close_share
 
     # -- reading ---------------------------------------------------------------
     def preview(
@@ -189,7 +198,7 @@ class ImportService:
         dry_run: bool = False,
         create_entity: bool = False,
         confirm_close: bool = False,
-        max_close_share: Decimal = DEFAULT_MAX_CLOSE_SHARE,
+        max_close_share: Decimal | None = None,
         report: Callable[[int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> ImportOutcome:
@@ -214,7 +223,7 @@ class ImportService:
             create_entity: create `entity_code` if it does not exist.
             confirm_close: the user has seen what a full import closes.
             max_close_share: the share (0.20 = 20 %) above which closing
-                needs `confirm_close`.
+                needs `confirm_close`; default: the service's.
             report: progress in percent.
             cancelled: polled between steps; True rolls everything back.
 
@@ -260,7 +269,11 @@ class ImportService:
                         tick,
                         stop,
                         confirm_close=confirm_close,
-                        max_close_share=max_close_share,
+                        max_close_share=(
+                            self._max_close_share
+                            if max_close_share is None
+                            else max_close_share
+                        ),
                     )
                     outcome = _with(outcome, entity_created=created)
                     if dry_run:

@@ -43,7 +43,7 @@ class Importer(Protocol):
         dry_run: bool = ...,
         create_entity: bool = ...,
         confirm_close: bool = ...,
-        max_close_share: Decimal = ...,
+        max_close_share: Decimal | None = ...,
         report: Callable[[int], None] | None = ...,
         cancelled: Callable[[], bool] | None = ...,
     ) -> ImportResult:

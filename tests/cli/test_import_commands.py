@@ -91,3 +91,26 @@ def test_a_short_file_is_refused_in_one_line_until_confirmed_then_undone(
         f"o2c: error: import {import_id} not undone: import {import_id} was already "
         "undone on "
     )
+
+
+def test_the_share_comes_from_the_settings_unless_given(
+    book: Book, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    row = ["18981", "Monnier et Fils", "45933709", "Facture", "02/03/2026"]
+    short = b.write_csv(
+        tmp_path / "short.csv", [HEAD, [*row, "01/04/2026", "2000,00", "2000,00"]]
+    )
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.ini").write_text(
+        "[settings]\nimport_max_close_share = 50\n", encoding="utf-8"
+    )
+    # 3 of 4 items (1,800.00 of 3,800.00): over 50 % of the items.
+    assert main(["import", str(short), "--dry-run"]) == 1
+    assert main(["import", str(short), "--dry-run", "--max-close-share", "80"]) == 0
+    (config / "settings.ini").write_text(
+        "[settings]\nimport_max_close_share = 80\n", encoding="utf-8"
+    )
+    assert main(["import", str(short)]) == 0
+    assert "3 closed" in capsys.readouterr().out
+    assert _open(book) == 1
