@@ -1,8 +1,9 @@
-"""Imports at the same time into one entity, on PostgreSQL, through `o2c import`.
+"""Imports at the same time into one entity, through `o2c import`.
 
 Issue 14: four full imports at once left the union of their four 2,000-item
 snapshots open (8,000 items); four partial imports creating the same new
-customer failed but one with a `UniqueViolation` traceback.
+customer failed but one with a `UniqueViolation` traceback. The full imports
+run on SQLite too (one writer, taken before the book is read).
 """
 
 from __future__ import annotations
@@ -76,27 +77,37 @@ def _open_numbers(url: str) -> set[str]:
         engine.dispose()
 
 
-@pytest.fixture
-def pg_url(pg_schema: str, tmp_path: Path) -> str:
-    url = pg_schema_url(pg_schema)
+def _upgraded(url: str, tmp_path: Path) -> str:
     [(code, stderr)] = _all_at_once(url, tmp_path, [["db", "upgrade"]])
     assert (code, stderr) == (0, "")
     return url
 
 
+@pytest.fixture
+def pg_url(pg_schema: str, tmp_path: Path) -> str:
+    return _upgraded(pg_schema_url(pg_schema), tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return _upgraded(f"sqlite:///{tmp_path / 'o2c.sqlite3'}", tmp_path)
+    return _upgraded(pg_schema_url(request.getfixturevalue("pg_schema")), tmp_path)
+
+
 def test_four_full_imports_at_once_leave_one_snapshot_open(
-    pg_url: str, tmp_path: Path
+    any_url: str, tmp_path: Path
 ) -> None:
     first = _snapshot(tmp_path / "s0.csv", "S0", 50)
-    assert _all_at_once(pg_url, tmp_path, [["import", str(first)]]) == [(0, "")]
+    assert _all_at_once(any_url, tmp_path, [["import", str(first)]]) == [(0, "")]
     files = [_snapshot(tmp_path / f"s{n}.csv", f"S{n}", 50) for n in range(1, 5)]
     results = _all_at_once(
-        pg_url,
+        any_url,
         tmp_path,
         [["import", str(f), "--as-of", "2026-02-01", "--confirm-close"] for f in files],
     )
     assert results == [(0, "")] * 4
-    numbers = _open_numbers(pg_url)
+    numbers = _open_numbers(any_url)
     assert len(numbers) == COUNT
     assert {n.split("-")[0] for n in numbers} in ({f"S{n}"} for n in range(1, 5))
 
