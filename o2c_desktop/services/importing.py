@@ -300,9 +300,18 @@ class ImportService:
         is taken now (BEGIN IMMEDIATE), before the book is read.
         """
         if conn.dialect.name != "postgresql":
+            import sqlite3
+
             raw: Any = conn.connection.driver_connection
-            if not raw.in_transaction:
-                raw.execute("BEGIN IMMEDIATE")
+            try:
+                if not raw.in_transaction:
+                    raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                # Waited the busy timeout for another writer (a long import).
+                raise ImportRefusedError(
+                    f"the database is busy ({exc}); nothing was imported: try "
+                    "again when the other import or run is done"
+                ) from exc
             return
         if code is None:
             codes = conn.execute(select(Entity.code)).scalars().all()
@@ -687,7 +696,10 @@ class ImportService:
             if batch is None:
                 raise UndoRefusedError(f"no import {import_id}")
             code = s.scalar(select(Entity.code).where(Entity.id == batch.entity_id))
-            self._lock(conn, code, shared=False)
+            try:
+                self._lock(conn, code, shared=False)
+            except ImportRefusedError as exc:
+                raise UndoRefusedError(str(exc)) from exc
             s.refresh(batch)
             if batch.undone_at is not None:
                 raise UndoRefusedError(

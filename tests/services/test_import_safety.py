@@ -8,11 +8,13 @@ disputes paid. On SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import sessionmaker
 
 from o2c_desktop.engine.cases import CaseEvent
 from o2c_desktop.engine.types import ItemStatus
@@ -25,10 +27,13 @@ from o2c_desktop.models import (
     ImportBatch,
     Item,
 )
+from o2c_desktop.models.base import Base
+from o2c_desktop.models.db import AuditedSession, Database, make_engine
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.dunning import DunningService
 from o2c_desktop.services.importing import (
     CloseNotConfirmedError,
+    ImportRefusedError,
     ImportService,
     UndoRefusedError,
 )
@@ -39,7 +44,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from o2c_desktop.models.db import Database
 
 D = dt.date
 HEAD = ["Code client", "Nom client", "N° facture", "Type", "Date facture"]
@@ -287,3 +291,27 @@ def test_undo_of_a_partial_import(db: Database, tmp_path: Path) -> None:
     assert _book(db) == before
     with db.session() as s:  # the new customer stays, with nothing on it
         assert s.scalar(select(Customer.id).where(Customer.reference == "C9"))
+
+
+def test_an_import_waiting_too_long_for_another_says_so(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'busy.sqlite3'}"
+    engine = make_engine(url)
+
+    def short_wait(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA busy_timeout=100")
+
+    event.listen(engine, "connect", short_wait)
+    Base.metadata.create_all(engine)
+    db = Database(engine, sessionmaker(engine, class_=AuditedSession))
+    service = ImportService(db)
+    parsed = service.preview(_file(tmp_path / "a.csv", _rows(3)))
+    other = sqlite3.connect(tmp_path / "busy.sqlite3")
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another import is writing
+        with pytest.raises(ImportRefusedError, match="the database is busy"):
+            service.apply(parsed, as_of=D(2026, 2, 1))
+    finally:
+        other.rollback()
+        other.close()
+    assert service.apply(parsed, as_of=D(2026, 2, 1)).items_created == 3
+    engine.dispose()
