@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import sessionmaker
 
 from o2c_desktop.engine.cases import CaseEvent
-from o2c_desktop.engine.types import ItemStatus
+from o2c_desktop.engine.types import CaseStatus, ItemStatus
 from o2c_desktop.models import (
     Action,
     BalanceSnapshot,
@@ -315,3 +315,39 @@ def test_an_import_waiting_too_long_for_another_says_so(tmp_path: Path) -> None:
         other.close()
     assert service.apply(parsed, as_of=D(2026, 2, 1)).items_created == 3
     engine.dispose()
+
+
+def test_undo_reopens_a_plan_the_review_closed_as_kept(
+    db: Database, tmp_path: Path
+) -> None:
+    book = build_book(db)
+    alice = book.service("alice")
+    plan = alice.open_payment_plan(
+        book.monnier,
+        today=D(2026, 3, 1),
+        item_ids=[book.f1, book.f2],
+        count=3,
+        first_due=D(2026, 4, 1),
+    ).case
+    suspended = book.item(book.f1).suspended_until
+    assert suspended is not None
+    service = ImportService(db)
+    path = _erp_file(tmp_path, book, "cut.csv", ["45933709", "48064383"])
+    parsed = service.preview(path)
+    with pytest.raises(CloseNotConfirmedError) as refused:
+        service.apply(parsed, as_of=D(2026, 3, 2), max_close_share=Decimal("0.9"))
+    assert (refused.value.check.items, refused.value.check.planned) == (2, 2)
+    result = service.apply(parsed, as_of=D(2026, 3, 2), confirm_close=True)
+    assert alice.review_due_cases(D(2026, 3, 2)).report.plans_kept == (plan.number,)
+    assert result.import_id is not None
+
+    undone = service.undo(result.import_id)
+
+    assert undone.cases_reopened == (plan.number,)
+    reopened = alice.case(plan.id)
+    assert reopened.status == CaseStatus.OPEN
+    assert [i.paid for i in reopened.instalments] == [Decimal("0.00")] * 3
+    assert book.item(book.f1).suspended_until == suspended
+    assert book.item(book.f2).status == ItemStatus.OPEN
+    events = [a.event for a in alice.case_actions(plan.id)]
+    assert CaseEvent.KEPT not in events
