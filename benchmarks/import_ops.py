@@ -90,7 +90,7 @@ def calamine_only(path: Path) -> float:
 
 def end_to_end(service: ImportService, path: Path) -> float:
     start = time.perf_counter()
-    service.apply(service.preview(path), as_of=AS_OF)
+    service.apply(service.preview(path), as_of=AS_OF, confirm_close=True)
     return time.perf_counter() - start
 
 

@@ -17,6 +17,7 @@ import pkgutil
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,9 @@ from o2c_desktop.services.context import (
 from o2c_desktop.services.dashboards import DashboardService
 from o2c_desktop.services.documents import DocumentError, DocumentService
 from o2c_desktop.services.importing import (
+    CloseNotConfirmedError,
     ImportService,
+    UndoRefusedError,
     list_profiles,
     load_profile,
     save_profile,
@@ -65,6 +68,8 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     PermissionError,  # a collector tried a manager's change
     LookupError,  # a record a colleague deleted meanwhile
     DocumentError,  # a template or letter that cannot be produced, with why
+    CloseNotConfirmedError,  # an import that asks first (issue 14)
+    UndoRefusedError,  # an import a later one or a run built on
 )
 
 
@@ -117,7 +122,8 @@ def open_importer(workspace: Workspace) -> ImportService:
     book = workspace.book
     if not isinstance(book, BookService):
         raise TypeError(f"no database behind {book!r}")
-    return ImportService(book.database, book.user_login)
+    share = Decimal(settings_mod.load().import_max_close_share) / 100
+    return ImportService(book.database, book.user_login, max_close_share=share)
 
 
 def import_ports() -> ImportPorts:

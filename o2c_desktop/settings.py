@@ -64,6 +64,9 @@ class Settings:
         smtp_ca_file: a PEM file of the certificate authority that signed the
             mail server's certificate (a company CA); empty trusts the
             system's authorities only.
+        import_max_close_share: a full import that would close more than
+            this percentage of an entity's open items or outstanding stops
+            and asks for confirmation.
     """
 
     database_url: str = ""
@@ -76,6 +79,7 @@ class Settings:
     smtp_user: str = ""
     mail_from: str = ""
     smtp_ca_file: str = ""
+    import_max_close_share: int = 20
 
     @property
     def effective_database_url(self) -> str:

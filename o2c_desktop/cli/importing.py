@@ -4,27 +4,40 @@ Entity rule: with no entity in the database, the first import creates one
 (``--entity CODE``, default ``MAIN``). Once entities exist, an unknown code is
 refused (a typo must not split the book) unless ``--create-entity`` is given;
 without ``--entity`` the only entity is used, or the command asks for one.
+
+A full import closes the open items the file no longer lists. When it would
+close more than ``--max-close-share`` percent of the entity's open items or
+outstanding (default 20, setting ``import_max_close_share``), or any item in
+dispute, litigation, under a promise or a payment plan, it is refused unless
+``--confirm-close`` is given; ``--dry-run`` shows the same figures.
+
+``o2c import history`` lists the imports; ``o2c import undo IMPORT`` puts the
+book back as it was before one (and reopens the cases the review closed
+because of it), until a later import or dunning run has built on it.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import CommandError, Result, add_json_flag
 from o2c_desktop.cli._common import app_context, parse_date
 from o2c_desktop.services.importing import (
+    CloseCheck,
+    CloseNotConfirmedError,
     ImportRefusedError,
     ImportService,
+    UndoRefusedError,
     load_profile,
 )
 from o2c_desktop.sync.importing.parse import ImportOptions
 
 if TYPE_CHECKING:
-    import argparse
-
     from o2c_desktop.sync.importing.parse import ParsedImport
 
 
@@ -32,10 +45,15 @@ def register(subparsers: Any) -> None:
     """Add `o2c import` and `o2c export items`."""
     imp = subparsers.add_parser(
         "import",
-        help="import an aged balance (xlsx, xlsm, xls, ods, csv)",
+        help="import an aged balance (xlsx, xlsm, xls, ods, csv); history; undo",
         description=__doc__,
+        usage="%(prog)s [options] FILE\n       %(prog)s history [--entity CODE] "
+        "[--json]\n       %(prog)s undo IMPORT [--json]",
     )
-    imp.add_argument("file", type=Path)
+    # `history` and `undo IMPORT` ride on the FILE argument: argparse can't mix
+    # a positional file with sub-commands, and `o2c import FILE` must stay.
+    imp.add_argument("file", type=Path, help="the file, or history, or undo")
+    imp.add_argument("import_id", nargs="?", type=int, help=argparse.SUPPRESS)
     imp.add_argument("--profile", help="saved mapping profile to use")
     imp.add_argument(
         "--accept-mapping",
@@ -66,6 +84,19 @@ def register(subparsers: Any) -> None:
     )
     imp.add_argument("--dry-run", action="store_true", help="check, write nothing")
     imp.add_argument(
+        "--confirm-close",
+        action="store_true",
+        help="let a full import close more than --max-close-share of the open "
+        "items or outstanding, or items under a case",
+    )
+    imp.add_argument(
+        "--max-close-share",
+        type=_percent,
+        metavar="PCT",
+        help="percentage of the open items or outstanding a full import may close "
+        "without --confirm-close (default: setting import_max_close_share, 20)",
+    )
+    imp.add_argument(
         "--valid-only", action="store_true", help="import valid rows despite errors"
     )
     add_json_flag(imp)
@@ -83,7 +114,38 @@ def register(subparsers: Any) -> None:
     items.set_defaults(handler=_export_items)
 
 
+def _percent(text: str) -> Decimal:
+    try:
+        value = Decimal(text.strip().rstrip("%"))
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"invalid percentage {text!r}") from exc
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 100")
+    return value / 100
+
+
+def _close_line(check: CloseCheck) -> str:
+    """The one line that says what a full import would close."""
+    money = f"{check.amount} {check.currency}".strip()
+    total = f"{check.outstanding} {check.currency}".strip()
+    return (
+        f"this full import would close {check.items} of {check.open_items} open "
+        f"items ({money} of {total} outstanding), {check.disputed} in dispute, "
+        f"{check.litigation} in litigation, {check.promised} under a promise, "
+        f"{check.planned} under a payment plan; nothing was imported (check the "
+        "file, or add --confirm-close)"
+    )
+
+
 def _import(args: argparse.Namespace) -> Result:
+    if str(args.file) == "history" and args.import_id is None:
+        return _history(args)
+    if str(args.file) == "undo":
+        if args.import_id is None:
+            raise CommandError("which import? o2c import undo IMPORT (see history)")
+        return _undo(args)
+    if args.import_id is not None:
+        raise CommandError(f"unexpected argument {args.import_id} after the file")
     options = ImportOptions(default_terms_days=args.terms_days)
     if args.profile:
         try:
@@ -135,6 +197,9 @@ def _import(args: argparse.Namespace) -> Result:
         ]
         if len(parsed.problems) > 50:
             lines.append(f"  ... {len(parsed.problems) - 50} more problems (--json)")
+        share = args.max_close_share
+        if share is None:
+            share = Decimal(ctx.settings.import_max_close_share) / 100
         try:
             result = service.apply(
                 parsed,
@@ -144,7 +209,11 @@ def _import(args: argparse.Namespace) -> Result:
                 valid_only=args.valid_only,
                 dry_run=args.dry_run,
                 create_entity=args.create_entity,
+                confirm_close=args.confirm_close,
+                max_close_share=share,
             )
+        except CloseNotConfirmedError as exc:
+            raise CommandError(_close_line(exc.check)) from exc
         except ImportRefusedError as exc:
             data["imported"] = False
             data["reason"] = str(exc)
@@ -163,7 +232,16 @@ def _import(args: argparse.Namespace) -> Result:
         f"renamed; items {result.items_created} created, {result.items_updated} "
         f"updated, {result.items_unchanged} unchanged, {result.items_closed} closed; "
         f"outstanding {result.outstanding_before} -> {result.outstanding_after}"
+        + (f" (import {result.import_id})" if result.import_id is not None else "")
     )
+    check = result.close
+    refused = check is not None and check.needs_confirmation and not args.confirm_close
+    if args.dry_run and refused:
+        # The dry run foretells the real one: refused, with the same figures.
+        assert check is not None
+        lines.append(f"Would be refused: {_close_line(check)}")
+        data["imported"] = False
+        return Result(data=data, text="\n".join(lines), exit_code=1)
     return Result(data=data, text="\n".join(lines))
 
 
@@ -186,6 +264,38 @@ def _check_mapping(args: argparse.Namespace, parsed: ParsedImport) -> None:
         f"{parsed.path.name}: not imported, these columns are mapped by a guess: "
         f"{columns}. Check them, then pass --accept-mapping, or save a mapping "
         "profile in the app and use --profile NAME."
+    )
+
+
+def _history(args: argparse.Namespace) -> Result:
+    with app_context() as ctx:
+        records = ImportService(ctx.db, ctx.user_login).history(args.entity)
+    lines = [
+        f"{r.id:>6} {r.entity} {r.taken_at:%Y-%m-%d %H:%M} UTC as of {r.as_of} "
+        f"{'full' if r.full else 'partial'}"
+        f"{f' snapshot {r.snapshot_id}' if r.snapshot_id is not None else ''}: "
+        f"{r.created} created, {r.updated} updated, {r.closed} closed; {r.source}"
+        f"{f'  (undone {r.undone_at:%Y-%m-%d %H:%M})' if r.undone_at else ''}"
+        for r in records
+    ]
+    return Result(
+        data={"imports": [r.as_dict() for r in records]},
+        text="\n".join(lines) or "no imports yet",
+    )
+
+
+def _undo(args: argparse.Namespace) -> Result:
+    with app_context() as ctx:
+        try:
+            result = ImportService(ctx.db, ctx.user_login).undo(args.import_id)
+        except UndoRefusedError as exc:
+            raise CommandError(f"import {args.import_id} not undone: {exc}") from exc
+    cases = ", ".join(result.cases_reopened)
+    return Result(
+        data=result.as_dict(),
+        text=f"Import {result.import_id} undone: {result.items_restored} items "
+        f"restored, {result.items_deleted} removed"
+        + (f"; cases reopened: {cases}" if cases else ""),
     )
 
 

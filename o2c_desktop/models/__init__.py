@@ -14,6 +14,7 @@ from o2c_desktop.models.audit import AuditEntry
 from o2c_desktop.models.base import Base
 from o2c_desktop.models.cases import Case, CaseItem, PlanInstalment
 from o2c_desktop.models.customers import Contact, Customer
+from o2c_desktop.models.imports import ImportBatch, ImportChange
 from o2c_desktop.models.items import BalanceSnapshot, Item, SnapshotLine
 from o2c_desktop.models.org import Entity, Portfolio, User
 from o2c_desktop.models.outbox import OutboxEntry
@@ -33,6 +34,8 @@ __all__ = [
     "Document",
     "DunningRun",
     "Entity",
+    "ImportBatch",
+    "ImportChange",
     "Item",
     "Notification",
     "OutboxEntry",

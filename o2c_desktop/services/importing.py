@@ -16,35 +16,57 @@ import json
 import logging
 import re
 import time
+import zlib
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from sqlalchemy import (
     BigInteger,
+    Integer,
     String,
     Table,
     bindparam,
     cast,
+    delete,
     func,
     insert,
+    or_,
     select,
     type_coerce,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from o2c_desktop import settings as settings_mod
-from o2c_desktop.engine.types import ItemStatus
+from o2c_desktop.engine.imports import (
+    DEFAULT_MAX_CLOSE_SHARE,
+    CloseCheck,
+    CloseNotConfirmedError,
+    ImportRecord,
+    UndoRefusedError,
+    UndoResult,
+)
+from o2c_desktop.engine.types import CaseKind, CaseStatus, ItemStatus
 from o2c_desktop.models import (
+    ActionItem,
     AuditEntry,
     BalanceSnapshot,
+    Case,
+    CaseItem,
     Customer,
+    DunningRun,
     Entity,
+    ImportBatch,
+    ImportChange,
     Item,
+    SnapshotLine,
 )
 from o2c_desktop.models.base import utcnow
+from o2c_desktop.services.import_undo import CaseUndo
 from o2c_desktop.sync.importing.export import ExportRow, check_suffix, write_items
 from o2c_desktop.sync.importing.fields import Field
 from o2c_desktop.sync.importing.outcome import (
@@ -56,11 +78,18 @@ from o2c_desktop.sync.importing.outcome import (
 from o2c_desktop.sync.importing.parse import ImportOptions, ParsedImport, parse_file
 
 __all__ = [
+    "DEFAULT_MAX_CLOSE_SHARE",
+    "CloseCheck",
+    "CloseNotConfirmedError",
     "EntityChoice",
     "ImportCancelledError",
+    "ImportOutcome",
+    "ImportRecord",
     "ImportRefusedError",
     "ImportResult",
     "ImportService",
+    "UndoRefusedError",
+    "UndoResult",
     "list_profiles",
     "load_profile",
     "save_profile",
@@ -71,6 +100,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
     from sqlalchemy.engine import Connection
+    from sqlalchemy.orm import Session
     from sqlalchemy.sql import ColumnElement
 
     from o2c_desktop.models.db import Database
@@ -80,6 +110,30 @@ log = logging.getLogger(__name__)
 # A first import this large rebuilds item look-up indexes at the end.
 BULK_INDEX_ROWS = 20_000
 CHUNK = 20_000
+# First key of the per-entity advisory locks of imports (issue 14); the
+# second is derived from the entity's code, so a first import is locked too.
+_LOCK_CLASS = 0x0D2C0014
+# Attempts of an import that lost a race on a unique key to a concurrent one.
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ImportOutcome(ImportResult):
+    """An `ImportResult` with the import's id and what it closes.
+
+    Attributes:
+        import_id: the id `undo` takes (None for a dry run).
+        close: what a full import closes against the book before it.
+    """
+
+    import_id: int | None = None
+    close: CloseCheck | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready values."""
+        data = super().as_dict()
+        data["close"] = self.close.as_dict() if self.close is not None else None
+        return data
 
 
 class ImportService:
@@ -88,11 +142,20 @@ class ImportService:
     Args:
         db: the open database.
         user_login: who imports (audit trail).
+        max_close_share: the share of the open items or outstanding a full
+            import may close without confirmation, unless `apply` says.
     """
 
-    def __init__(self, db: Database, user_login: str = "") -> None:
+    def __init__(
+        self,
+        db: Database,
+        user_login: str = "",
+        *,
+        max_close_share: Decimal = DEFAULT_MAX_CLOSE_SHARE,
+    ) -> None:
         self._db = db
         self._user = user_login or None
+        self._max_close_share = max_close_share
 
     # -- reading ---------------------------------------------------------------
     def preview(
@@ -134,10 +197,19 @@ class ImportService:
         valid_only: bool = False,
         dry_run: bool = False,
         create_entity: bool = False,
+        confirm_close: bool = False,
+        max_close_share: Decimal | None = None,
         report: Callable[[int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
-    ) -> ImportResult:
+    ) -> ImportOutcome:
         """Write the parsed rows into the book, all or nothing.
+
+        Imports into one entity run one after the other (a database lock per
+        entity; partial imports share it among themselves). A full import
+        that would close more than `max_close_share` of the open items or of
+        the outstanding, or any item under dispute, litigation, a promise or
+        a payment plan, is refused unless `confirm_close` is set; a dry run
+        reports the same figures in `close` instead.
 
         Args:
             parsed: the result of `preview`.
@@ -149,12 +221,17 @@ class ImportService:
             valid_only: import the valid rows when some have errors.
             dry_run: do everything, count it, and roll back.
             create_entity: create `entity_code` if it does not exist.
+            confirm_close: the user has seen what a full import closes.
+            max_close_share: the share (0.20 = 20 %) above which closing
+                needs `confirm_close`; default: the service's.
             report: progress in percent.
             cancelled: polled between steps; True rolls everything back.
 
         Raises:
             ImportRefusedError: the file can't be imported (with the reason).
             ImportCancelledError: the user cancelled; nothing was written.
+            CloseNotConfirmedError: the import would close too much, or items
+                under a case, without `confirm_close`; nothing was written.
         """
         tick = report or (lambda _pct: None)
         stop = cancelled or (lambda: False)
@@ -169,41 +246,93 @@ class ImportService:
                 f"{int(errors.sum())} rows have errors; nothing was imported. Fix "
                 "the file, or import the valid rows only."
             )
-        outcome: ImportResult | None = None
-        try:
-            with self._db.session(self._user) as s:
-                conn = s.connection()
-                results = []
-                # A first import creates the entities its file names.
-                fresh = conn.execute(select(Entity.id).limit(1)).first() is None
-                # Our own export names each row's entity: each part goes
-                # into its entity, in this one transaction.
-                for wanted, part in _entity_parts(rows, entity_code):
-                    entity_id, code, currency, created = self._entity(
-                        conn, wanted, create_entity or fresh, part
-                    )
-                    tick(5)
-                    result = self._apply(
-                        conn,
-                        _with(parsed, rows=part),
-                        entity_id,
-                        code,
-                        currency,
-                        as_of,
-                        partial,
-                        dry_run,
-                        tick,
-                        stop,
-                    )
-                    results.append(_with(result, entity_created=created))
-                outcome = _combined(results)
-                if dry_run:
-                    s.rollback()
-        except ImportCancelledError:
-            log.info("Import of %s cancelled; nothing written", parsed.path)
-            raise
+        outcome: ImportOutcome | None = None
+        attempt = 1
+        while outcome is None:
+            try:
+                with self._db.session(self._user) as s:
+                    conn = s.connection()
+                    results = []
+                    fresh: bool | None = None
+                    # Our own export names each row's entity: each part goes
+                    # into its entity, in this one transaction (parts come in
+                    # code order, so two imports lock entities alike).
+                    for wanted, part in _entity_parts(rows, entity_code):
+                        self._lock(conn, wanted, shared=partial)
+                        if fresh is None:  # after SQLite's write lock is taken
+                            # A first import creates the entities its file names.
+                            fresh = (
+                                conn.execute(select(Entity.id).limit(1)).first() is None
+                            )
+                        entity_id, code, currency, created = self._entity(
+                            conn, wanted, create_entity or fresh, part
+                        )
+                        tick(5)
+                        result = self._apply(
+                            conn,
+                            _with(parsed, rows=part),
+                            entity_id,
+                            code,
+                            currency,
+                            as_of,
+                            partial,
+                            dry_run,
+                            tick,
+                            stop,
+                            confirm_close=confirm_close,
+                            max_close_share=(
+                                self._max_close_share
+                                if max_close_share is None
+                                else max_close_share
+                            ),
+                        )
+                        results.append(_with(result, entity_created=created))
+                    outcome = _combined(results)
+                    if dry_run:
+                        s.rollback()
+            except ImportCancelledError:
+                log.info("Import of %s cancelled; nothing written", parsed.path)
+                raise
+            except IntegrityError as exc:
+                # A concurrent partial import added the same item first: the
+                # next attempt sees it and updates it instead (issue 14).
+                if attempt >= _ATTEMPTS or "unique" not in str(exc).lower():
+                    raise
+                log.info("Import of %s lost a race (%s); retrying", parsed.path, exc)
+                attempt += 1
         tick(100)
         return outcome
+
+    def _lock(self, conn: Connection, code: str | None, *, shared: bool) -> None:
+        """Serialise the imports into one entity (issue 14).
+
+        PostgreSQL: a transaction-scoped advisory lock keyed on the entity's
+        code; partial imports take it shared, so they run side by side but
+        never beside a full import or an undo. SQLite: the write transaction
+        is taken now (BEGIN IMMEDIATE), before the book is read.
+        """
+        if conn.dialect.name != "postgresql":
+            import sqlite3
+
+            raw: Any = conn.connection.driver_connection
+            try:
+                if not raw.in_transaction:
+                    raw.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                # Waited the busy timeout for another writer (a long import).
+                raise ImportRefusedError(
+                    f"the database is busy ({exc}); nothing was imported: try "
+                    "again when the other import or run is done"
+                ) from exc
+            return
+        if code is None:
+            codes = conn.execute(select(Entity.code)).scalars().all()
+            code = codes[0] if len(codes) == 1 else "MAIN"
+        key = zlib.crc32(code.encode("utf-8")) - 2**31  # a signed 32-bit key
+        lock = (
+            func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+        )
+        conn.execute(select(lock(cast(_LOCK_CLASS, Integer), cast(key, Integer))))
 
     def _entity(
         self, conn: Connection, code: str | None, create: bool, rows: pd.DataFrame
@@ -263,7 +392,10 @@ class ImportService:
         dry_run: bool,
         tick: Callable[[int], None],
         stop: Callable[[], bool],
-    ) -> ImportResult:
+        *,
+        confirm_close: bool,
+        max_close_share: Decimal,
+    ) -> ImportOutcome:
         import pandas as pd
 
         started = time.perf_counter()
@@ -312,12 +444,6 @@ class ImportService:
             | (known["currency"] != known["currency_db"]).to_numpy()
         )
         changed = known[differs]
-        now = utcnow()
-        # In key order, the unique index is appended to, not scattered.
-        writer.insert_items(entity_id, merged[new].sort_values(key), now)
-        checkpoint(60)
-        writer.update_items(changed, now)
-        checkpoint(75)
         is_open = (existing["status"] == ItemStatus.OPEN.value).to_numpy()
         listed = (
             existing.merge(frame[key], on=key, how="left", indicator=True)[
@@ -326,7 +452,37 @@ class ImportService:
             == "both"
         )
         closing = is_open & ~listed if not partial else np.zeros(len(existing), bool)
-        writer.close_items(existing["id"].to_numpy()[closing], as_of, now)
+        check = None
+        if not partial:
+            check = _close_check(
+                conn, entity_id, existing, is_open, closing, currency, max_close_share
+            )
+            # Before any item is written: a short file must not wipe the book.
+            if check.needs_confirmation and not confirm_close and not dry_run:
+                raise CloseNotConfirmedError(check)
+        now = utcnow()
+        import_id = conn.execute(
+            insert(ImportBatch)
+            .values(
+                entity_id=entity_id,
+                as_of=as_of,
+                taken_at=now,
+                user_login=self._user,
+                source=str(parsed.path)[:400],
+                full=not partial,
+                counts={},
+            )
+            .returning(ImportBatch.id)
+        ).scalar_one()
+        # In key order, the unique index is appended to, not scattered.
+        writer.insert_items(entity_id, merged[new].sort_values(key), now)
+        checkpoint(60)
+        writer.record_changes(import_id, changed["id"].to_numpy(np.int64), "updated")
+        writer.update_items(changed, now)
+        checkpoint(75)
+        closed_ids = existing["id"].to_numpy(np.int64)[closing]
+        writer.record_changes(import_id, closed_ids, "closed")
+        writer.close_items(closed_ids, as_of, now)
         checkpoint(85)
         # The book after the import: the file's valid rows, plus the open
         # items the file does not touch (partial import, rejected rows).
@@ -384,7 +540,20 @@ class ImportService:
             writer.insert_snapshot_lines(snapshot_id, lines)
         checkpoint(95)
         inserted, updated = int(new.sum()), len(changed)
-        result = ImportResult(
+        conn.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == import_id)
+            .values(
+                snapshot_id=snapshot_id,
+                counts={
+                    "created": inserted,
+                    "updated": updated,
+                    "closed": int(closing.sum()),
+                    "customers_created": created_customers,
+                },
+            )
+        )
+        result = ImportOutcome(
             entity=entity_code,
             as_of=as_of,
             full=not partial,
@@ -402,6 +571,8 @@ class ImportService:
             overdue_after=overdue,
             snapshot_id=snapshot_id,
             currency=currency,
+            import_id=None if dry_run else import_id,
+            close=check,
         )
         conn.execute(
             insert(AuditEntry).values(
@@ -438,7 +609,7 @@ class ImportService:
             for ref, name in names.items()
             if ref not in existing
         ]
-        writer.insert_customers(entity_id, new, self._user, now)
+        inserted = writer.insert_customers(entity_id, new, self._user, now)
         renamed = [
             {"cid": existing[ref][0], "new_name": name}
             for ref, name in names.items()
@@ -463,7 +634,15 @@ class ImportService:
                 cust.c.entity_id == entity_id, cust.c.id > last
             )
             ids.update((ref, cid) for ref, cid in conn.execute(query))
-        return len(new), len(renamed), ids
+            # Those a concurrent import created first may have lower ids.
+            missing = [ref for ref, _name in new if ref not in ids]
+            for start in range(0, len(missing), 1000):
+                query = select(cust.c.reference, cust.c.id).where(
+                    cust.c.entity_id == entity_id,
+                    cust.c.reference.in_(missing[start : start + 1000]),
+                )
+                ids.update((ref, cid) for ref, cid in conn.execute(query))
+        return inserted, len(renamed), ids
 
     def _due_dates(
         self,
@@ -494,6 +673,172 @@ class ImportService:
         )
         issue = frame["issue_date"].to_numpy(dtype="datetime64[D]")
         return np.where(missing, issue + days.astype("timedelta64[D]"), due)
+
+    # -- history and undo ----------------------------------------------------------
+    def history(
+        self, entity_code: str | None = None, *, limit: int = 200
+    ) -> list[ImportRecord]:
+        """The imports, newest first, with what each did and whether it was undone."""
+        query = (
+            select(ImportBatch, Entity.code)
+            .join(Entity, Entity.id == ImportBatch.entity_id)
+            .order_by(ImportBatch.taken_at.desc(), ImportBatch.id.desc())
+            .limit(limit)
+        )
+        if entity_code:
+            query = query.where(Entity.code == entity_code)
+        with self._db.session(self._user) as s:
+            return [_record(b, code) for b, code in s.execute(query)]
+
+    def undo(self, import_id: int) -> UndoResult:
+        """Put the book back as it was before an import, all or nothing.
+
+        Items it created are removed, items it updated or closed get their
+        values back, its balance snapshot goes, and what the case review did
+        because it closed items (promises and plans kept, disputes resolved
+        as paid, their tasks cancelled) is reversed. Refused once a later
+        import into the entity, or a dunning run, has built on it.
+
+        Raises:
+            UndoRefusedError: with the reason; nothing was changed.
+        """
+        with self._db.session(self._user) as s:
+            conn = s.connection()
+            batch = s.get(ImportBatch, import_id)
+            if batch is None:
+                raise UndoRefusedError(f"no import {import_id}")
+            code = s.scalar(select(Entity.code).where(Entity.id == batch.entity_id))
+            try:
+                self._lock(conn, code, shared=False)
+            except ImportRefusedError as exc:
+                raise UndoRefusedError(str(exc)) from exc
+            s.refresh(batch)
+            if batch.undone_at is not None:
+                raise UndoRefusedError(
+                    f"import {import_id} was already undone on "
+                    f"{batch.undone_at:%Y-%m-%d %H:%M} UTC"
+                )
+            self._check_undo(s, batch)
+            now = utcnow()
+            cases, removed, tasks = CaseUndo(s, batch, self._user, now).run()
+            restored, deleted = self._restore_items(s, batch, now)
+            if batch.snapshot_id is not None:
+                conn.execute(
+                    delete(SnapshotLine).where(
+                        SnapshotLine.snapshot_id == batch.snapshot_id
+                    )
+                )
+                conn.execute(
+                    delete(BalanceSnapshot).where(
+                        BalanceSnapshot.id == batch.snapshot_id
+                    )
+                )
+            batch.undone_at = now
+            batch.undone_by = self._user
+            result = UndoResult(
+                import_id=import_id,
+                items_restored=restored,
+                items_deleted=deleted,
+                cases_reopened=tuple(cases),
+                actions_removed=removed,
+                tasks_restored=tasks,
+            )
+            conn.execute(
+                insert(AuditEntry).values(
+                    at=now,
+                    user_login=self._user,
+                    table_name="item",
+                    record_id=f"undo:{import_id}",
+                    operation="update",
+                    changes={"undo_import": import_id, **result.as_dict()},
+                )
+            )
+        log.info("Import %s undone: %s", import_id, result)
+        return result
+
+    def _check_undo(self, s: Session, batch: ImportBatch) -> None:
+        """Refuse when a later import or a dunning run built on the import."""
+        later = s.execute(
+            select(ImportBatch.id, ImportBatch.taken_at)
+            .where(
+                ImportBatch.entity_id == batch.entity_id,
+                ImportBatch.id != batch.id,
+                ImportBatch.taken_at >= batch.taken_at,
+                ImportBatch.undone_at.is_(None),
+            )
+            .order_by(ImportBatch.taken_at.desc())
+            .limit(1)
+        ).first()
+        if later is not None:
+            raise UndoRefusedError(
+                f"import {later.id} of {later.taken_at:%Y-%m-%d %H:%M} UTC came "
+                f"after import {batch.id}: undo it first"
+            )
+        run = s.execute(
+            select(DunningRun.id, DunningRun.run_date, DunningRun.started_at)
+            .where(DunningRun.started_at >= batch.taken_at)
+            .order_by(DunningRun.started_at)
+            .limit(1)
+        ).first()
+        if run is not None:
+            raise UndoRefusedError(
+                f"dunning run {run.id} for {run.run_date} (started "
+                f"{run.started_at:%Y-%m-%d %H:%M} UTC) ran on import {batch.id}; "
+                "it can no longer be undone"
+            )
+
+    def _restore_items(
+        self, s: Session, batch: ImportBatch, now: dt.datetime
+    ) -> tuple[int, int]:
+        """Items updated or closed get their values back; created ones go."""
+        conn = s.connection()
+        item, change = _table(Item), _table(ImportChange)
+        restored = conn.execute(
+            update(item)
+            .where(item.c.id == change.c.item_id, change.c.import_id == batch.id)
+            .values(
+                kind=change.c.kind,
+                reference=change.c.reference,
+                issue_date=change.c.issue_date,
+                due_date=change.c.due_date,
+                amount=change.c.amount,
+                remaining=change.c.remaining,
+                currency=change.c.currency,
+                status=change.c.status,
+                closed_on=change.c.closed_on,
+                updated_at=now,
+            )
+        ).rowcount
+        created = (
+            select(item.c.id)
+            .where(
+                item.c.entity_id == batch.entity_id,
+                item.c.created_at == batch.taken_at,
+            )
+            .scalar_subquery()
+        )
+        for table, label in (
+            (ActionItem, "actions"),
+            (CaseItem, "cases"),
+        ):
+            used = s.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(table.item_id.in_(created))
+            )
+            if used:
+                raise UndoRefusedError(
+                    f"{used} items import {batch.id} created are now used by "
+                    f"{label}; it can no longer be undone"
+                )
+        conn.execute(delete(ImportChange).where(ImportChange.item_id.in_(created)))
+        deleted = conn.execute(
+            delete(item).where(
+                item.c.entity_id == batch.entity_id,
+                item.c.created_at == batch.taken_at,
+            )
+        ).rowcount
+        return int(restored or 0), int(deleted or 0)
 
     # -- export ------------------------------------------------------------------
     def export_items(
@@ -602,23 +947,42 @@ class _Writer:
         new: list[tuple[str, str]],
         user: str | None,
         now: dt.datetime,
-    ) -> None:
+    ) -> int:
+        """Insert the customers no one has inserted yet; return how many.
+
+        ON CONFLICT DO NOTHING: a concurrent import creating the same new
+        customer must not fail with a unique violation (issue 14).
+        """
         if not new:
-            return
+            return 0
         stamp = self._stamp(now)
         refs, names = zip(*new, strict=True)
-        self._insert(
-            "customer",
-            {"reference": list(refs), "name": list(names)},
-            {
-                "entity_id": entity_id,
-                "version": 1,
-                "on_hold": False,
-                "created_at": stamp,
-                "updated_at": stamp,
-                "updated_by": user,
-            },
+        if self._pg:
+            with self._raw.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO customer (reference, name, entity_id, version, "
+                    "on_hold, created_at, updated_at, updated_by) SELECT r, n, %s, 1, "
+                    "false, %s, %s, %s FROM unnest(%s::text[], %s::text[]) AS u(r, n) "
+                    "ON CONFLICT (entity_id, reference) DO NOTHING",
+                    (entity_id, stamp, stamp, user, list(refs), list(names)),
+                )
+                count: int = cur.rowcount
+            return count
+        fixed = ", ".join(
+            _sql_literal(v) for v in (entity_id, 1, False, stamp, stamp, user)
         )
+        cur = self._raw.cursor()
+        try:
+            cur.executemany(
+                "INSERT INTO customer (reference, name, entity_id, version, on_hold, "
+                f"created_at, updated_at, updated_by) VALUES (?, ?, {fixed}) "
+                "ON CONFLICT (entity_id, reference) DO NOTHING",
+                zip(refs, names, strict=True),
+            )
+            count = cur.rowcount
+        finally:
+            cur.close()
+        return count
 
     def insert_items(
         self, entity_id: int, rows: pd.DataFrame, now: dt.datetime
@@ -725,6 +1089,30 @@ class _Writer:
             strict=True,
         )
         self._executemany(sql, values)
+
+    def record_changes(
+        self, import_id: int, ids: np.ndarray[Any, Any], change: str
+    ) -> None:
+        """Keep the items' values before the import changes them (its undo)."""
+        if not len(ids):
+            return
+        columns = (
+            "kind, reference, issue_date, due_date, amount, remaining, currency, "
+            "status, closed_on"
+        )
+        if self._pg:
+            with self._raw.cursor() as cur:
+                cur.execute(
+                    f"INSERT INTO import_change (import_id, item_id, change, {columns})"
+                    f" SELECT %s, id, %s, {columns} FROM item WHERE id = ANY(%s)",
+                    (import_id, change, ids.astype(np.int64).tolist()),
+                )
+            return
+        self._executemany(
+            f"INSERT INTO import_change (import_id, item_id, change, {columns}) "
+            f"SELECT ?, id, ?, {columns} FROM item WHERE id = ?",
+            ((import_id, change, int(i)) for i in ids),
+        )
 
     def close_items(
         self, ids: np.ndarray[Any, Any], as_of: dt.date, now: dt.datetime
@@ -869,6 +1257,78 @@ def _existing_items(conn: Connection, entity_id: int) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+def _record(batch: ImportBatch, code: str) -> ImportRecord:
+    counts = batch.counts or {}
+    return ImportRecord(
+        id=batch.id,
+        entity=code,
+        snapshot_id=batch.snapshot_id,
+        as_of=batch.as_of,
+        taken_at=batch.taken_at,
+        user_login=batch.user_login,
+        source=batch.source,
+        full=batch.full,
+        created=int(counts.get("created", 0)),
+        updated=int(counts.get("updated", 0)),
+        closed=int(counts.get("closed", 0)),
+        undone_at=batch.undone_at,
+    )
+
+
+def _close_check(
+    conn: Connection,
+    entity_id: int,
+    existing: pd.DataFrame,
+    is_open: np.ndarray[Any, Any],
+    closing: np.ndarray[Any, Any],
+    currency: str,
+    max_share: Decimal,
+) -> CloseCheck:
+    """What a full import closes, and how much of it is under a case."""
+    remaining = existing["remaining_db"].to_numpy(dtype=np.int64)
+    ids = existing["id"].to_numpy(dtype=np.int64)[closing]
+    figures: dict[str, int] = {}
+    if len(ids):
+        # Few items are under a case: read those, not the closing ones.
+        item = _table(Item)
+        flagged = conn.execute(
+            select(item.c.id, item.c.disputed, item.c.in_litigation).where(
+                item.c.entity_id == entity_id,
+                item.c.status == ItemStatus.OPEN,
+                or_(item.c.disputed.is_(True), item.c.in_litigation.is_(True)),
+            )
+        ).all()
+        for name, column in (("disputed", 1), ("litigation", 2)):
+            marked = np.array([r[0] for r in flagged if r[column]], dtype=np.int64)
+            figures[name] = int(np.isin(marked, ids).sum())
+        cased = conn.execute(
+            select(CaseItem.item_id, Case.kind)
+            .distinct()
+            .join(Case, Case.id == CaseItem.case_id)
+            .join(Item, Item.id == CaseItem.item_id)
+            .where(
+                Item.entity_id == entity_id,
+                Case.status == CaseStatus.OPEN,
+                Case.kind.in_((CaseKind.PROMISE, CaseKind.PAYMENT_PLAN)),
+            )
+        ).all()
+        for name, kind in (
+            ("promised", CaseKind.PROMISE),
+            ("planned", CaseKind.PAYMENT_PLAN),
+        ):
+            held = np.unique(np.array([r[0] for r in cased if r[1] == kind], np.int64))
+            figures[name] = int(np.isin(held, ids).sum())
+    return CloseCheck(
+        items=len(ids),
+        amount=_decimal(remaining[closing].sum()),
+        open_items=int(is_open.sum()),
+        outstanding=_decimal(remaining[is_open].sum()),
+        max_share=max_share,
+        currency=currency,
+        **figures,
+    )
+
+
 def _sql_literal(value: Any) -> str:
     """A constant of ours (number, flag, code, timestamp) as SQLite text."""
     if value is None:
@@ -920,7 +1380,10 @@ def _money(value: Decimal | None) -> Decimal:
     return value if value is not None else Decimal("0.00")
 
 
-def _with(result: Any, **changes: Any) -> Any:
+_T = TypeVar("_T", ParsedImport, ImportOutcome)
+
+
+def _with(result: _T, **changes: Any) -> _T:
     from dataclasses import replace
 
     return replace(result, **changes)
@@ -958,8 +1421,12 @@ def _entity_parts(
     return parts
 
 
-def _combined(results: list[ImportResult]) -> ImportResult:
-    """One result for an import that went into several entities."""
+def _combined(results: list[ImportOutcome]) -> ImportOutcome:
+    """One result for an import that went into several entities.
+
+    Each entity's part is an import of its own in the history (undone on its
+    own); the combined result names the first part's import and close check.
+    """
     from dataclasses import replace
 
     if len(results) == 1:

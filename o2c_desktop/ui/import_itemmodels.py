@@ -1,4 +1,4 @@
-"""Item models of the import screen: column mapping, rows read, problems found.
+"""Item models of the import screen: mapping, rows read, problems, history.
 
 Kept beside `itemmodels.py` (whose `RowTableModel` they reuse) so the import
 screen stays one plug-in unit.
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
+from o2c_desktop.engine.imports import ImportRecord
 from o2c_desktop.i18n import N_, _, format_date, format_money
 from o2c_desktop.sync.importing.detect import ColumnMapping
 from o2c_desktop.sync.importing.fields import Field
@@ -204,3 +205,35 @@ class ProblemTableModel(RowTableModel[Problem]):
         ):
             return QBrush(QColor("#b71c1c"))
         return super().data(index, role)
+
+
+def _when(record: ImportRecord, language: str) -> str:
+    local = record.taken_at.astimezone()
+    return f"{format_date(local.date(), language)} {local:%H:%M}"
+
+
+class ImportHistoryTableModel(RowTableModel[ImportRecord]):
+    """The past imports, newest first, and whether each was undone."""
+
+    columns: ClassVar[Sequence[Column[Any]]] = (
+        Column(N_("Import"), lambda r, _lang: str(r.id), amount=True),
+        Column(N_("Imported on"), _when),
+        Column(N_("Entity"), lambda r, _lang: r.entity),
+        Column(N_("Balance date"), lambda r, lang: format_date(r.as_of, lang)),
+        Column(
+            N_("Kind"),
+            lambda r, _lang: _("Full") if r.full else _("Partial"),
+        ),
+        Column(N_("File"), lambda r, _lang: r.source.rsplit("/", 1)[-1]),
+        Column(N_("Created"), lambda r, _lang: str(r.created), amount=True),
+        Column(N_("Updated"), lambda r, _lang: str(r.updated), amount=True),
+        Column(N_("Closed"), lambda r, _lang: str(r.closed), amount=True),
+        Column(
+            N_("Undone"),
+            lambda r, lang: (
+                format_date(r.undone_at.astimezone().date(), lang)
+                if r.undone_at is not None
+                else ""
+            ),
+        ),
+    )

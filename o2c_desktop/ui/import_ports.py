@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Callable
+    from decimal import Decimal
     from pathlib import Path
 
+    from o2c_desktop.engine.imports import ImportRecord, UndoResult
     from o2c_desktop.sync.importing.outcome import EntityChoice, ImportResult
     from o2c_desktop.sync.importing.parse import ImportOptions, ParsedImport
     from o2c_desktop.ui.ports import Workspace
@@ -40,10 +42,24 @@ class Importer(Protocol):
         valid_only: bool = ...,
         dry_run: bool = ...,
         create_entity: bool = ...,
+        confirm_close: bool = ...,
+        max_close_share: Decimal | None = ...,
         report: Callable[[int], None] | None = ...,
         cancelled: Callable[[], bool] | None = ...,
     ) -> ImportResult:
-        """Write the parsed rows, all or nothing."""
+        """Write the parsed rows, all or nothing.
+
+        Raises `engine.imports.CloseNotConfirmedError` when a full import would
+        close too much without `confirm_close`.
+        """
+        ...
+
+    def history(self, entity_code: str | None = ...) -> list[ImportRecord]:
+        """The past imports, newest first."""
+        ...
+
+    def undo(self, import_id: int) -> UndoResult:
+        """Undo one import as a whole (`engine.imports.UndoRefusedError` if not)."""
         ...
 
 

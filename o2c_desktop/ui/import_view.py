@@ -4,6 +4,9 @@ A dropped file is previewed at once from its first rows (layout, mapping,
 rows as they will be read); every row is then checked in the background and
 the problems listed. Import runs on the write pool with a progress bar and a
 Cancel button (cancel = nothing written), then the screen says what changed.
+A full import that would close much of the book, or items under a case,
+stops and asks first (issue 14); past imports are listed below the drop area
+and on the result page, each can be undone as a whole.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -39,7 +43,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from o2c_desktop.i18n import _, format_money, ngettext
+from o2c_desktop.engine.imports import (
+    CloseCheck,
+    CloseNotConfirmedError,
+    ImportRecord,
+    UndoResult,
+)
+from o2c_desktop.i18n import N_, _, format_money, ngettext
 from o2c_desktop.sync.importing.fields import Field
 from o2c_desktop.sync.importing.outcome import (
     EntityChoice,
@@ -48,6 +58,7 @@ from o2c_desktop.sync.importing.outcome import (
 )
 from o2c_desktop.sync.importing.parse import PREVIEW_ROWS, ImportOptions
 from o2c_desktop.ui.import_itemmodels import (
+    ImportHistoryTableModel,
     ImportRowsTableModel,
     MappingTableModel,
     ProblemTableModel,
@@ -128,6 +139,11 @@ class ImportView(QWidget):
         import_finished(object): an `ImportResult`, the import is written.
         import_cancelled(): the import stopped; nothing was written.
         import_failed(str): the import was refused or failed; why.
+        close_confirmation_asked(object): a `CloseCheck`; the screen asks
+            whether the import may close that much (`close_box`).
+        history_loaded(): the list of past imports is up to date.
+        undo_finished(object): an `UndoResult`, the import is undone.
+        undo_failed(str): the undo was refused or failed; why.
     """
 
     preview_shown = Signal()
@@ -135,6 +151,10 @@ class ImportView(QWidget):
     import_finished = Signal(object)
     import_cancelled = Signal()
     import_failed = Signal(str)
+    close_confirmation_asked = Signal(object)
+    history_loaded = Signal()
+    undo_finished = Signal(object)
+    undo_failed = Signal(str)
 
     def __init__(
         self,
@@ -158,6 +178,9 @@ class ImportView(QWidget):
         self._generation = 0
         self._import_worker: Worker | None = None
         self._check_worker: Worker | None = None
+        self._undo_worker: Worker | None = None
+        self.close_box: QMessageBox | None = None
+        self.undo_box: QMessageBox | None = None
         self._build()
         self.retranslate_ui(self.language)
         self._refresh_profiles()
@@ -174,7 +197,16 @@ class ImportView(QWidget):
         self._fill_entities()
         if self.importer is not None:
             self.runner.run_read(self.importer.entities, self._on_entities_loaded)
+        self.refresh_history()
         self._update_controls()
+
+    def refresh_history(self) -> None:
+        """Read the past imports again (after an import or an undo)."""
+        if self.importer is None:
+            self.history_model.set_rows([])
+            self._update_controls()
+            return
+        self.runner.run_read(self.importer.history, self._on_history_loaded)
 
     def open_file(self, path: Path | str) -> None:
         """Preview `path`: its layout, mapping, first rows; then check every row."""
@@ -220,7 +252,20 @@ class ImportView(QWidget):
         self.cancel_button.setText(_("Cancel"))
         self.done_title.setText(_("Import done"))
         self.new_import_button.setText(_("Import another file"))
-        for model in (self.mapping_model, self.rows_model, self.problem_model):
+        self.history_label.setText(_("Past imports"))
+        self.undo_button.setText(_("Undo the selected import…"))
+        self.undo_button.setToolTip(
+            _(
+                "Puts the items back as they were before the import, and reopens "
+                "the promises, plans and disputes closed because of it."
+            )
+        )
+        for model in (
+            self.mapping_model,
+            self.rows_model,
+            self.problem_model,
+            self.history_model,
+        ):
             model.retranslate(language)
         self._show_summary()
         if self.result is not None:
@@ -260,6 +305,33 @@ class ImportView(QWidget):
         self.stack.addWidget(empty)
         self.stack.addWidget(self._build_preview())
         self.stack.addWidget(self._build_result())
+        layout.addWidget(self._build_history())
+        self.stack.currentChanged.connect(self._on_stack_current_changed)
+
+    def _build_history(self) -> QWidget:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.history_label = QLabel(box)
+        self.undo_button = QPushButton(box)
+        self.undo_button.clicked.connect(self._on_undo_button_clicked)
+        row.addWidget(self.history_label, 1)
+        row.addWidget(self.undo_button)
+        layout.addLayout(row)
+        self.history_model = ImportHistoryTableModel(self.language, self)
+        self.history_view = _table(box)
+        self.history_view.setModel(self.history_model)
+        self.history_view.setSelectionMode(
+            QAbstractItemView.SelectionMode.SingleSelection
+        )
+        self.history_view.setMaximumHeight(180)
+        self.history_view.selectionModel().selectionChanged.connect(
+            self._on_history_selection_changed
+        )
+        layout.addWidget(self.history_view)
+        self.history_box = box
+        return box
 
     def _build_preview(self) -> QWidget:
         page = QWidget(self.stack)
@@ -601,6 +673,12 @@ class ImportView(QWidget):
             and (errors == 0 or self.valid_only_check.isChecked())
         )
         self.import_button.setEnabled(can_import)
+        self.undo_button.setEnabled(
+            not importing
+            and self._undo_worker is None
+            and self.importer is not None
+            and self._selected_import() is not None
+        )
         self.cancel_button.setVisible(importing)
         for widget in (
             self.sheet_combo,
@@ -785,6 +863,9 @@ class ImportView(QWidget):
 
     @Slot()
     def _on_import_button_clicked(self) -> None:
+        self._start_import(confirm_close=False)
+
+    def _start_import(self, *, confirm_close: bool) -> None:
         checked, importer = self.checked, self.importer
         if checked is None or importer is None or self._import_worker is not None:
             return
@@ -810,6 +891,7 @@ class ImportView(QWidget):
                 partial=partial,
                 valid_only=valid_only,
                 create_entity=code not in known,
+                confirm_close=confirm_close,
                 report=report,
                 cancelled=cancelled,
             )
@@ -845,6 +927,7 @@ class ImportView(QWidget):
         self._show_result(result)
         self.stack.setCurrentIndex(2)
         self._update_controls()
+        self.refresh_history()
         self.import_finished.emit(result)
 
     @Slot(object)
@@ -854,11 +937,157 @@ class ImportView(QWidget):
         if isinstance(exc, ImportCancelledError):
             self._on_import_stopped()
             return
+        if isinstance(exc, CloseNotConfirmedError):
+            self._idle()
+            self._update_controls()
+            self._ask_close(exc.check)
+            return
         message = str(exc) or self.runner.message_for(exc)
         self._idle()
         self.banner.show_error(_("Nothing was imported: {why}").format(why=message))
         self._update_controls()
         self.import_failed.emit(message)
+
+    def _ask_close(self, check: CloseCheck) -> None:
+        """Stop and ask before a full import closes that much (issue 14)."""
+        lang, currency = self.language, check.currency or "EUR"
+        text = ngettext(
+            "This file does not list {n} of the {total} open items: importing it "
+            "in full closes it as paid.",
+            "This file does not list {n} of the {total} open items: importing it "
+            "in full closes them as paid.",
+            check.items,
+        ).format(
+            n=format_count(check.items, lang),
+            total=format_count(check.open_items, lang),
+        )
+        text += " " + _("That is {amount} of the {outstanding} outstanding.").format(
+            amount=format_money(check.amount, currency, lang),
+            outstanding=format_money(check.outstanding, currency, lang),
+        )
+        held = [
+            (check.disputed, N_("{n} in dispute")),
+            (check.litigation, N_("{n} in litigation")),
+            (check.promised, N_("{n} under a promise to pay")),
+            (check.planned, N_("{n} under a payment plan")),
+        ]
+        named = [_(msg).format(n=format_count(n, lang)) for n, msg in held if n]
+        if named:
+            text += " " + _("Among them: {cases}.").format(cases=", ".join(named))
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            _("Close these items?"),
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setInformativeText(
+            _(
+                "A short or wrong file closes items that are still due. Import "
+                "anyway only if the file is the complete balance; otherwise "
+                "choose a partial import."
+            )
+        )
+        box.button(QMessageBox.StandardButton.Yes).setText(_("Close and import"))
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(self._on_close_box_finished)
+        self.close_box = box
+        box.open()  # not exec(): the event loop, and the tests, keep running
+        self.close_confirmation_asked.emit(check)
+
+    def _selected_import(self) -> ImportRecord | None:
+        rows = self.history_view.selectionModel().selectedRows()
+        if not rows:
+            return None
+        record = self.history_model.row_value(rows[0].row())
+        return record if record.undone_at is None else None
+
+    @Slot(int)
+    def _on_close_box_finished(self, answer: int) -> None:
+        self.close_box = None
+        if answer == QMessageBox.StandardButton.Yes:
+            self._start_import(confirm_close=True)
+        else:
+            self.banner.show_info(_("Nothing was imported."))
+
+    @Slot(int)
+    def _on_stack_current_changed(self, index: int) -> None:
+        # The preview needs the room; the start and result pages show history.
+        self.history_box.setVisible(index != 1)
+
+    @Slot(object)
+    def _on_history_loaded(self, records: list[ImportRecord]) -> None:
+        self.history_model.set_rows(records)
+        self._update_controls()
+        self.history_loaded.emit()
+
+    @Slot()
+    def _on_history_selection_changed(self) -> None:
+        self._update_controls()
+
+    @Slot()
+    def _on_undo_button_clicked(self) -> None:
+        record = self._selected_import()
+        if record is None or self.importer is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            _("Undo this import?"),
+            _(
+                "Import {id} of {file}: {created} items created, {updated} "
+                "updated, {closed} closed. Undoing it puts them back as they were "
+                "and reopens the promises, plans and disputes closed because of it."
+            ).format(
+                id=record.id,
+                file=Path(record.source).name,
+                created=format_count(record.created, self.language),
+                updated=format_count(record.updated, self.language),
+                closed=format_count(record.closed, self.language),
+            ),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.button(QMessageBox.StandardButton.Yes).setText(_("Undo the import"))
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(
+            lambda answer: self._on_undo_box_finished(answer, record.id)
+        )
+        self.undo_box = box
+        box.open()
+
+    def _on_undo_box_finished(self, answer: int, import_id: int) -> None:
+        self.undo_box = None
+        importer = self.importer
+        if answer != QMessageBox.StandardButton.Yes or importer is None:
+            return
+        self.banner.clear_message()
+        self._undo_worker = self.runner.run_write(
+            lambda: importer.undo(import_id), self._on_undo_done, self._on_undo_error
+        )
+        self._update_controls()
+
+    def _on_undo_done(self, result: UndoResult) -> None:
+        self._undo_worker = None
+        text = _("Import {id} undone: {restored} items restored, {deleted} removed.")
+        text = text.format(
+            id=result.import_id,
+            restored=format_count(result.items_restored, self.language),
+            deleted=format_count(result.items_deleted, self.language),
+        )
+        if result.cases_reopened:
+            text += " " + _("Cases reopened: {cases}.").format(
+                cases=", ".join(result.cases_reopened)
+            )
+        self.banner.show_info(text)
+        self.refresh_history()
+        self.undo_finished.emit(result)
+
+    def _on_undo_error(self, exc: BaseException) -> None:
+        self._undo_worker = None
+        message = str(exc) or self.runner.message_for(exc)
+        self.banner.show_error(_("Not undone: {why}").format(why=message))
+        self._update_controls()
+        self.undo_failed.emit(message)
 
     def _on_import_stopped(self) -> None:
         self._idle()

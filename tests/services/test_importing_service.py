@@ -93,6 +93,7 @@ def test_full_import_then_reimport_then_payment(db: Database, tmp_path: Path) ->
         service.preview(_file(tmp_path / "b.csv", later)),
         entity_code="FR01",
         as_of=D(2026, 3, 1),
+        confirm_close=True,
     )
     assert (third.items_updated, third.items_closed, third.customers_updated) == (
         1,
@@ -140,7 +141,9 @@ def test_errors_write_nothing_unless_valid_only(db: Database, tmp_path: Path) ->
     with pytest.raises(ImportRefusedError, match="1 rows have errors"):
         service.apply(parsed, as_of=D(2026, 3, 1))
     assert _items(db) == before
-    result = service.apply(parsed, as_of=D(2026, 3, 1), valid_only=True)
+    result = service.apply(
+        parsed, as_of=D(2026, 3, 1), valid_only=True, confirm_close=True
+    )
     assert (result.rows_imported, result.rows_rejected, result.items_closed) == (
         1,
         1,
@@ -275,7 +278,9 @@ def test_killed_mid_import_leaves_the_database_as_before(
         parsed = service.preview({str(big)!r})
         def report(pct):
             print(pct, flush=True)
-        service.apply(parsed, as_of=datetime.date(2026, 2, 1), report=report)
+        service.apply(
+            parsed, as_of=datetime.date(2026, 2, 1), report=report, confirm_close=True
+        )
         print("done", flush=True)
     """)
     with subprocess.Popen(

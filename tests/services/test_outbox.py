@@ -386,7 +386,7 @@ def test_an_upgrade_gives_sends_left_by_the_previous_version_their_entries(
                         updated_at=utcnow() - dt.timedelta(hours=1),
                     )
                 )
-            command.upgrade(cfg, "0008_outbox")
+            command.upgrade(cfg, "0008")
             documents = DocumentService(ctx(db), config(port))
             report = DunningService(ctx(db), documents).resume_sending()
             # Queued ones go once; the one cut off is handed to a human.

@@ -7,14 +7,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import func, select
 
 from o2c_desktop.app import import_page_factory
+from o2c_desktop.engine.types import ItemStatus
 from o2c_desktop.models import Customer, Item
 from o2c_desktop.models.db import open_database
+from o2c_desktop.services.importing import ImportOutcome
 from o2c_desktop.settings import Settings
 from o2c_desktop.sync.importing.fields import Field
-from o2c_desktop.sync.importing.outcome import ImportResult
 from o2c_desktop.ui.import_itemmodels import MappingTableModel
 from o2c_desktop.ui.import_view import ImportView
 from o2c_desktop.ui.main_window import MainWindow
@@ -42,6 +44,8 @@ HEAD = [
     "Devise",
 ]
 DAY = dt.date(2026, 1, 15)
+# The confirmation dialogs, offscreen.
+pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
 def _rows(count: int, bad_date_on: int | None = None) -> list[list[object]]:
@@ -118,6 +122,18 @@ def _drop_and_check(qtbot: QtBot, window: MainWindow, path: Path) -> ImportView:
     return view
 
 
+def _import_confirming_close(qtbot: QtBot, view: ImportView) -> ImportOutcome:
+    """Click Import, say yes to closing what the file does not list."""
+    with qtbot.waitSignal(view.close_confirmation_asked, timeout=20000):
+        view.import_button.click()
+    assert view.close_box is not None
+    with qtbot.waitSignal(view.import_finished, timeout=20000) as done:
+        view.close_box.button(QMessageBox.StandardButton.Yes).click()
+    result = done.args[0]
+    assert isinstance(result, ImportOutcome)
+    return result
+
+
 def test_a_dropped_workbook_is_previewed_imported_and_summed_up(
     qtbot: QtBot, main: MainWindow, book_url: str, tmp_path: Path
 ) -> None:
@@ -142,11 +158,8 @@ def test_a_dropped_workbook_is_previewed_imported_and_summed_up(
     assert view.entity_combo.currentData() == "FR01"
     assert view.import_button.isEnabled()
 
-    with qtbot.waitSignal(view.import_finished, timeout=20000) as done:
-        view.import_button.click()
+    result = _import_confirming_close(qtbot, view)
 
-    result = done.args[0]
-    assert isinstance(result, ImportResult)
     assert (result.customers_created, result.items_created) == (4, 30)
     assert result.items_closed > 0  # FR01's items the file no longer lists
     assert result.outstanding_after == sum(Decimal(1000 + i) for i in range(30))
@@ -192,10 +205,9 @@ def test_errors_are_listed_and_the_valid_rows_can_be_imported(
 
     view.valid_only_check.setChecked(True)
     assert view.import_button.isEnabled()
-    with qtbot.waitSignal(view.import_finished, timeout=20000) as done:
-        view.import_button.click()
+    result = _import_confirming_close(qtbot, view)
 
-    assert (done.args[0].items_created, done.args[0].rows_rejected) == (9, 1)
+    assert (result.items_created, result.rows_rejected) == (9, 1)
     assert _counts(book_url)[0] == items_before + 9
 
 
@@ -233,8 +245,7 @@ def test_a_file_without_due_dates_asks_for_the_default_payment_terms(
     view = _drop_and_check(qtbot, main, b.fec(tmp_path / "FEC.txt"))
     assert view.options_form.isRowVisible(view.terms_spin)
     view.terms_spin.setValue(45)
-    with qtbot.waitSignal(view.import_finished, timeout=20000):
-        view.import_button.click()
+    _import_confirming_close(qtbot, view)
 
     engine = open_database(book_url)
     with engine.session() as s:
@@ -243,3 +254,62 @@ def test_a_file_without_due_dates_asks_for_the_default_payment_terms(
         ).one()
     engine.dispose()
     assert due - issue == dt.timedelta(days=45)  # Dupont SA has no payment terms
+
+
+def _open_items(url: str) -> int:
+    database = open_database(url, migrate=False)
+    try:
+        with database.session() as s:
+            query = select(func.count(Item.id)).where(Item.status == ItemStatus.OPEN)
+            return int(s.scalar(query) or 0)
+    finally:
+        database.dispose()
+
+
+def test_a_short_file_stops_and_asks_and_an_import_is_undone_from_the_history(
+    qtbot: QtBot,
+    qtmodeltester: object,
+    main: MainWindow,
+    book_url: str,
+    tmp_path: Path,
+) -> None:
+    open_before = _open_items(book_url)
+    view = _drop_and_check(qtbot, main, _aged_balance(tmp_path / "balance.xlsx"))
+    first = _import_confirming_close(qtbot, view)
+    assert _open_items(book_url) == open_before - first.items_closed + 30
+
+    # The next night's export is cut short: 3 of the 30 rows.
+    view = _drop_and_check(qtbot, main, _aged_balance(tmp_path / "cut.xlsx", 3))
+    with qtbot.waitSignal(view.close_confirmation_asked, timeout=20000) as asked:
+        view.import_button.click()
+    check = asked.args[0]
+    assert (check.items, check.open_items) == (27, 30)
+    assert check.amount == sum(Decimal(1000 + i) for i in range(3, 30))
+    box = view.close_box
+    assert box is not None
+    assert box.text().startswith(
+        "This file does not list 27 of the 30 open items: importing it in full "
+        "closes them as paid. That is €27,432.00 of the €30,435.00 outstanding."
+    )
+    box.button(QMessageBox.StandardButton.No).click()
+    assert view.banner.text() == "Nothing was imported."
+    assert _open_items(book_url) == open_before - first.items_closed + 30
+
+    # Undo the first import from the history: the book is back as before.
+    view.stack.setCurrentIndex(0)
+    assert view.history_box.isVisibleTo(view)
+    model = view.history_model
+    qtbot.waitUntil(lambda: model.rowCount() >= 1, timeout=10000)
+    assert model.row_value(0).id == first.import_id
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    assert not view.undo_button.isEnabled()
+    view.history_view.selectRow(0)
+    assert view.undo_button.isEnabled()
+    view.undo_button.click()
+    assert view.undo_box is not None
+    with qtbot.waitSignal(view.undo_finished, timeout=20000) as undone:
+        view.undo_box.button(QMessageBox.StandardButton.Yes).click()
+    assert undone.args[0].items_deleted == 30
+    assert _open_items(book_url) == open_before
+    assert view.banner.text().startswith(f"Import {first.import_id} undone:")
+    qtbot.waitUntil(lambda: model.row_value(0).undone_at is not None, timeout=10000)

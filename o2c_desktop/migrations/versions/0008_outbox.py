@@ -6,7 +6,7 @@ Automatic actions an older version left queued or being sent get their entry
 here, so the next run sends the queued ones once and hands the cut-off ones
 to the agenda, as before.
 
-Revision ID: 0008_outbox
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-04 19:08:31.477051
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 import o2c_desktop.models.base
 
-revision = "0008_outbox"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
