@@ -119,7 +119,7 @@ def _percent(text: str) -> Decimal:
         value = Decimal(text.strip().rstrip("%"))
     except InvalidOperation as exc:
         raise argparse.ArgumentTypeError(f"invalid percentage {text!r}") from exc
-    if not 0 <= value <= 100:
+    if not value.is_finite() or not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 100")
     return value / 100
 

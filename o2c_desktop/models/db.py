@@ -372,21 +372,28 @@ def _prune(source: Path, *, failed: bool) -> None:
         old.unlink(missing_ok=True)
 
 
-def _copy_sqlite(source: Path) -> Path:
-    target = _backup_path(source)
-    # A connection of its own: the upgrade's connection holds the write lock
-    # (SQLite's backup refuses a source that is writing), so this one reads
-    # the last committed state, which nobody can change meanwhile.
-    # The online backup API copies a consistent state even with WAL pages pending.
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """Copy one SQLite file over another with the online backup API.
+
+    Consistent even with WAL pages pending; both sides wait for a writer.
+    """
     src = sqlite3.connect(source, timeout=30)
     try:
-        dest = sqlite3.connect(target)
+        dest = sqlite3.connect(target, timeout=30)
         try:
             src.backup(dest)
         finally:
             dest.close()
     finally:
         src.close()
+
+
+def _copy_sqlite(source: Path) -> Path:
+    target = _backup_path(source)
+    # A connection of its own: the upgrade's connection holds the write lock
+    # (SQLite's backup refuses a source that is writing), so this one reads
+    # the last committed state, which nobody can change meanwhile.
+    _sqlite_copy(source, target)
     log.info("Backed up %s to %s before upgrading", source, target)
     return target
 
@@ -400,15 +407,7 @@ def backup_sqlite(engine: Engine) -> Path | None:
 
 
 def _restore_sqlite(copy: Path, database: Path) -> None:
-    src = sqlite3.connect(copy)
-    try:
-        dest = sqlite3.connect(database, timeout=30)
-        try:
-            src.backup(dest)
-        finally:
-            dest.close()
-    finally:
-        src.close()
+    _sqlite_copy(copy, database)
 
 
 def _reason(exc: BaseException) -> str:

@@ -247,6 +247,17 @@ def _service(db: Database, port: int | None = None) -> DocumentService:
     return DocumentService(ctx, config, clock=lambda: NOW)
 
 
+def _entry(action_id: uuid.UUID, kind: ActionType) -> Entry:
+    """An outbox entry for an automatic action, as a run writes it."""
+    send = AutomaticAction(
+        action_id=action_id, customer_id=0, step_id=0, action_type=kind
+    )
+    return Entry(
+        uuid.uuid4(), f"action:{action_id.hex}", channel_for(kind),
+        send.payload(), action_id, 1,
+    )  # fmt: skip
+
+
 def test_default_templates_are_seeded_once(db: Database) -> None:
     _book(db)
     with db.session("alex") as s:
@@ -512,17 +523,8 @@ def test_perform_sends_automatic_actions_for_the_dunning_run(
     box, port = smtp
     ids = _book(db)
 
-    def entry(action_id: uuid.UUID, kind: ActionType) -> Entry:
-        send = AutomaticAction(
-            action_id=action_id, customer_id=0, step_id=0, action_type=kind
-        )
-        return Entry(
-            uuid.uuid4(), f"action:{action_id.hex}", channel_for(kind),
-            send.payload(), action_id, 1,
-        )  # fmt: skip
-
-    sent = _service(db, port).perform(entry(ids["email"], ActionType.EMAIL))
-    letter = _service(db, port).perform(entry(ids["notice"], ActionType.LETTER))
+    sent = _service(db, port).perform(_entry(ids["email"], ActionType.EMAIL))
+    letter = _service(db, port).perform(_entry(ids["notice"], ActionType.LETTER))
     assert (sent.done, letter.done) == (True, True)
     assert '"message_id"' in sent.log
     assert letter.log.startswith("carta_18981_")  # a Spanish customer
@@ -535,7 +537,7 @@ def test_perform_sends_automatic_actions_for_the_dunning_run(
             select(Document.kind).where(Document.action_id == ids["email"])
         ).all()
     assert DocumentKind.EMAIL in kinds
-    down = _service(db).perform(entry(ids["email"], ActionType.EMAIL))
+    down = _service(db).perform(_entry(ids["email"], ActionType.EMAIL))
     assert not down.done
     assert "cannot reach the mail server" in down.log
     # Nothing left: the outbox may try again later.
@@ -562,17 +564,8 @@ def test_a_stored_template_that_would_hang_fails_its_action_and_the_run_goes_on(
             "{% for b in range(n) %}x{% endfor %}{% endfor %}"
         )
 
-    def entry(action_id: uuid.UUID, kind: ActionType) -> Entry:
-        send = AutomaticAction(
-            action_id=action_id, customer_id=0, step_id=0, action_type=kind
-        )
-        return Entry(
-            uuid.uuid4(), f"action:{action_id.hex}", channel_for(kind),
-            send.payload(), action_id, 1,
-        )  # fmt: skip
-
-    email = _service(db, port).perform(entry(ids["email"], ActionType.EMAIL))
-    letter = _service(db, port).perform(entry(ids["notice"], ActionType.LETTER))
+    email = _service(db, port).perform(_entry(ids["email"], ActionType.EMAIL))
+    letter = _service(db, port).perform(_entry(ids["notice"], ActionType.LETTER))
     assert (email.done, letter.done) == (False, True)
     assert not email.retry  # the template will not get better by waiting
     assert email.log == (
