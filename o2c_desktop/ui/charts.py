@@ -5,66 +5,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from decimal import Decimal
 
 log = logging.getLogger(__name__)
-
-BAR_COLOR = "#1565c0"
-NOT_DUE_COLOR = "#90a4ae"
-
-
-class AgingChart(QWidget):
-    """Bars of the aged balance, one per bucket; created once, then updated."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        import pyqtgraph as pg
-
-        self._pg = pg
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.plot = pg.PlotWidget(self, background="w")
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.showGrid(x=False, y=True, alpha=0.25)
-        for side in ("left", "bottom"):
-            axis = self.plot.getAxis(side)
-            axis.setPen(pg.mkPen("#607d8b"))
-            axis.setTextPen(pg.mkPen("#37474f"))
-        self.bars = pg.BarGraphItem(
-            x=[], height=[], width=0.6, brush=BAR_COLOR, pen=None
-        )
-        self.plot.addItem(self.bars)
-        layout.addWidget(self.plot)
-
-    def set_buckets(
-        self,
-        labels: Sequence[str],
-        amounts: Sequence[Decimal],
-        unit: str,
-        axis: str,
-    ) -> None:
-        """Show one bar per bucket; amounts are drawn in thousands of `unit`."""
-        pg = self._pg
-        xs = list(range(len(labels)))
-        heights = [
-            float(a) / 1000 for a in amounts
-        ]  # display only; money stays Decimal
-        brushes = [pg.mkBrush(NOT_DUE_COLOR if i == 0 else BAR_COLOR) for i in xs]
-        self.bars.setOpts(x=xs, height=heights, brushes=brushes)
-        self.plot.getAxis("bottom").setTicks([list(zip(xs, labels, strict=True))])
-        self.plot.getAxis("left").setLabel(unit)
-        self.plot.getAxis("bottom").setLabel(axis)
-        top = max([*heights, 0.0])
-        bottom = min([*heights, 0.0])
-        self.plot.setXRange(-0.6, len(labels) - 0.4, padding=0)
-        self.plot.setYRange(bottom, top * 1.1 if top else 1.0, padding=0)
 
 
 PALETTE = (
@@ -95,11 +42,26 @@ class DashboardChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self.plot: Any = None
+
+    def sizeHint(self) -> QSize:
+        """As large as the plot it will hold, so a splitter sizes it alike."""
+        return QSize(600, 240)
+
+    def _build(self) -> None:
+        """Create the plot on first use, not at start-up.
+
+        Nine dashboards each hold a chart: importing pyqtgraph and building
+        its widgets cost about 0.2 s before the agenda could show (#15).
+        """
+        if self.plot is not None:
+            return
         import pyqtgraph as pg
 
         self._pg = pg
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = self._layout
         self.plot = pg.PlotWidget(self, background="w")
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -155,6 +117,7 @@ class DashboardChart(QWidget):
             right_unit: the right axis label.
             tips: the hover text of each category.
         """
+        self._build()
         self._labels = list(categories)
         self._tips = list(tips)
         xs = list(range(len(categories)))
@@ -286,4 +249,5 @@ class DashboardChart(QWidget):
 
     def export_png(self, path: str) -> None:
         """Save the chart as a PNG image."""
+        self._build()
         self.plot.grab().save(path, "PNG")
