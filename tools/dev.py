@@ -141,6 +141,28 @@ def _engine_module(name: str) -> str:
     return stem
 
 
+def _meta(module: str) -> Path:
+    return ROOT / "mutants" / "o2c_desktop" / "engine" / f"{module}.py.meta"
+
+
+def _retest_survivors(modules: list[str]) -> None:
+    """Forget the survivors' verdicts so this run tries the tests added since.
+
+    mutmut re-runs a mutant only when its function changed; a new test that
+    kills a survivor would otherwise go unnoticed. Killed ones stay killed.
+    """
+    for module in modules:
+        try:
+            data = json.loads(_meta(module).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        codes = data.get("exit_code_by_key", {})
+        for key, code in codes.items():
+            if code not in CAUGHT:
+                codes[key] = None
+        _meta(module).write_text(json.dumps(data), encoding="utf-8")
+
+
 def cmd_mutate(args: argparse.Namespace) -> int:
     """Mutation-test engine/ modules with mutmut and print the score.
 
@@ -158,6 +180,7 @@ def cmd_mutate(args: argparse.Namespace) -> int:
             if p.stem not in {"__init__", "types"}  # no functions to mutate
         )
     )
+    _retest_survivors(modules)
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     names = [f"o2c_desktop.engine.{m}.*" for m in modules]
@@ -167,9 +190,9 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     survivors: list[str] = []
     print(f"\n{'module':<12} {'killed':>7} {'total':>6} {'score':>7}")
     for module in modules:
-        meta = ROOT / "mutants" / "o2c_desktop" / "engine" / f"{module}.py.meta"
         try:
-            codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+            meta = json.loads(_meta(module).read_text(encoding="utf-8"))
+            codes = meta["exit_code_by_key"]
         except (OSError, ValueError, KeyError):
             print(f"{module:<12} no results (see the mutmut output above)")
             continue

@@ -251,3 +251,24 @@ def test_a_customers_claim_carries_its_date_and_contractual_rate() -> None:
         excluded_reason="insolvency: Liquidation",
         contractual_rate=D(12),
     )
+
+
+@pytest.mark.parametrize(
+    ("law", "rate"),
+    [
+        (FRANCE, D("10.00")),  # ECB 0.00 from 2020 + 10
+        (UNITED_KINGDOM, D("8.75")),  # BoE 0.75 from 2020, not the later 0.10
+    ],
+)
+def test_before_its_table_a_law_uses_the_first_rate(
+    law: LatePaymentLaw, rate: Decimal
+) -> None:
+    assert law.default_rate(dt.date(2019, 6, 1)) == rate
+
+
+def test_interest_rounds_half_up_to_the_cent() -> None:
+    # 456.25 x 10 % x 1 / 365 = 0.125 exactly -> 0.13 (half-even would give 0.12)
+    debt = LateDebt("F-5", dt.date(2022, 3, 31), D("456.25"), "EUR")
+    claim = debt_claim(debt, dt.date(2022, 4, 1), FRANCE)
+    assert claim is not None
+    assert claim.interest == D("0.13")

@@ -25,6 +25,7 @@ from o2c_desktop.engine.workbench import (
     alerts_for,
     column_of,
     completion,
+    countback_dso,
     is_address,
 )
 
@@ -327,3 +328,19 @@ def test_what_a_perform_form_is_missing(
 ) -> None:
     request = PerformRequest("a", 1, **fields)  # type: ignore[arg-type]
     assert request.problems(TODAY) == problems
+
+
+@pytest.mark.parametrize(
+    ("outstanding", "sales", "dso"),
+    [
+        ("0.00", ["0.00", "0.00"], 0),  # nothing owed, nothing sold: 0, not None
+        ("1.00", ["30.00"], 1),  # 30 x 1 / 30
+        ("0.25", ["0.50"], 15),  # sales under one unit still count: 30 x 0.25 / 0.5
+        # one euro sold in the newest period: 30 whole days, then 30 x 2 / 4
+        ("3.00", ["1.00", "4.00"], 45),
+    ],
+)
+def test_countback_dso_with_small_amounts(
+    outstanding: str, sales: list[str], dso: int
+) -> None:
+    assert countback_dso(D(outstanding), [D(s) for s in sales]) == dso
