@@ -3,6 +3,7 @@
 
     python3 tools/dev.py app    # install, build the demo book once, open the app
     python3 tools/dev.py test   # install dev tools, then lint, types, layers, tests
+    python3 tools/dev.py mutate [MODULE ...]   # mutation score of engine/ (slow)
 
 Only the standard library here: this runs before anything is installed.
 """
@@ -124,6 +125,110 @@ def cmd_test(args: argparse.Namespace) -> int:
     return 0
 
 
+ENGINE = ROOT / "o2c_desktop" / "engine"
+# mutmut's exit codes per mutant (mutmut/stats.py): a failing test run, a
+# pytest internal error, a timeout and a type-check rejection all catch it.
+CAUGHT = {1, 3, 36, 37, -24, 24, 152, 255}
+STATUS = {0: "survived", 5: "no tests", 33: "no tests", None: "not run yet"}
+
+
+def _engine_module(name: str) -> str:
+    """`calendar`, `engine/calendar.py`, `o2c_desktop.engine.calendar` -> `calendar`."""
+    stem = name.replace("\\", "/").removesuffix(".py").replace("/", ".")
+    stem = stem.rsplit(".", 1)[-1]
+    if not (ENGINE / f"{stem}.py").is_file():
+        sys.exit(f"dev.py: error: no module o2c_desktop/engine/{stem}.py")
+    return stem
+
+
+def _meta(module: str) -> Path:
+    return ROOT / "mutants" / "o2c_desktop" / "engine" / f"{module}.py.meta"
+
+
+def _retest_survivors(modules: list[str]) -> None:
+    """Forget the survivors' verdicts so this run tries the tests added since.
+
+    mutmut re-runs a mutant only when its function changed; a new test that
+    kills a survivor would otherwise go unnoticed. Killed ones stay killed.
+    """
+    for module in modules:
+        try:
+            data = json.loads(_meta(module).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        codes = data.get("exit_code_by_key", {})
+        for key, code in codes.items():
+            if code not in CAUGHT:
+                codes[key] = None
+        _meta(module).write_text(json.dumps(data), encoding="utf-8")
+
+
+def cmd_mutate(args: argparse.Namespace) -> int:
+    """Mutation-test engine/ modules with mutmut and print the score.
+
+    Too slow for every commit (a full engine/ run takes the best part of an
+    hour on two cores), so it is not part of `test` nor CI. mutmut keeps its
+    results in mutants/ and re-tests only functions changed since last run.
+    """
+    ensure_venv("dev")
+    modules = (
+        [_engine_module(m) for m in args.modules]
+        if args.modules
+        else sorted(
+            p.stem
+            for p in ENGINE.glob("*.py")
+            if p.stem not in {"__init__", "types"}  # no functions to mutate
+        )
+    )
+    _retest_survivors(modules)
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    names = [f"o2c_desktop.engine.{m}.*" for m in modules]
+    children = os.environ.get("O2C_TEST_WORKERS", "2")
+    run(tool("mutmut"), "run", "--max-children", children, *names, env=env, check=False)
+    total_caught = total_all = 0
+    survivors: list[str] = []
+    print(f"\n{'module':<12} {'killed':>7} {'total':>6} {'score':>7}")
+    for module in modules:
+        try:
+            meta = json.loads(_meta(module).read_text(encoding="utf-8"))
+            codes = meta["exit_code_by_key"]
+        except (OSError, ValueError, KeyError):
+            print(f"{module:<12} no results (see the mutmut output above)")
+            continue
+        caught = sum(1 for c in codes.values() if c in CAUGHT)
+        total = len(codes)
+        total_caught += caught
+        total_all += total
+        survivors += sorted(
+            f"{k}  ({STATUS.get(c, 'suspicious')})"
+            for k, c in codes.items()
+            if c not in CAUGHT
+        )
+        score = f"{100 * caught / total:.1f}%" if total else "-"
+        print(f"{module:<12} {caught:>7} {total:>6} {score:>7}")
+    if total_all:
+        print(
+            f"{'engine/':<12} {total_caught:>7} {total_all:>6} "
+            f"{100 * total_caught / total_all:>6.1f}%"
+        )
+    if survivors:
+        print(
+            f"\nSurviving mutants ({len(survivors)}; `.venv/bin/mutmut show NAME`"
+            " prints the change, docs/mutation.md lists the equivalent ones):"
+        )
+        for name in survivors:
+            print(f"  {name}")
+    if (
+        args.fail_under is not None
+        and total_all
+        and 100 * total_caught / total_all < args.fail_under
+    ):
+        print(f"FAILED: score under {args.fail_under}%", flush=True)
+        return 1
+    return 0
+
+
 def main() -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -136,10 +241,20 @@ def main() -> int:
     test = sub.add_parser("test", help="lint, types, layer contracts and all tests")
     test.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for pytest")
     test.set_defaults(func=cmd_test)
+    mutate = sub.add_parser(
+        "mutate", help="mutation score of engine/ with mutmut (slow, not in CI)"
+    )
+    mutate.add_argument(
+        "modules", nargs="*", metavar="MODULE", help="engine modules (default: all)"
+    )
+    mutate.add_argument(
+        "--fail-under", type=float, metavar="PCT", help="exit 1 below this score"
+    )
+    mutate.set_defaults(func=cmd_mutate)
     # Options meant for the app or pytest (`app --quit-when-ready`, `test -x`)
     # pass through rather than being refused as ours.
     args, extra = parser.parse_known_args()
-    args.rest = [*extra, *args.rest]
+    args.rest = [*extra, *getattr(args, "rest", [])]
     return int(args.func(args))
 
 
