@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from PySide6.QtGui import QShowEvent
+
 log = logging.getLogger(__name__)
 
 
@@ -45,6 +47,7 @@ class DashboardChart(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self.plot: Any = None
+        self._pending: tuple[Any, ...] | None = None
 
     def sizeHint(self) -> QSize:
         """As large as the plot it will hold, so a splitter sizes it alike."""
@@ -117,6 +120,32 @@ class DashboardChart(QWidget):
             right_unit: the right axis label.
             tips: the hover text of each category.
         """
+        # A hidden dashboard (they all load at start-up) draws when shown:
+        # building and filling the plot costs the GUI thread 0.25 s (#15).
+        self._pending = (categories, bars, lines, left_unit, right_unit, tips)
+        if self.isVisible():
+            self._draw_pending()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Draw what arrived while the chart was hidden."""
+        super().showEvent(event)
+        self._draw_pending()
+
+    def _draw_pending(self) -> None:
+        if self._pending is None:
+            return
+        args, self._pending = self._pending, None
+        self._draw(*args)
+
+    def _draw(
+        self,
+        categories: Sequence[str],
+        bars: Sequence[tuple[str, Sequence[float | None]]],
+        lines: Sequence[tuple[str, Sequence[float | None], bool]],
+        left_unit: str,
+        right_unit: str,
+        tips: Sequence[str],
+    ) -> None:
         self._build()
         self._labels = list(categories)
         self._tips = list(tips)
@@ -250,4 +279,5 @@ class DashboardChart(QWidget):
     def export_png(self, path: str) -> None:
         """Save the chart as a PNG image."""
         self._build()
+        self._draw_pending()
         self.plot.grab().save(path, "PNG")

@@ -222,6 +222,29 @@ def test_dashboard_shows_the_book_and_its_aged_balance(
         assert dashboard.pages[key].data is not None
 
 
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # a shown window, offscreen
+def test_hidden_dashboards_draw_their_chart_only_when_shown(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    # Every dashboard loads at start-up; drawing them all (pyqtgraph) would
+    # hold the agenda back, so a chart draws when its page is shown (#15).
+    dashboard: DashboardView = window.pages()["dashboards"]  # type: ignore[assignment]
+    _settle(qtbot, window)
+    with qtbot.waitSignal(dashboard.dashboard_shown, timeout=10000):
+        dashboard.refresh()
+    chart = dashboard.pages["aging"].chart
+    assert dashboard.pages["aging"].data is not None
+    built_hidden = chart.plot is not None
+    window.show()
+    window.show_page("dashboards")
+    qtbot.waitExposed(window)
+    assert not built_hidden
+    qtbot.waitUntil(lambda: chart.plot is not None, timeout=10000)
+    # invoices and credits, one bar per bucket of the aged balance
+    visible = [bar for bar in chart._bars if bar.isVisible()]
+    assert [len(bar.opts["height"]) for bar in visible] == [6, 6]
+
+
 def test_scenarios_show_the_steps_of_the_selected_one(
     window: MainWindow, qtbot: QtBot
 ) -> None:
