@@ -32,3 +32,22 @@ class AuditEntry(Base):
 def record_key(*values: object) -> str:
     """The audit log's text form of a (possibly composite) primary key."""
     return ":".join(v.hex if isinstance(v, uuid.UUID) else str(v) for v in values)
+
+
+def audit_row(
+    at: dt.datetime,
+    user_login: str | None,
+    table: str,
+    key: str,
+    operation: str,
+    changes: Any,
+) -> dict[str, Any]:
+    """An `audit_log` row for a bulk insert, as the ORM hook would write it."""
+    return {
+        "at": at,
+        "user_login": user_login,
+        "table_name": table,
+        "record_id": key,
+        "operation": operation,
+        "changes": changes,
+    }

@@ -61,7 +61,7 @@ from o2c_desktop.models import (
     Portfolio,
     User,
 )
-from o2c_desktop.models.audit import record_key
+from o2c_desktop.models.audit import audit_row, record_key
 from o2c_desktop.models.base import utcnow
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services._case_common import (
@@ -696,14 +696,7 @@ class CaseReview:
 
     def _log(self, table: str, key: str, operation: str, changes: Any) -> None:
         self.audit.append(
-            {
-                "at": self.now,
-                "user_login": self.login,
-                "table_name": table,
-                "record_id": key,
-                "operation": operation,
-                "changes": changes,
-            }
+            audit_row(self.now, self.login, table, key, operation, changes)
         )
 
     def _inserted(self, table: str, rows: Sequence[dict[str, Any]]) -> None:

@@ -27,7 +27,7 @@ from o2c_desktop.models import (
     Notification,
     PlanInstalment,
 )
-from o2c_desktop.models.audit import record_key
+from o2c_desktop.models.audit import audit_row, record_key
 from o2c_desktop.services._case_common import dispute_flags
 
 if TYPE_CHECKING:
@@ -259,12 +259,5 @@ class CaseUndo:
         self, table: str, key: str, changes: Any, operation: str = "update"
     ) -> None:
         self.audit.append(
-            {
-                "at": self.now,
-                "user_login": self.login,
-                "table_name": table,
-                "record_id": key,
-                "operation": operation,
-                "changes": changes,
-            }
+            audit_row(self.now, self.login, table, key, operation, changes)
         )
