@@ -9,6 +9,7 @@ imports everything, opens a temporary database and builds the window.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import importlib
 import logging
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from o2c_desktop import __version__, i18n
 from o2c_desktop import settings as settings_mod
+from o2c_desktop.engine import calendar
 from o2c_desktop.models.db import DatabaseError, open_database
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.book import BookService, check_connection
@@ -110,10 +112,64 @@ def open_workspace(settings: Settings, url: str) -> Workspace:
     )
 
 
-def make_backend(today: Callable[[], dt.date] = local_today) -> Backend:
-    """The calls the UI makes below itself."""
+def open_workspace_or_demo(
+    settings: Settings, url: str, *, size: tuple[int, int] | None = None
+) -> Workspace:
+    """`open_workspace`, building the demo book first into an empty database.
+
+    What ``tools/dev.py app`` opens: in-process, so the second start costs
+    nothing more than a plain one (a known user means a book is there).
+
+    Args:
+        settings: whose book.
+        url: the database.
+        size: customers and items of the demo book (default: the demo's).
+    """
+    workspace = open_workspace(settings, url)
+    if workspace.user is not None or not isinstance(workspace.book, BookService):
+        return workspace
+    # Faker and the builder load only on this rare path.
+    from o2c_desktop.services.demo import NotEmptyError, adopt_demo_user, build_demo
+
+    book = workspace.book
+    try:
+        if size is None:
+            summary = build_demo(book.database, report=_demo_progress)
+        else:
+            customers, items = size
+            summary = build_demo(
+                book.database, customers=customers, items=items, report=_demo_progress
+            )
+    except NotEmptyError:
+        return workspace
+    finally:
+        sys.stderr.write("\n")
+    book.close()
+    login, note = adopt_demo_user(summary)
+    log.warning("Demo book built into %s. %s", book.description, note)
+    if settings.effective_user == login:  # O2C_USER names who works
+        return open_workspace(settings, url)
+    adopted = dataclasses.replace(settings, user_login=login)
+    return dataclasses.replace(open_workspace(adopted, url), settings=adopted)
+
+
+def _demo_progress(pct: float) -> None:
+    sys.stderr.write(f"\ro2c-desktop: building the demo book {pct:3.0f} %")
+    sys.stderr.flush()
+
+
+def make_backend(
+    today: Callable[[], dt.date] = local_today, *, demo_if_empty: bool = False
+) -> Backend:
+    """The calls the UI makes below itself.
+
+    Args:
+        today: the clock.
+        demo_if_empty: build the demo book into an empty database on opening.
+    """
+    opener = open_workspace_or_demo if demo_if_empty else open_workspace
     return Backend(
-        open_workspace=open_workspace, check_connection=check_connection, today=today
+        open_workspace=opener, check_connection=check_connection, today=today
     )
 
 
@@ -231,6 +287,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         action="store_true",
         help="exit once the agenda is shown (measures start-up time)",
     )
+    parser.add_argument(
+        "--demo-if-empty",
+        action="store_true",
+        help="build the demo book into an empty database first",
+    )
     # Qt's own options (-platform, -style...) pass through to QApplication.
     args, _qt_args = parser.parse_known_args(list(argv[1:]))
     return args
@@ -252,6 +313,7 @@ def main(argv: Sequence[str], started: float | None = None) -> int:
     )
     if args.self_test:
         return self_test()
+    calendar.keep_holidays_in(settings_mod.cache_dir())
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -264,7 +326,8 @@ def main(argv: Sequence[str], started: float | None = None) -> int:
     collector = MainThreadGarbageCollector(app)
     app.aboutToQuit.connect(collector.stop)
     settings = load_settings()  # moves a password an older version wrote
-    window = build_window(app, settings)
+    backend = make_backend(demo_if_empty=args.demo_if_empty)
+    window = build_window(app, settings, backend=backend)
     agenda = window.pages()["agenda"]
 
     def ready() -> None:

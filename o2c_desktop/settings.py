@@ -39,6 +39,12 @@ def data_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_data_dir(APP_NAME, False))
 
 
+def cache_dir() -> Path:
+    """Folder of what can be recomputed (public holidays); safe to delete."""
+    env = os.environ.get("O2C_CACHE_DIR")
+    return Path(env) if env else Path(platformdirs.user_cache_dir(APP_NAME, False))
+
+
 def default_database_url() -> str:
     """The embedded SQLite database in the user's data directory."""
     return f"sqlite:///{(data_dir() / 'o2c.sqlite3').as_posix()}"

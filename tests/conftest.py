@@ -38,6 +38,7 @@ def _isolated_environment(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("O2C_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("O2C_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("O2C_CACHE_DIR", str(home / "cache"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg"))
     monkeypatch.delenv("O2C_DATABASE_URL", raising=False)

@@ -91,12 +91,9 @@ def tool(name: str) -> Path:
 def cmd_app(args: argparse.Namespace) -> int:
     """Install, build the demo book on first run, open the app."""
     ensure_venv("")
-    info = subprocess.run(
-        [str(tool("o2c")), "demo", "--if-empty"], cwd=ROOT, check=False
-    )
-    if info.returncode != 0:
-        return info.returncode
-    return run(tool("o2c-desktop"), *args.rest, check=False)
+    # The app builds the demo book itself into an empty database: no second
+    # process (and its second start-up) on every launch.
+    return run(tool("o2c-desktop"), "--demo-if-empty", *args.rest, check=False)
 
 
 def cmd_test(args: argparse.Namespace) -> int:

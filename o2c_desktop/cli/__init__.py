@@ -114,6 +114,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _keep_holidays() -> None:
+    # Imported here: `o2c --help` needs neither numpy nor the settings.
+    from o2c_desktop import settings as settings_mod
+    from o2c_desktop.engine import calendar
+
+    calendar.keep_holidays_in(settings_mod.cache_dir())
+
+
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     try:
@@ -127,6 +135,7 @@ def _run(argv: Sequence[str] | None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    _keep_holidays()
     handler: Handler = args.handler
     try:
         result = handler(args)

@@ -6,16 +6,15 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from o2c_desktop import settings as settings_mod
 from o2c_desktop.cli import CommandError, Result, add_json_flag
 from o2c_desktop.cli._common import app_context, parse_date
 from o2c_desktop.services.demo import (
     DEFAULT_CUSTOMERS,
     DEFAULT_ITEMS,
-    DEFAULT_LOGIN,
     DEFAULT_SEED,
     DemoError,
     NotEmptyError,
+    adopt_demo_user,
     build_demo,
 )
 
@@ -134,7 +133,7 @@ def _demo(args: argparse.Namespace) -> Result:
         finally:
             if report is not None:
                 print(file=sys.stderr)  # noqa: T201 - ends the progress line
-    user, user_note = _current_user(summary)
+    user, user_note = adopt_demo_user(summary)
     data = {
         "database": database,
         "built": True,
@@ -158,23 +157,6 @@ def _progress() -> Callable[[float], None]:
         print(f"\ro2c demo: {pct:3.0f} %", end="", file=sys.stderr, flush=True)  # noqa: T201
 
     return report
-
-
-def _current_user(summary: DemoSummary) -> tuple[str, str]:
-    """Make a demo collector the current user when none valid is set."""
-    logins = {login for login, _name, _role in summary.users}
-    current = settings_mod.load()
-    if current.effective_user in logins:
-        return current.effective_user, f"Current user: {current.effective_user}."
-    if current.effective_user and current.effective_user != current.user_login:
-        return current.effective_user, (
-            f"Note: O2C_USER={current.effective_user} is not a user of this book; "
-            f"use one of: {', '.join(sorted(logins))}."
-        )
-    settings_mod.save(
-        settings_mod.Settings(**{**current.__dict__, "user_login": DEFAULT_LOGIN})
-    )
-    return DEFAULT_LOGIN, f"Current user set to {DEFAULT_LOGIN}."
 
 
 def _text(summary: DemoSummary, database: str, user_note: str) -> str:

@@ -35,6 +35,7 @@ import numpy as np
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from o2c_desktop import settings as settings_mod
 from o2c_desktop.engine.cases import (
     DEFAULT_GRACE_DAYS,
     CaseEvent,
@@ -150,6 +151,27 @@ class DemoSummary:
     seed: int
     users: tuple[tuple[str, str, str], ...]
     replaced: bool = False
+
+
+def adopt_demo_user(summary: DemoSummary) -> tuple[str, str]:
+    """Make a demo collector the current user when no valid one is set.
+
+    Returns:
+        The current user's login and a sentence saying what was done.
+    """
+    logins = {login for login, _name, _role in summary.users}
+    current = settings_mod.load()
+    if current.effective_user in logins:
+        return current.effective_user, f"Current user: {current.effective_user}."
+    if current.effective_user and current.effective_user != current.user_login:
+        return current.effective_user, (
+            f"Note: O2C_USER={current.effective_user} is not a user of this book; "
+            f"use one of: {', '.join(sorted(logins))}."
+        )
+    settings_mod.save(
+        settings_mod.Settings(**{**current.__dict__, "user_login": DEFAULT_LOGIN})
+    )
+    return DEFAULT_LOGIN, f"Current user set to {DEFAULT_LOGIN}."
 
 
 # -- fixed organisation ----------------------------------------------------------

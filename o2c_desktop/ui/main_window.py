@@ -433,6 +433,9 @@ class MainWindow(QMainWindow):
             self.runner.run_write(workspace.book.close, lambda _r: None)
             return
         self.connect_busy.stop()
+        if workspace.settings is not None:
+            settings = workspace.settings
+            self.settings_view.load_settings(settings)
         self.settings = settings
         self.set_workspace(workspace)
 

@@ -392,6 +392,8 @@ class Workspace:
         dashboards: the credit manager's dashboards.
         editor: the scenario and template editor.
         team: users, absences, portfolios and entity settings.
+        settings: set when opening changed the settings (the demo book made
+            its collector the current user); the window adopts them.
     """
 
     book: BookQueries
@@ -400,6 +402,7 @@ class Workspace:
     editor: ScenarioEditing | None = None
     workbench: WorkbenchCalls | None = None
     team: TeamCalls | None = None
+    settings: Settings | None = None
 
     @property
     def description(self) -> str:

@@ -60,6 +60,16 @@ STEP_AFTER = dict(zip(STARTS, REVISIONS, strict=True))
 Rows = dict[str, list[tuple[Any, ...]]]
 
 
+def test_each_migration_file_is_named_after_its_revision_in_order() -> None:
+    # The app finds its head from the file names, without loading Alembic.
+    script = ScriptDirectory.from_config(alembic_config())
+    for revision in REVISIONS:
+        path = Path(script.get_revision(revision).path)
+        assert path.name.startswith(f"{revision}_"), path.name
+    assert sorted(REVISIONS) == REVISIONS
+    assert head_revision() == script.get_current_head() == REVISIONS[-1]
+
+
 @dataclass(frozen=True)
 class Book:
     """A demo book at head: where it is and what a collector relies on in it."""

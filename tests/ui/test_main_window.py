@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -11,6 +13,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from o2c_desktop import settings as settings_mod
+from o2c_desktop.app import open_workspace_or_demo
 from o2c_desktop.i18n import format_money
 from o2c_desktop.settings import Settings, default_database_url
 from o2c_desktop.ui import customers_view
@@ -354,3 +358,39 @@ def test_window_geometry_is_kept_between_sessions(
     qtbot.addWidget(second)
     assert (second.width(), second.height()) == (700, 500)
     second.close()
+
+
+def test_the_first_start_on_an_empty_database_builds_the_demo_book(
+    qtbot: QtBot, runner: TaskRunner, backend: Backend, tmp_path: Path
+) -> None:
+    # What `tools/dev.py app` does: the app itself fills an empty book.
+    first = dataclasses.replace(
+        backend,
+        open_workspace=functools.partial(open_workspace_or_demo, size=(12, 120)),
+    )
+    url = f"sqlite:///{tmp_path / 'first.sqlite3'}"
+    settings = Settings(database_url=url, language="fr")
+    main = MainWindow(runner, first, settings, settings_path=tmp_path / "s.ini")
+    qtbot.addWidget(main)
+    with qtbot.waitSignal(main.workspace_changed, timeout=30000):
+        main.connect_database(settings)
+    workspace = main.workspace
+    assert workspace is not None
+    assert workspace.user is not None
+    assert workspace.user.login == "arossi"
+    assert main.user_label.text().startswith("Utilisateur : Alex Rossi")
+    # The window and the saved settings agree on who is working, so saving
+    # the Settings page later cannot put the empty login back.
+    assert main.settings.user_login == "arossi"
+    assert main.settings_view.settings.user_login == "arossi"
+    assert settings_mod.load().user_login == "arossi"
+    day = backend.today()
+    assert workspace.book.customers("", 0, 100, day).total == 12
+
+    with qtbot.waitSignal(main.workspace_changed, timeout=30000):
+        main.connect_database(main.settings)
+    again = main.workspace
+    assert again is not None
+    assert again.settings is None
+    assert again.book.customers("", 0, 100, day).total == 12
+    main.close()
