@@ -6,19 +6,19 @@ language, so the engine asks for a translator per language with `translator()`.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import logging
+import re
+from decimal import Decimal
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from babel import Locale
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency, format_decimal
-
-if TYPE_CHECKING:
-    import datetime as dt
-    from decimal import Decimal
+from babel.dates import format_skeleton
+from babel.numbers import format_currency, format_decimal, format_percent
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +99,42 @@ def format_number(value: float | Decimal, language: str, digits: int = 1) -> str
     """Format a figure (a share, a ratio) with `digits` decimals, e.g. ``43,9``."""
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=locale_for(language))
+
+
+def format_share(percent: float | Decimal, language: str, digits: int = 1) -> str:
+    """A share given in percent, e.g. ``87,3 %`` in French, ``87.3%`` in English."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+    # The locale's own percent pattern decides the space before the sign.
+    spaced = " %" in (_percent_pattern(language) or "")
+    if spaced:
+        pattern = pattern[:-1] + "\u00a0%"
+    return format_percent(
+        Decimal(str(percent)) / 100, format=pattern, locale=locale_for(language)
+    )
+
+
+@cache
+def _percent_pattern(language: str) -> str | None:
+    pattern = Locale.parse(locale_for(language)).percent_formats.get(None)
+    return None if pattern is None else pattern.pattern.replace("\u00a0", " ")
+
+
+def format_month(year: int, month: int, language: str) -> str:
+    """A month, e.g. ``avr. 2024`` in French, ``Apr 2024`` in English."""
+    return format_skeleton("yMMM", dt.date(year, month, 1), locale=locale_for(language))
+
+
+def format_period(text: str, language: str) -> str:
+    """An ISO month (``2024-04``) or week (``2026-W10``) as the locale writes it.
+
+    Anything else comes back translated as it is.
+    """
+    if (found := _ISO_MONTH.match(text)) is not None:
+        return format_month(int(found[1]), int(found[2]), language)
+    if (found := _ISO_WEEK.match(text)) is not None:
+        return _("W{week} {year}").format(week=int(found[2]), year=found[1])
+    return _(text)
+
+
+_ISO_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")

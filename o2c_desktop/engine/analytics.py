@@ -251,7 +251,14 @@ class Series:
     axis: str = "left"
 
 
-Cell = Decimal | int | str | dt.date | None
+@dataclass(frozen=True)
+class Percent:
+    """A share in percent (87.3 for 87.3 %): the screen writes it in its locale."""
+
+    value: Decimal
+
+
+Cell = Decimal | int | str | dt.date | Percent | None
 
 
 @dataclass(frozen=True)

@@ -31,9 +31,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from o2c_desktop.engine import analytics as an
-from o2c_desktop.engine.analytics import DashboardData, FilterChoices, Series
+from o2c_desktop.engine.analytics import (
+    DashboardData,
+    FilterChoices,
+    Percent,
+    Series,
+)
+from o2c_desktop.engine.cases import DEFAULT_DISPUTE_REASONS
 from o2c_desktop.engine.types import (
     ActionStatus,
+    ActionType,
     CaseKind,
     CaseStatus,
     ItemKind,
@@ -207,7 +214,7 @@ class DashboardService:
             figures=(
                 (N_("Outstanding"), _fmt(total, currency)),
                 (N_("Overdue"), _fmt(overdue, currency)),
-                (N_("Overdue share"), f"{_share(overdue, total)} %"),
+                (N_("Overdue share"), Percent(_share(overdue, total))),
                 (N_("Open items"), sum(counts)),
             ),
             columns=(N_("Age"), N_("Amount"), N_("Items"), N_("Share %")),
@@ -600,14 +607,13 @@ class DashboardService:
             ),
             (
                 N_("Score"),
-                f"{info[4]:.1f} ({info[5]})" if info[4] is not None else "\u2014",
+                Decimal(str(info[4])).quantize(Decimal("0.1"))
+                if info[4] is not None
+                else None,
             ),
-            (
-                N_("Priority invoice"),
-                f"{priority.number} ({priority.due_date.isoformat()})"
-                if priority is not None
-                else "\u2014",
-            ),
+            (N_("Class"), info[5] or None),
+            (N_("Priority invoice"), priority.number if priority else None),
+            (N_("Its due date"), priority.due_date if priority else None),
         )
         rows = tuple(
             (name or N_("Not dunned yet"), _money_cents(amount), count)
@@ -713,7 +719,7 @@ class DashboardService:
         index = {u: i for i, u in enumerate(users)}
         automatic = [0] * len(users)
         manual = [0] * len(users)
-        table: dict[tuple[int, str, str], list[int]] = {}
+        table: dict[tuple[int, dt.date | str, ActionType], list[int]] = {}
         for r in done:
             i = index[r.user_id]
             n = int(r[4])
@@ -721,12 +727,12 @@ class DashboardService:
                 automatic[i] += n
             else:
                 manual[i] += n
-            when = (
-                r.planned_date.isoformat()
-                if period == "day"
-                else _week_label(r.planned_date)
+            when: dt.date | str = (
+                r.planned_date if period == "day" else _week_label(r.planned_date)
             )
-            cell = table.setdefault((i, when, str(r.action_type)), [0, 0])
+            # The type itself, not its code: each screen shows its own label.
+            kind = ActionType(r.action_type)
+            cell = table.setdefault((i, when, kind), [0, 0])
             cell[0 if r.automatic else 1] += n
         made = [0] * len(users)
         kept = [0] * len(users)
@@ -770,7 +776,7 @@ class DashboardService:
                 (N_("Actions done"), total),
                 (
                     N_("Automatic share"),
-                    f"{_share(Decimal(sum(automatic)), Decimal(total))} %",
+                    Percent(_share(Decimal(sum(automatic)), Decimal(total))),
                 ),
                 (N_("Collected after an action"), _fmt(sum(cash, ZERO), currency)),
                 (
@@ -833,6 +839,7 @@ class DashboardService:
         amount = dict.fromkeys(reasons, ZERO)
         table: dict[tuple[str, str, str], list[Any]] = {}
         age_labels = _age_labels(DISPUTE_AGES)
+        names = {r.code: r.label for r in DEFAULT_DISPUTE_REASONS}
         for r in open_rows:
             key = r.reason or ""
             count[key] += 1
@@ -840,7 +847,9 @@ class DashboardService:
             amount[key] += value
             age = (day - r.opened_on).days
             band = age_labels[sum(1 for a in DISPUTE_AGES if age > a)]
-            cell = table.setdefault((key, r.full_name or "", band), [0, ZERO])
+            cell = table.setdefault(
+                (names.get(key, key), r.full_name or "", band), [0, ZERO]
+            )
             cell[0] += 1
             cell[1] += value
         durations = [(c - o).days for o, c in closed_rows]
@@ -851,7 +860,7 @@ class DashboardService:
         )
         return DashboardData(
             key="disputes",
-            categories=labels,
+            categories=tuple(names.get(code, code) for code in labels),
             series=(
                 Series(N_("Open disputes"), tuple(Decimal(count[k]) for k in reasons)),
                 Series(

@@ -35,10 +35,13 @@ from PySide6.QtWidgets import (
 
 from o2c_desktop import settings as settings_mod
 from o2c_desktop.engine import analytics as an
-from o2c_desktop.i18n import N_, _, format_date
+from o2c_desktop.engine.analytics import Percent
+from o2c_desktop.engine.types import ActionType
+from o2c_desktop.i18n import N_, _, format_date, format_period
 from o2c_desktop.sync import spreadsheet
 from o2c_desktop.ui.charts import DashboardChart
 from o2c_desktop.ui.itemmodels import DashboardTableModel, cell_text
+from o2c_desktop.ui.labels import action_type_label
 from o2c_desktop.ui.page import PageView
 
 if TYPE_CHECKING:
@@ -187,6 +190,7 @@ class DashboardTab(QWidget):
             for s in data.series
             if s.kind == "line"
         ]
+        categories = [format_period(c, language) for c in data.categories]
         tips = [
             "\n".join(
                 [category]
@@ -195,10 +199,10 @@ class DashboardTab(QWidget):
                     for s in data.series
                 ]
             )
-            for i, category in enumerate(data.categories)
+            for i, category in enumerate(categories)
         ]
         self.chart.set_data(
-            [_(c) for c in data.categories],
+            categories,
             bars,
             lines,
             _unit_label(data.unit, scale),
@@ -412,7 +416,7 @@ class DashboardView(PageView):
         fill(
             self.month,
             _("Current month"),
-            [(m, m) for m in choices.months] if choices else (),
+            [(m, format_period(m, lang)) for m in choices.months] if choices else (),
         )
         fill(
             self.as_of,
@@ -557,8 +561,12 @@ class DashboardView(PageView):
 
 
 def _excel(value: object) -> object:
+    if isinstance(value, Percent):
+        value = value.value
     if isinstance(value, Decimal):
         return float(value)  # openpyxl writes numbers; the file is for reading
+    if isinstance(value, ActionType):
+        return action_type_label(value)
     if isinstance(value, str):
         return _(value) if value else value
     return value

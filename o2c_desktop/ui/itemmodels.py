@@ -49,6 +49,7 @@ from o2c_desktop.ui.labels import (
     mode_label,
     role_label,
     status_label,
+    template_label,
 )
 
 if TYPE_CHECKING:
@@ -304,7 +305,7 @@ class StepTableModel(RowTableModel[StepInfo]):
             lambda r, _l: action_type_label(r.action_type),
             icon=lambda r: icons.action_icon(r.action_type),
         ),
-        Column(N_("Template"), lambda r, _l: r.template_code or ""),
+        Column(N_("Template"), lambda r, _l: template_label(r.template_code)),
         Column(N_("Processing"), lambda r, _l: mode_label(r.mode)),
         Column(N_("Statement of account"), check=lambda r: r.attach_statement),
         Column(N_("Interest and penalty statement"), check=lambda r: r.attach_interest),
@@ -960,24 +961,31 @@ class UserCheckModel(RowTableModel[UserInfo]):
 
 
 def cell_text(value: object, language: str, currency: str) -> str:
-    """A dashboard cell as text: money, dates and counts in the locale."""
+    """A dashboard cell as text: money, shares, dates, periods, codes in the locale."""
     from decimal import Decimal as _Decimal
+
+    from o2c_desktop.engine.analytics import Percent
+    from o2c_desktop.engine.types import ActionType
+    from o2c_desktop.i18n import format_number, format_period, format_share
 
     if value is None:
         return "\u2014"
+    if isinstance(value, Percent):
+        return format_share(value.value, language)
     if isinstance(value, _Decimal):
-        return (
-            format_money(value, currency, language)
-            if value.as_tuple().exponent == -2
-            else str(value)
-        )
+        places = -int(value.as_tuple().exponent)
+        if places == 2:
+            return format_money(value, currency, language)
+        return format_number(value, language, max(places, 0))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, int):
         return format_count(value, language)
     if isinstance(value, dt.date):
         return format_date(value, language)
-    return _(str(value)) if value else ""
+    if isinstance(value, ActionType):
+        return action_type_label(value)
+    return format_period(str(value), language) if value else ""
 
 
 class DashboardTableModel(QAbstractTableModel):
@@ -1163,7 +1171,8 @@ class StepEditTableModel(QAbstractTableModel):
                     st.action_type.value if edit else action_type_label(st.action_type)
                 )
             if col == 3:
-                return st.template_code or ""
+                code = st.template_code or ""
+                return code if edit else template_label(code)
             if col == 4:
                 return st.mode.value if edit else mode_label(st.mode)
             return None

@@ -60,3 +60,32 @@ def mode_label(value: StepMode) -> str:
 def status_label(value: ActionStatus) -> str:
     """Life stage of an action."""
     return _(_STATUSES[value])
+
+
+# The standard templates' codes; a template of the user's own shows its code.
+_TEMPLATES = {
+    "PRE_REMINDER": N_("Pre-reminder"),
+    "STATEMENT": N_("Statement of account"),
+    "REMINDER_1": N_("Reminder 1"),
+    "REMINDER_2": N_("Reminder 2"),
+    "FORMAL_NOTICE": N_("Formal notice"),
+    "PAYMENT_ORDER_NOTICE": N_("Last notice before a payment order"),
+    "PROMISE_CONFIRMATION": N_("Promise confirmation"),
+    "PLAN_CONFIRMATION": N_("Payment plan confirmation"),
+    "INSTALMENT_REMINDER": N_("Instalment reminder"),
+    "BROKEN_PROMISE": N_("Broken promise"),
+}
+
+_CHANNELS = {"email": N_("Email"), "letter": N_("Letter")}
+
+
+def template_label(code: str | None) -> str:
+    """E.g. "Mise en demeure" for FORMAL_NOTICE in French; "" for none."""
+    if not code:
+        return ""
+    return _(_TEMPLATES[code]) if code in _TEMPLATES else code
+
+
+def channel_label(channel: str) -> str:
+    """How a template is sent: "E-mail" or "Courrier" in French."""
+    return _(_CHANNELS[channel]) if channel in _CHANNELS else channel

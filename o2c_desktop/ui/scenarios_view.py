@@ -60,7 +60,12 @@ from o2c_desktop.ui.itemmodels import (
     ScenarioTableModel,
     StepEditTableModel,
 )
-from o2c_desktop.ui.labels import action_type_label, mode_label
+from o2c_desktop.ui.labels import (
+    action_type_label,
+    channel_label,
+    mode_label,
+    template_label,
+)
 from o2c_desktop.ui.page import PageView
 
 if TYPE_CHECKING:
@@ -359,6 +364,8 @@ class ScenariosView(PageView):
         self.template_list = QListWidget(page)
         self.template_list.currentRowChanged.connect(self._on_template_list_row_changed)
         self.field_list = QListWidget(page)
+        # The template language's own tokens, written as they are typed.
+        self.field_list.setProperty("shows_code", True)
         for name, attrs in FIELDS.items():
             if attrs is None:
                 self.field_list.addItem(f"{{{{ {name} }}}}")
@@ -617,7 +624,8 @@ class ScenariosView(PageView):
         self.template_list.clear()
         for t in templates:
             self.template_list.addItem(
-                f"{t.code} \u2014 {t.channel} \u2014 {t.language.upper()}"
+                f"{template_label(t.code)} \u2014 {channel_label(t.channel)} "
+                f"\u2014 {t.language.upper()}"
             )
         self.preview_customer.blockSignals(True)
         self.preview_customer.clear()

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from o2c_desktop.engine import interest
 from o2c_desktop.engine.desk import UserDraft
 from o2c_desktop.engine.types import Role
-from o2c_desktop.i18n import N_, _, format_number, ngettext
+from o2c_desktop.i18n import N_, _, format_number, format_share, ngettext
 from o2c_desktop.ui.itemmodels import PortfolioTableModel, TeamMemberTableModel
 from o2c_desktop.ui.labels import role_label
 from o2c_desktop.ui.page import PageView
@@ -834,14 +834,14 @@ class TeamView(PageView):
             _("Late-payment law: <b>{law}</b> (country {country}).").format(
                 law=law.name, country=entity.country
             ),
-            _("Statutory rate today: <b>{rate} %</b> a year.").format(
-                rate=law.default_rate(today)
+            _("Statutory rate today: <b>{rate}</b> a year.").format(
+                rate=format_share(law.default_rate(today), self.language, 2)
             ),
         ]
         if floor is not None:
             lines.append(
-                _("A contractual rate may not be below {rate} % a year.").format(
-                    rate=floor.normalize()
+                _("A contractual rate may not be below {rate} a year.").format(
+                    rate=format_share(floor, self.language, 2)
                 )
             )
         if entity.late_interest_rate is None:

@@ -8,13 +8,14 @@ with the code under test: e.g. the countback DSO of March is 31 days of March
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
 
 from o2c_desktop.engine import analytics as an
-from o2c_desktop.engine.analytics import DashboardFilter
+from o2c_desktop.engine.analytics import DashboardFilter, Percent
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.dashboards import DashboardService
 from tests.services._dash_book import TODAY, build_dash_book
@@ -181,7 +182,8 @@ def test_customer_360(book: Book) -> None:
     assert figures["Revenue, 12 months"] == d("9200.00")
     # 2300 of March's 3000 -> 31 * 2300 / 3000
     assert figures["DSO"] == d("23.8")
-    assert figures["Priority invoice"] == "A2 (2026-02-09)"
+    assert figures["Priority invoice"] == "A2"
+    assert figures["Its due date"] == dt.date(2026, 2, 9)
     assert data.values("Remaining due")[0] == d("1500.00")
 
 
@@ -195,7 +197,7 @@ def test_team_follow_up(book: Book) -> None:
     assert data.values("Promises kept") == (Decimal(1), Decimal(0))
     figures = dict(data.figures)
     assert figures["Actions done"] == 4
-    assert figures["Automatic share"] == "50.0 %"
+    assert figures["Automatic share"] == Percent(d("50.0"))
     # C3 was in Alex's email of 2 March and was paid on 20 March
     assert figures["Collected after an action"] == d("1500.00")
 
@@ -203,13 +205,13 @@ def test_team_follow_up(book: Book) -> None:
 def test_disputes_follow_up(book: Book) -> None:
     service, _ids = book
     data = service.disputes(DashboardFilter(), TODAY)
-    assert data.categories == ("price", "quality")
+    assert data.categories == ("Price dispute", "Quality dispute")
     assert data.values("Open disputes") == (Decimal(1), Decimal(1))
     assert data.values("Disputed amount") == (d("400.00"), d("250.00"))
     # price: 20 days old; quality: opened 2025-12-24, 90 days old
     assert data.rows == (
-        ("price", "Alex Rossi", "0–30", 1, d("400.00")),
-        ("quality", "Emma Manager", "61–90", 1, d("250.00")),
+        ("Price dispute", "Alex Rossi", "0–30", 1, d("400.00")),
+        ("Quality dispute", "Emma Manager", "61–90", 1, d("250.00")),
     )
     # resolved in 20 and 30 days
     assert dict(data.figures)["Average time to resolution"] == d("25.0")
