@@ -78,7 +78,7 @@ def vat_problem(text: str | None, siren: str | None = None) -> str | None:
     value = digits(text).upper()
     if not value:
         return None
-    if not re.fullmatch(r"[A-Z]{2}[0-9A-Z]{2,13}", value):
+    if not re.fullmatch(r"[A-Z]{2}(?=[0-9A-Z]*\d)[0-9A-Z]{2,13}", value):
         return f"not a VAT number: {text!r}"
     if not value.startswith("FR"):
         return None

@@ -264,12 +264,11 @@ def limit_share(exposure: Decimal, limit: Decimal | None) -> Decimal | None:
 
 def limit_alert(exposure: Decimal, limit: Decimal | None) -> AlertKind | None:
     """LIMIT_EXCEEDED above the limit, LIMIT_NEAR from 90 %, else None."""
-    share = limit_share(exposure, limit)
-    if share is None:
+    if limit is None or limit <= 0:
         return None
-    if share > HUNDRED:
+    if exposure > limit:
         return AlertKind.LIMIT_EXCEEDED
-    if share >= NEAR_LIMIT_SHARE:
+    if exposure * HUNDRED >= limit * NEAR_LIMIT_SHARE:
         return AlertKind.LIMIT_NEAR
     return None
 

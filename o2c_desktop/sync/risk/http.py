@@ -103,7 +103,8 @@ class HttpClient:
         remote_id: str | None,
     ) -> tuple[Reply | None, RiskError | None]:
         error: RiskError | None = None
-        for attempt in range(self._attempts):
+        failed = 0  # 5xx answers: tried once more, then reported
+        for attempt in range(self._attempts + 1):
             self._pace()
             self.requests += 1
             try:
@@ -128,7 +129,7 @@ class HttpClient:
                     remote_id,
                     retry_after=wait,
                 )
-                if wait > self._max_wait or attempt + 1 == self._attempts:
+                if wait > self._max_wait or attempt + 1 >= self._attempts:
                     return None, error
                 log.info("%s: 429, waiting %.1f s as told", self.source, wait)
                 self._sleep(wait)
@@ -140,7 +141,8 @@ class HttpClient:
                     f"the provider failed (HTTP {resp.status_code})",
                     remote_id,
                 )
-                if attempt + 1 < min(self._attempts, 2):
+                failed += 1
+                if failed < 2:
                     continue
                 return None, error
             try:
