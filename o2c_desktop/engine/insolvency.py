@@ -35,6 +35,12 @@ if TYPE_CHECKING:
 TEMPLATE_CODE = "CLAIM_DECLARATION"
 LANGUAGE = "fr"  # a declaration is made in French, whatever the debtor speaks
 ZERO = Decimal("0.00")
+# "l'ouverture d'..." in the letter, per `engine.risk.Procedure` value.
+_OPENING = {
+    "procédure de sauvegarde": "une procédure de sauvegarde",
+    "redressement judiciaire": "une procédure de redressement judiciaire",
+    "liquidation judiciaire": "une procédure de liquidation judiciaire",
+}
 
 
 @dataclass(frozen=True)
@@ -179,6 +185,7 @@ def declaration_letter(
         "debtor": {"name": letter.debtor_name, "siren": letter.debtor_siren},
         "proceeding": {
             "name": letter.procedure,
+            "opening": _OPENING.get(letter.procedure, letter.procedure),
             "judgment_date": day(letter.judgment_date),
             "published_on": day(letter.published_on),
             "tribunal": letter.tribunal or "tribunal",

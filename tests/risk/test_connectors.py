@@ -32,7 +32,7 @@ def notice(
     base["dateparution"] = day
     base["registre"] = registre
     base["jugement"] = jugement if isinstance(jugement, str) else json.dumps(jugement)
-    return base
+    return dict(base)
 
 
 def test_the_bodacc_sweep_reads_the_documented_notices(bodacc: FakeBodacc) -> None:
@@ -70,7 +70,7 @@ def test_the_bodacc_sweep_reads_the_documented_notices(bodacc: FakeBodacc) -> No
     ]
     assert events[1].tribunal == "TRIBUNAL DE COMMERCE DE LYON"
     assert events[1].mandatary == "SELARL EXEMPLE MANDATAIRES"
-    method, path, query = bodacc.calls[0]
+    _method, _path, query = bodacc.calls[0]
     assert query == {
         "where": "familleavis=\"collective\" and dateparution>=date'2018-01-01' "
         "and dateparution<=date'2026-12-31'",
