@@ -241,8 +241,8 @@ class RiskService:
         start = start or today - dt.timedelta(days=1)
         if start > today:
             raise ValueError(f"--since {start} is after today ({today})")
+        asked = _requests(connector)
         events, errors = connector.events(start, today)
-        requests = _requests(connector)
         with self._db.session(self._login) as s:
             book = _book_sirens(s)
             stored, matched, opened, alerts = self._store(s, events, book, today)
@@ -260,7 +260,7 @@ class RiskService:
                 row.cursor = today
             row.last_run_at = utcnow()
             row.last_error = "; ".join(map(str, errors[:5])) or None
-            row.requests = (row.requests or 0) + _requests(connector)
+            row.requests = (row.requests or 0) + _requests(connector) - asked
             s.merge(row)
             cursor_day = row.cursor
         return SyncReport(
@@ -273,7 +273,7 @@ class RiskService:
             cases_opened=opened,
             reports=reports,
             alerts=alerts,
-            requests=max(requests, _requests(connector)),
+            requests=_requests(connector) - asked,
             cursor=cursor_day,
             errors=tuple(str(e) for e in errors),
             complete=complete,
