@@ -21,25 +21,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from o2c_desktop import secrets
 from o2c_desktop.engine import risk as rules
 from o2c_desktop.engine.identifiers import digits, siren_of, siren_ok
-from o2c_desktop.engine.types import ItemStatus
 from o2c_desktop.i18n import _
 from o2c_desktop.models import (
     CreditLimitChange,
     Customer,
     CustomerRisk,
     InsolvencyCase,
-    Item,
     RiskAlert,
     RiskCursor,
     RiskEvent,
@@ -48,6 +44,7 @@ from o2c_desktop.models import (
 )
 from o2c_desktop.models.base import utcnow
 from o2c_desktop.models.repo import get_one
+from o2c_desktop.services import _risk_common as common
 from o2c_desktop.services import _risk_insolvency as insolvency
 from o2c_desktop.services.context import Changes
 from o2c_desktop.sync import risk as feeds
@@ -241,10 +238,10 @@ class RiskService:
         start = start or today - dt.timedelta(days=1)
         if start > today:
             raise ValueError(f"--since {start} is after today ({today})")
-        asked = _requests(connector)
+        asked = common.requests(connector)
         events, errors = connector.events(start, today)
         with self._db.session(self._login) as s:
-            book = _book_sirens(s)
+            book = common.book_sirens(s)
             stored, matched, opened, alerts = self._store(s, events, book, today)
             reports = 0
             if source == feeds.CREDITSAFE:
@@ -260,7 +257,7 @@ class RiskService:
                 row.cursor = today
             row.last_run_at = utcnow()
             row.last_error = "; ".join(map(str, errors[:5])) or None
-            row.requests = (row.requests or 0) + _requests(connector) - asked
+            row.requests = (row.requests or 0) + common.requests(connector) - asked
             s.merge(row)
             cursor_day = row.cursor
         return SyncReport(
@@ -273,7 +270,7 @@ class RiskService:
             cases_opened=opened,
             reports=reports,
             alerts=alerts,
-            requests=_requests(connector) - asked,
+            requests=common.requests(connector) - asked,
             cursor=cursor_day,
             errors=tuple(str(e) for e in errors),
             complete=complete,
@@ -289,7 +286,7 @@ class RiskService:
     ) -> tuple[int, int, int, int]:
         """Keep the events naming the book's SIRENs; apply each new match."""
         stored = matched = opened = alerts = 0
-        by_provider = _provider_ids(s)
+        by_provider = common.provider_ids(s)
         for event in events:
             customers = sorted(
                 {c for siren in event.sirens for c in book.get(siren, ())}
@@ -304,7 +301,7 @@ class RiskService:
                 )
             ).first()
             if row is None:
-                row = _event_row(event)
+                row = common.event_row(event)
                 s.add(row)
                 s.flush()
                 stored += 1
@@ -351,7 +348,7 @@ class RiskService:
                     date=case.deadline.isoformat()
                 )
             key = f"{kind.value}:{event.procedure}:{judged.isoformat()}"
-            return int(opened), _alert(
+            return int(opened), common.alert(
                 s,
                 customer.id,
                 rules.AlertKind.INSOLVENCY,
@@ -369,7 +366,7 @@ class RiskService:
             old=event.old_value or "-",
             new=event.new_value or "-",
         )
-        return 0, _alert(
+        return 0, common.alert(
             s,
             customer.id,
             rules.AlertKind.PROVIDER_EVENT,
@@ -457,11 +454,15 @@ class RiskService:
         )
         points = [p for p in report.history if p.on not in known and p.on != rated_on]
         for p in points:
-            s.add(_rating(customer_id, report.source, p.on, p.rating, p.score, p.limit))
+            s.add(
+                common.rating(
+                    customer_id, report.source, p.on, p.rating, p.score, p.limit
+                )
+            )
             known.add(p.on)
         if rated_on not in known:
             s.add(
-                _rating(
+                common.rating(
                     customer_id,
                     report.source,
                     rated_on,
@@ -489,7 +490,7 @@ class RiskService:
         message = _("{name}: rating fell from {old} to {new} ({source})").format(
             name=customer.name, old=before, new=report.rating, source=report.source
         )
-        return _alert(
+        return common.alert(
             s,
             customer_id,
             rules.AlertKind.RATING_DROP,
@@ -514,7 +515,7 @@ class RiskService:
             (cid, siren)
             for siren, ids in sorted(book.items())
             for cid in ids
-            if _stale(risks.get(cid), stale)
+            if common.stale(risks.get(cid), stale)
         ]
         errors: list[feeds.RiskError] = []
         done = alerts = 0
@@ -538,7 +539,7 @@ class RiskService:
                 continue
             customer = get_one(s, Customer, cid)
             day = found.ceased_on.isoformat() if found.ceased_on else "?"
-            alerts += _alert(
+            alerts += common.alert(
                 s,
                 cid,
                 rules.AlertKind.CEASED,
@@ -560,7 +561,7 @@ class RiskService:
             return self._check_limits(s, today)
 
     def _check_limits(self, s: Session, today: dt.date) -> int:
-        exposure = _exposures(s)
+        exposure = common.exposures(s)
         rows = s.execute(
             select(Customer.id, Customer.name, Customer.credit_limit).where(
                 Customer.credit_limit.is_not(None)
@@ -574,7 +575,7 @@ class RiskService:
                 continue
             share = rules.limit_share(owed, limit)
             message = _("{name}: exposure {owed} is {share} % of the limit {limit}")
-            added += _alert(
+            added += common.alert(
                 s,
                 cid,
                 kind,
@@ -625,7 +626,7 @@ class RiskService:
             CreditLimitChange(
                 customer_id=customer.id,
                 amount=amount,
-                currency=_currency(s, customer),
+                currency=common.currency(s, customer),
                 source=source,
                 set_by=self._login if source == "manual" else source,
                 set_at=now,
@@ -705,7 +706,7 @@ class RiskService:
                 .order_by(RiskRating.rated_on.desc())
             ).all()
             case = insolvency.open_case(s, customer_id)
-            owed = _exposures(s, customer_id).get(customer_id, Decimal(0))
+            owed = common.exposures(s, customer_id).get(customer_id, Decimal(0))
             return RiskCard(
                 customer_id=customer_id,
                 siren=siren_of(customer.legal_id),
@@ -767,137 +768,3 @@ class RiskService:
                 :300
             ]
         return Changes(items=True)
-
-
-def _alert(
-    s: Session,
-    customer_id: int,
-    kind: rules.AlertKind,
-    key: str,
-    source: str,
-    message: str,
-    link: str | None,
-    event_id: int | None,
-) -> int:
-    """Add an alert unless the same one exists; 1 when added."""
-    exists = s.scalar(
-        select(func.count())
-        .select_from(RiskAlert)
-        .where(
-            RiskAlert.customer_id == customer_id,
-            RiskAlert.kind == kind.value,
-            RiskAlert.event_key == key,
-        )
-    )
-    if exists:
-        return 0
-    try:
-        with s.begin_nested():
-            s.add(
-                RiskAlert(
-                    customer_id=customer_id,
-                    kind=kind.value,
-                    event_key=key[:160],
-                    event_id=event_id,
-                    source=source,
-                    link=(link or None) and link[:400],
-                    message=message,
-                )
-            )
-    except IntegrityError:  # another desktop added it meanwhile
-        return 0
-    return 1
-
-
-def _stale(risk: CustomerRisk | None, before: dt.datetime) -> bool:
-    checked = risk.identity_at if risk else None
-    return checked is None or checked < before
-
-
-def _book_sirens(s: Session) -> dict[str, list[int]]:
-    """SIREN -> customers, for the whole book in one query."""
-    out: dict[str, list[int]] = defaultdict(list)
-    rows = s.execute(
-        select(Customer.id, Customer.legal_id).where(Customer.legal_id.is_not(None))
-    )
-    for cid, legal in rows:
-        siren = siren_of(legal)
-        if siren:
-            out[siren].append(cid)
-    return dict(out)
-
-
-def _provider_ids(s: Session) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = defaultdict(list)
-    for cid, pid in s.execute(
-        select(CustomerRisk.customer_id, CustomerRisk.provider_id).where(
-            CustomerRisk.provider_id.is_not(None)
-        )
-    ):
-        if pid:
-            out[pid].append(cid)
-    return dict(out)
-
-
-def _exposures(s: Session, customer_id: int | None = None) -> dict[int, Decimal]:
-    """Open balance per customer (orders are not known without an ERP feed)."""
-    query = (
-        select(Item.customer_id, func.sum(Item.remaining))
-        .where(Item.status == ItemStatus.OPEN)
-        .group_by(Item.customer_id)
-    )
-    if customer_id is not None:
-        query = query.where(Item.customer_id == customer_id)
-    return {cid: Decimal(total or 0) for cid, total in s.execute(query)}
-
-
-def _currency(s: Session, customer: Customer) -> str:
-    from o2c_desktop.models import Entity
-
-    entity = s.get(Entity, customer.entity_id)
-    return entity.currency if entity else "EUR"
-
-
-def _rating(
-    customer_id: int,
-    source: str,
-    on: dt.date,
-    rating: str | None,
-    score: Decimal | None,
-    limit: Decimal | None,
-) -> RiskRating:
-    return RiskRating(
-        customer_id=customer_id,
-        source=source,
-        rated_on=on,
-        rating=rating,
-        score=score,
-        provider_limit=limit,
-        recorded_at=utcnow(),
-    )
-
-
-def _event_row(event: feeds.RiskEvent) -> RiskEvent:
-    return RiskEvent(
-        source=event.source,
-        external_id=event.external_id[:80],
-        siren=event.sirens[0] if event.sirens else None,
-        sirens=list(event.sirens),
-        kind=event.kind.value,
-        procedure=event.procedure.value if event.procedure else None,
-        published_on=event.published_on,
-        effective_on=event.effective_on,
-        tribunal=event.tribunal[:200] or None,
-        mandatary=event.mandatary[:200] or None,
-        url=event.url[:400] or None,
-        summary=event.summary[:400] or None,
-        old_value=event.old_value[:200] or None,
-        new_value=event.new_value[:200] or None,
-        provider_id=event.provider_id[:80] or None,
-        payload=event.raw,
-    )
-
-
-def _requests(connector: feeds.RiskConnector) -> int:
-    http = getattr(connector, "_http", None)
-    return int(getattr(http, "requests", 0))
