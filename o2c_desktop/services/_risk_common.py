@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from o2c_desktop.engine.identifiers import siren_of
+from o2c_desktop.engine.identifiers import legal_id_problem, siren_of
 from o2c_desktop.engine.types import ItemStatus
 from o2c_desktop.models import (
     Customer,
@@ -74,6 +74,21 @@ def alert(
 def stale(risk: CustomerRisk | None, before: dt.datetime) -> bool:
     checked = risk.identity_at if risk else None
     return checked is None or checked < before
+
+
+def invalid_legal_ids(s: Session) -> list[tuple[str, str]]:
+    """(customer reference, problem) for French customers whose SIREN is wrong."""
+    rows = s.execute(
+        select(Customer.reference, Customer.legal_id, Customer.country).where(
+            Customer.legal_id.is_not(None)
+        )
+    )
+    out = []
+    for ref, legal, country in rows:
+        problem = legal_id_problem(legal, country)
+        if problem:
+            out.append((ref, problem))
+    return out
 
 
 def book_sirens(s: Session) -> dict[str, list[int]]:

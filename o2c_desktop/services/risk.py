@@ -29,7 +29,13 @@ from sqlalchemy import select
 
 from o2c_desktop import secrets
 from o2c_desktop.engine import risk as rules
-from o2c_desktop.engine.identifiers import digits, siren_of, siren_ok
+from o2c_desktop.engine.identifiers import (
+    digits,
+    legal_id_problem,
+    siren_of,
+    siren_ok,
+    vat_problem,
+)
 from o2c_desktop.i18n import _
 from o2c_desktop.models import (
     CreditLimitChange,
@@ -242,6 +248,11 @@ class RiskService:
         events, errors = connector.events(start, today)
         with self._db.session(self._login) as s:
             book = common.book_sirens(s)
+            # Reported, skipped: a wrong SIREN would match another company.
+            errors = errors + [
+                feeds.RiskError("book", "invalid_siren", f"{why} (skipped)", ref)
+                for ref, why in common.invalid_legal_ids(s)
+            ]
             stored, matched, opened, alerts = self._store(s, events, book, today)
             reports = 0
             if source == feeds.CREDITSAFE:
@@ -552,6 +563,29 @@ class RiskService:
                 None,
             )
         return done, alerts, errors
+
+    def set_identifiers(
+        self, customer_id: int, *, legal_id: str | None, vat_number: str | None
+    ) -> Changes:
+        """Edit a customer's SIREN/SIRET and VAT number, checked first.
+
+        Raises:
+            ValueError: one message naming the field and what is wrong.
+        """
+        with self._db.session(self._login) as s:
+            customer = get_one(s, Customer, customer_id)
+            legal = (legal_id or "").strip() or None
+            vat = (vat_number or "").strip().upper() or None
+            problem = legal_id_problem(legal, customer.country)
+            if problem:
+                raise ValueError(f"{customer.reference}: SIREN: {problem}")
+            problem = vat_problem(vat, siren_of(legal))
+            if problem:
+                raise ValueError(f"{customer.reference}: VAT number: {problem}")
+            # Kept compact: the search and the matching compare digits.
+            customer.legal_id = digits(legal) if legal else None
+            customer.vat_number = digits(vat).upper() if vat else None
+        return Changes(customers=True)
 
     # --- limits ------------------------------------------------------------
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from tests.risk.fakes import FakeBodacc, FakeCreditsafe
 
 D = dt.date
+TYPO = "book [C00002]: invalid SIREN '123456789' (check digit) (skipped)"
 RECEIVERSHIP = "A202601410002"  # published 2026-07-21, judgment 2026-07-09
 CONVERSION = "A202601950003"  # published 2026-10-08, judgment 2026-09-30
 
@@ -263,6 +264,7 @@ def test_a_provider_down_keeps_the_cursor_and_the_next_sync_catches_up(
     assert (down.complete, down.cursor, down.matched) == (False, D(2026, 7, 19), 0)
     assert down.errors == (
         "bodacc [" + bodacc.calls[-1][2]["where"] + "]: the provider failed (HTTP 503)",
+        TYPO,
     )
     back = service.sync("bodacc", today=D(2026, 7, 23))
     assert (back.since, back.matched, back.cases_opened, back.cursor) == (
@@ -311,7 +313,10 @@ def test_a_creditsafe_rating_drop_b_to_d_alerts_once(
     # EXEMPLE BATIMENT is absent from the provider: reported, the rest goes on.
     assert (first.reports, first.errors) == (
         1,
-        ("creditsafe [123456782]: no such company",),
+        (
+            "book [C00002]: invalid SIREN '123456789' (check digit) (skipped)",
+            "creditsafe [123456782]: no such company",
+        ),
     )
     drops = [a for a in service.alerts() if a.kind == "rating_drop"]
     assert [a.message for a in drops] == [
@@ -351,3 +356,23 @@ def test_a_limit_exceeded_alerts_once(book: Database, bodacc: FakeBodacc) -> Non
     with book.session() as s:
         kinds = s.scalars(select(RiskAlert.kind).order_by(RiskAlert.id)).all()
         assert kinds == ["limit_exceeded", "insolvency"]  # the sweep found a notice
+
+
+def test_identifiers_are_checked_on_edit(book: Database, bodacc: FakeBodacc) -> None:
+    service = _bodacc(book, bodacc)
+    typo = _id(book, "Typo SARL")
+    with pytest.raises(ValueError, match=r"^C00002: SIREN: invalid SIREN '123456788'"):
+        service.set_identifiers(typo, legal_id="123456788", vat_number=None)
+    with pytest.raises(
+        ValueError,
+        match=r"^C00002: VAT number: wrong key in VAT number 'FR12111222337': "
+        "expected FR21111222337",
+    ):
+        service.set_identifiers(typo, legal_id="111222337", vat_number="FR12111222337")
+    service.set_identifiers(typo, legal_id="111 222 337", vat_number="fr 21 111222337")
+    with book.session() as s:
+        customer = s.get_one(Customer, typo)
+        assert (customer.legal_id, customer.vat_number) == (
+            "111222337",
+            "FR21111222337",
+        )
