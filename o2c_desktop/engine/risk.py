@@ -285,3 +285,39 @@ def provider_number(value: Any) -> Decimal | None:
     if not re.fullmatch(r"-?\d+(\.\d+)?", text):
         return None
     return Decimal(text)
+
+
+@dataclass(frozen=True)
+class RatingInfo:
+    """One point of the rating history (the client card shows them)."""
+
+    rated_on: dt.date
+    source: str
+    rating: str | None
+    score: Decimal | None
+    provider_limit: Decimal | None
+
+
+@dataclass(frozen=True)
+class RiskCard:
+    """The risk part of the client card: rating, limit, insolvency deadline."""
+
+    customer_id: int
+    siren: str | None
+    rating: str | None
+    score: Decimal | None
+    history: tuple[RatingInfo, ...]
+    credit_limit: Decimal | None
+    limit_source: str | None
+    limit_set_by: str | None
+    limit_set_at: dt.datetime | None
+    provider_limit: Decimal | None
+    exposure: Decimal
+    limit_share: Decimal | None
+    provider_url: str | None
+    insolvency: str | None
+    insolvency_status: str | None
+    declaration_deadline: dt.date | None
+    days_to_deadline: int | None
+    claim_amount: Decimal | None
+    ceased_on: dt.date | None

@@ -36,6 +36,7 @@ from o2c_desktop.engine.identifiers import (
     siren_ok,
     vat_problem,
 )
+from o2c_desktop.engine.risk import RatingInfo, RiskCard
 from o2c_desktop.i18n import _
 from o2c_desktop.models import (
     CreditLimitChange,
@@ -123,42 +124,6 @@ class AlertInfo:
     link: str
     created_at: dt.datetime
     acknowledged: bool
-
-
-@dataclass(frozen=True)
-class RatingInfo:
-    """One point of the rating history."""
-
-    rated_on: dt.date
-    source: str
-    rating: str | None
-    score: Decimal | None
-    provider_limit: Decimal | None
-
-
-@dataclass(frozen=True)
-class RiskCard:
-    """The risk part of the client card."""
-
-    customer_id: int
-    siren: str | None
-    rating: str | None
-    score: Decimal | None
-    history: tuple[RatingInfo, ...]
-    credit_limit: Decimal | None
-    limit_source: str | None
-    limit_set_by: str | None
-    limit_set_at: dt.datetime | None
-    provider_limit: Decimal | None
-    exposure: Decimal
-    limit_share: Decimal | None
-    provider_url: str | None
-    insolvency: str | None
-    insolvency_status: str | None
-    declaration_deadline: dt.date | None
-    days_to_deadline: int | None
-    claim_amount: Decimal | None
-    ceased_on: dt.date | None
 
 
 def default_connectors(ctx: AppContext) -> dict[str, feeds.RiskConnector]:
