@@ -20,7 +20,6 @@ from tests.risk.fakes import FakeBodacc, contract
 from tests.services._view_book import TODAY
 
 if TYPE_CHECKING:
-
     from pytestqt.qtbot import QtBot
 
     from o2c_desktop.ui.workers import TaskRunner
@@ -38,7 +37,8 @@ def _notice() -> dict[str, object]:
 def test_the_card_shows_the_insolvency_banner_and_the_limit(
     book_url: str, runner: TaskRunner, qtbot: QtBot
 ) -> None:
-    fake = FakeBodacc([_notice()]).start()
+    fake = FakeBodacc([_notice()])
+    fake.start()
     db = open_database(book_url)
     try:
         with db.session() as s:
