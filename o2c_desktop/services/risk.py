@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import uuid
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -37,8 +38,10 @@ from o2c_desktop.engine.identifiers import (
     vat_problem,
 )
 from o2c_desktop.engine.risk import RatingInfo, RiskCard
+from o2c_desktop.engine.types import ActionStatus, ActionType
 from o2c_desktop.i18n import _
 from o2c_desktop.models import (
+    Action,
     CreditLimitChange,
     Customer,
     CustomerRisk,
@@ -48,6 +51,7 @@ from o2c_desktop.models import (
     RiskEvent,
     RiskEventCustomer,
     RiskRating,
+    User,
 )
 from o2c_desktop.models.base import utcnow
 from o2c_desktop.models.repo import get_one
@@ -673,6 +677,30 @@ class RiskService:
             alert.acknowledged_at = utcnow()
             alert.acknowledged_by = self._login
         return Changes(notifications=True)
+
+    def assign(self, alert_id: int, login: str, *, today: dt.date) -> Changes:
+        """Make an alert a task in `login`'s agenda (acknowledged by the assigner)."""
+        with self._db.session(self._login) as s:
+            alert = get_one(s, RiskAlert, alert_id)
+            user = s.scalars(select(User).where(User.login == login)).first()
+            if user is None:
+                raise LookupError(f"unknown user {login!r}")
+            task = Action(
+                id=uuid.uuid4(),
+                customer_id=alert.customer_id,
+                action_type=ActionType.INTERNAL_TASK,
+                subject=alert.message[:300],
+                planned_date=today,
+                status=ActionStatus.PENDING,
+                assigned_to_id=user.id,
+                comment=alert.link,
+            )
+            s.add(task)
+            s.flush()
+            alert.action_id = task.id
+            alert.acknowledged_at = utcnow()
+            alert.acknowledged_by = self._login
+        return Changes(actions=True, notifications=True)
 
     def unlink(
         self, customer_id: int, event_id: int, *, reason: str, today: dt.date

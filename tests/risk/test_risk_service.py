@@ -353,7 +353,16 @@ def test_a_limit_exceeded_alerts_once(book: Database, bodacc: FakeBodacc) -> Non
         Decimal("150.0"),
         "marc",
     )
+    service.assign(limits[0].id, "claire", today=D(2026, 7, 22))
+    assert [a.kind for a in service.alerts()] == ["insolvency"]  # the limit is handled
     with book.session() as s:
+        alert = s.get_one(RiskAlert, limits[0].id)
+        task = s.get_one(Action, alert.action_id)
+        assert (task.subject, task.status, alert.acknowledged_by) == (
+            limits[0].message,
+            ActionStatus.PENDING,
+            "marc",
+        )
         kinds = s.scalars(select(RiskAlert.kind).order_by(RiskAlert.id)).all()
         assert kinds == ["limit_exceeded", "insolvency"]  # the sweep found a notice
 
