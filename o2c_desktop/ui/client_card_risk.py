@@ -56,6 +56,7 @@ class RiskPanel(QGroupBox):
         self.history_label = QLabel(self)
         self.history_label.setWordWrap(True)
         self.limit_label = QLabel(self)
+        self.limit_label.setWordWrap(True)
         self.limit_bar = QProgressBar(self)
         self.limit_bar.setRange(0, 100)
         self.limit_bar.setTextVisible(True)
