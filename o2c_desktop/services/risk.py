@@ -390,6 +390,9 @@ class RiskService:
                 if found is None:
                     if any(e.code in _STOPPING for e in errs):
                         break
+                    # Absent at the provider: asked again after `cache_days`.
+                    risk.report_at = utcnow()
+                    s.merge(risk)
                     continue
                 risk.provider, risk.provider_id = connector.source, found.provider_id
                 risk.provider_url = found.url

@@ -323,8 +323,23 @@ def test_a_creditsafe_rating_drop_b_to_d_alerts_once(
         "EXEMPLE DISTRIBUTION: rating fell from B to D (creditsafe)"
     ]
     assert drops[0].link == "https://app.creditsafe.com/companies/FR-X-98765432400019"
+    searches = sum(1 for _m, p, _q in creditsafe.calls if p == "/v1/companies")
     service.sync("creditsafe", today=D(2026, 9, 4))
     assert len([a for a in service.alerts() if a.kind == "rating_drop"]) == 1
+    # cache_days=0: both asked again (the absent company too, its search only).
+    again = sum(1 for _m, p, _q in creditsafe.calls if p == "/v1/companies")
+    assert (searches, again) == (2, 3)
+    cached = RiskService(
+        AppContext(db=book, user_login="marc"),
+        {
+            "creditsafe": CreditsafeConnector(
+                creditsafe.USER, creditsafe.PASSWORD, base_url=creditsafe.base
+            )
+        },
+    )
+    calls = len(creditsafe.calls)
+    assert cached.sync("creditsafe", today=D(2026, 9, 5)).reports == 0
+    assert len(creditsafe.calls) == calls  # within 7 days: nothing asked
     card = service.card(_id(book, "EXEMPLE DISTRIBUTION"), D(2026, 9, 4))
     assert [(h.rated_on, h.rating) for h in card.history] == [
         (D(2026, 9, 2), "D"),
