@@ -32,6 +32,7 @@ COMMANDS = (
     "o2c_desktop.cli.documents",
     "o2c_desktop.cli.dunning",
     "o2c_desktop.cli.importing",
+    "o2c_desktop.cli.risk",
     "o2c_desktop.cli.scenario",
 )
 

@@ -18,6 +18,16 @@ from o2c_desktop.models.imports import ImportBatch, ImportChange
 from o2c_desktop.models.items import BalanceSnapshot, Item, SnapshotLine
 from o2c_desktop.models.org import Entity, Portfolio, User
 from o2c_desktop.models.outbox import OutboxEntry
+from o2c_desktop.models.risk import (
+    CreditLimitChange,
+    CustomerRisk,
+    InsolvencyCase,
+    RiskAlert,
+    RiskCursor,
+    RiskEvent,
+    RiskEventCustomer,
+    RiskRating,
+)
 from o2c_desktop.models.scenarios import Scenario, Step, Template
 
 __all__ = [
@@ -30,17 +40,25 @@ __all__ = [
     "Case",
     "CaseItem",
     "Contact",
+    "CreditLimitChange",
     "Customer",
+    "CustomerRisk",
     "Document",
     "DunningRun",
     "Entity",
     "ImportBatch",
     "ImportChange",
+    "InsolvencyCase",
     "Item",
     "Notification",
     "OutboxEntry",
     "PlanInstalment",
     "Portfolio",
+    "RiskAlert",
+    "RiskCursor",
+    "RiskEvent",
+    "RiskEventCustomer",
+    "RiskRating",
     "Scenario",
     "SnapshotLine",
     "Step",

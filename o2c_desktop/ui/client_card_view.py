@@ -58,6 +58,7 @@ from o2c_desktop.ui.action_dialog import (
     contact_links,
     from_qdate,
 )
+from o2c_desktop.ui.client_card_risk import RiskPanel
 from o2c_desktop.ui.itemmodels import (
     ContactTableModel,
     DocumentTableModel,
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from o2c_desktop.engine.book import UserInfo
+    from o2c_desktop.engine.risk import RiskCard
     from o2c_desktop.engine.workbench import (
         ContactInfo,
         CustomerCard,
@@ -300,6 +302,8 @@ class ClientCardView(QWidget):
         self.today = today
         self.language = "fr"
         self.workbench: WorkbenchCalls | None = None
+        # The risk block's query (issue 19); None: no risk data shown.
+        self.risk_card: Callable[[int, dt.date], RiskCard] | None = None
         self.card: CustomerCard | None = None
         self.customer_id: int | None = None
         self.users: tuple[UserInfo, ...] = ()
@@ -319,6 +323,12 @@ class ClientCardView(QWidget):
         self.users = ()
         if workbench is not None:
             self.runner.run_read(workbench.users, self._on_users_loaded)
+
+    def set_risk(self, risk_card: Callable[[int, dt.date], RiskCard] | None) -> None:
+        """Show the risk block from `risk_card(customer_id, today)` (issue 19)."""
+        self.risk_card = risk_card
+        if risk_card is None:
+            self.risk_panel.set_card(None)
 
     def open_customer(self, customer_id: int, action_id: str | None = None) -> None:
         """Load the card of `customer_id`; open `action_id`'s dialog over it."""
@@ -343,6 +353,13 @@ class ClientCardView(QWidget):
         for pane in (self.invoices, self.open_items):
             self._load_items(pane, pane.query)
         self._load_timeline()
+        risk_card = self.risk_card
+        if risk_card is not None:
+            self.runner.run_read(
+                lambda: risk_card(customer_id, today),
+                lambda card: self._on_risk_loaded(generation, card),
+                lambda exc: self._on_failed(generation, exc),
+            )
 
     def open_action(self, action_id: str) -> None:
         """Open the dialog of one action of this customer."""
@@ -359,6 +376,7 @@ class ClientCardView(QWidget):
     def retranslate_ui(self, language: str) -> None:
         """Show every text in `language`."""
         self.language = language
+        self.risk_panel.retranslate_ui(language)
         self.back_button.setText(_("Back to the agenda"))
         self.back_button.setToolTip(_("Back to the agenda (Alt+Left)"))
         self.next_button.setText(_("Next action"))
@@ -454,9 +472,11 @@ class ClientCardView(QWidget):
         grid.addWidget(self.contacts_box, 1, 0, 1, 2)
         grid.addWidget(self.settings_box, 2, 0, 1, 2)
         grid.addWidget(self.extra_label, 3, 0, 1, 2)
+        self.risk_panel = RiskPanel(blocks)
+        grid.addWidget(self.risk_panel, 4, 0, 1, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
-        grid.setRowStretch(4, 1)
+        grid.setRowStretch(5, 1)
         scroll.setWidget(blocks)
 
         self.tables = QTabWidget(left)
@@ -709,6 +729,11 @@ class ClientCardView(QWidget):
         if self._pending_action is not None:
             action_id, self._pending_action = self._pending_action, None
             self.open_action(action_id)
+
+    def _on_risk_loaded(self, generation: int, card: RiskCard) -> None:
+        if generation == self._generation:
+            currency = self.card.amounts.currency if self.card else "EUR"
+            self.risk_panel.set_card(card, currency)
 
     def _on_items_loaded(
         self, generation: int, pane: ItemsPane, page: ItemPage

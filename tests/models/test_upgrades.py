@@ -122,13 +122,18 @@ def snapshot(engine: Engine, columns: dict[str, list[str]] | None = None) -> Row
             rows[table] = [
                 tuple(row)
                 for row in conn.execute(
+                    # Quoted: import_batch has a column "full" (reserved on PG).
                     text(
-                        f"SELECT {', '.join(names)} FROM {table}"
-                        f" ORDER BY {', '.join(key)}"
+                        f"SELECT {', '.join(map(_quoted, names))} FROM {table}"
+                        f" ORDER BY {', '.join(map(_quoted, key))}"
                     )
                 )
             ]
     return rows
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
 
 
 def columns_of(rows: Rows, engine: Engine) -> dict[str, list[str]]:
