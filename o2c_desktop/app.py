@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from o2c_desktop.engine.risk import RiskCard
+    from o2c_desktop.services.risk import RiskService
     from o2c_desktop.settings import Settings
     from o2c_desktop.ui.import_ports import ImportPorts
     from o2c_desktop.ui.main_window import MainWindow
@@ -109,7 +111,23 @@ def open_workspace(settings: Settings, url: str) -> Workspace:
         dashboards=DashboardService(ctx),
         editor=ScenarioEditorService(ctx),
         team=TeamService(ctx),
+        risk=_LazyRisk(ctx),
     )
+
+
+class _LazyRisk:
+    """The risk service, loaded when a card first asks: not on the way to the agenda."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self._service: RiskService | None = None
+
+    def card(self, customer_id: int, today: dt.date) -> RiskCard:
+        if self._service is None:
+            from o2c_desktop.services.risk import RiskService
+
+            self._service = RiskService(self._ctx, {})  # reads only: no provider
+        return self._service.card(customer_id, today)
 
 
 def open_workspace_or_demo(

@@ -192,6 +192,9 @@ class AgendaView(PageView):
     def set_workspace(self, workspace: Workspace | None) -> None:
         """Show the agenda of `workspace`'s user."""
         self.card.set_workbench(workspace.workbench if workspace else None)
+        self.card.set_risk(
+            workspace.risk.card if workspace and workspace.risk else None
+        )
         self.owner_combo.blockSignals(True)
         self.owner_combo.clear()
         self.owner_combo.blockSignals(False)

@@ -22,7 +22,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from o2c_desktop.i18n import _, format_date, format_money, ngettext
+from o2c_desktop.i18n import (
+    _,
+    format_date,
+    format_money,
+    format_number,
+    format_share,
+    ngettext,
+)
 
 if TYPE_CHECKING:
     from o2c_desktop.engine.risk import RiskCard
@@ -92,7 +99,11 @@ class RiskPanel(QGroupBox):
             self.hide()
             return
         self.show()
-        score = f" ({card.score.normalize():f})" if card.score is not None else ""
+        score = (
+            f" ({format_number(card.score, self.language, 1)})"
+            if card.score is not None
+            else ""
+        )
         self.rating_label.setText((card.rating or "-") + score)
         self.history_label.setText(
             "  ←  ".join(
@@ -106,7 +117,8 @@ class RiskPanel(QGroupBox):
         self.limit_bar.setVisible(share is not None)
         if share is not None:
             self.limit_bar.setValue(min(100, int(share)))
-            self.limit_bar.setFormat(f"{share} %")
+            # A lone "%" is no QProgressBar placeholder (those are %p %v %m).
+            self.limit_bar.setFormat(format_share(share, self.language))
         self.provider_button.setEnabled(bool(card.provider_url))
         self._show_insolvency(card)
 

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         UserDraft,
         WhatIf,
     )
+    from o2c_desktop.engine.risk import RiskCard
     from o2c_desktop.engine.types import ActionType
     from o2c_desktop.engine.workbench import (
         ActionDetail,
@@ -342,6 +343,14 @@ class ScenarioEditing(Protocol):
         ...
 
 
+class RiskCalls(Protocol):
+    """The risk watch's view of a customer (issue 19)."""
+
+    def card(self, customer_id: int, today: dt.date) -> RiskCard:
+        """Rating with its history, limit vs exposure, insolvency deadline."""
+        ...
+
+
 class TeamCalls(Protocol):
     """Team and portfolios (`services.team.TeamService`); managers change them."""
 
@@ -392,6 +401,7 @@ class Workspace:
         dashboards: the credit manager's dashboards.
         editor: the scenario and template editor.
         team: users, absences, portfolios and entity settings.
+        risk: the customer's rating, limit and insolvency watch.
         settings: set when opening changed the settings (the demo book made
             its collector the current user); the window adopts them.
     """
@@ -402,6 +412,7 @@ class Workspace:
     editor: ScenarioEditing | None = None
     workbench: WorkbenchCalls | None = None
     team: TeamCalls | None = None
+    risk: RiskCalls | None = None
     settings: Settings | None = None
 
     @property

@@ -22,6 +22,8 @@ from tests.services._view_book import TODAY
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
+    from o2c_desktop.ui.agenda_view import AgendaView
+    from o2c_desktop.ui.main_window import MainWindow
     from o2c_desktop.ui.workers import TaskRunner
 
 
@@ -68,9 +70,34 @@ def test_the_card_shows_the_insolvency_banner_and_the_limit(
         assert panel.limit_label.text().startswith(
             "2\u202f000,00\xa0€, exposure 2\u202f300,00\xa0€ (set by egermain on "
         )
-        assert panel.limit_bar.format() == "115.0 %"
+        assert panel.limit_bar.text() == "115,0\xa0%"
         assert not panel.provider_button.isEnabled()  # no provider page yet
         qtbot.waitUntil(lambda: not runner.busy, timeout=10000)
     finally:
         db.dispose()
         fake.stop()
+
+
+def test_the_apps_card_shows_the_risk_watch(
+    book_url: str, window: MainWindow, qtbot: QtBot
+) -> None:
+    # The workspace the app opens carries the risk calls: the agenda's card
+    # shows a limit set by the credit manager, in French.
+    db = open_database(book_url)
+    try:
+        with db.session() as s:
+            denis_id = s.scalars(
+                select(Customer.id).where(Customer.name == "Denis S.A.S.")
+            ).one()
+        ctx = AppContext(db=db, user_login="egermain")
+        RiskService(ctx, {}).set_credit_limit(denis_id, Decimal("2000.00"))
+    finally:
+        db.dispose()
+    agenda: AgendaView = window.pages()["agenda"]  # type: ignore[assignment]
+    with qtbot.waitSignal(agenda.card.loaded, timeout=10000):
+        agenda.card.open_customer(denis_id)
+    panel = agenda.card.risk_panel
+    qtbot.waitUntil(lambda: panel.card is not None, timeout=10000)
+    assert panel.limit_label.text().startswith("2\u202f000,00\xa0€")
+    assert panel.limit_bar.text() == "115,0\xa0%"
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=10000)
