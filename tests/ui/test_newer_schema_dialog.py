@@ -1,4 +1,4 @@
-"""The window on a book a colleague's newer app upgraded: a dialog says to install it."""
+"""A book a colleague's newer app upgraded: the window says to install that version."""
 
 from __future__ import annotations
 
