@@ -8,7 +8,9 @@ three with what a build produced (tests/installer/).
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+import shutil
+import subprocess
+from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 APP_NAME: Final = "O2C Desktop"
@@ -167,6 +169,29 @@ def trim(toc: Any) -> Any:
 def trim_modules(toc: Any) -> Any:
     """`toc` of Python modules (name, source, kind) without what `keep_module` drops."""
     return [entry for entry in toc if keep_module(entry[0])]
+
+
+# Debug symbols worth stripping (Linux): Python's own library as built here,
+# pyarrow's (~30 MB together). Not the auditwheel-patched *.libs (see the spec).
+STRIPPED: Final = (
+    "libpython3*.so*", "pyarrow/libarrow*.so*", "pyarrow/libparquet*.so*",
+)  # fmt: skip
+
+
+def strip(internal: Path) -> int:
+    """Strip the debug symbols of `STRIPPED` in `internal`; return the bytes saved."""
+    tool = shutil.which("strip")
+    if tool is None:
+        return 0
+    saved = 0
+    for pattern in STRIPPED:
+        for path in internal.glob(pattern):
+            if path.is_symlink() or not path.is_file():
+                continue
+            before = path.stat().st_size
+            subprocess.run([tool, "--strip-debug", str(path)], check=True)
+            saved += before - path.stat().st_size
+    return saved
 
 
 def info_plist(version: str) -> dict[str, Any]:
