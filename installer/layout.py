@@ -73,10 +73,10 @@ QT_PLUGIN_DIRS: Final = frozenset({
 QT_PLATFORMS: Final = ("xcb", "wayland", "offscreen", "minimal", "windows", "cocoa")
 QT_IMAGE_FORMATS: Final = ("svg", "ico", "jpeg", "icns")
 LANGUAGES: Final = ("fr", "en", "es", "de")  # UI and letters (i18n.py, templates/)
-# Faker locales of the demo book (services/demo.py) and Faker's fallback.
-FAKER_LOCALES: Final = frozenset({
-    "fr_FR", "es_ES", "nl_BE", "fr_CH", "de_DE", "it_IT", "en_GB", "en_US", "en",
-})  # fmt: skip
+# Languages of the demo book's Faker locales (services/demo.py), with every
+# country of each: a locale's providers import their neighbours' (fr_CH's bank
+# is de_CH's).
+FAKER_LANGUAGES: Final = frozenset({"fr", "es", "nl", "de", "it", "en"})
 # pyarrow parts the import never loads (Flight RPC, cloud file systems, ORC,
 # encryption); lib.so needs the others (dataset, parquet, substrait, acero).
 PYARROW_UNUSED: Final = (
@@ -114,7 +114,8 @@ def _keep_faker(parts: tuple[str, ...]) -> bool:
         return True
     # Only language_COUNTRY folders: "sbn", "isbn"... are providers' own modules.
     locale = parts[3].removesuffix(".py")
-    return not re.fullmatch(r"[a-z]{2,3}_[A-Z]{2}", locale) or locale in FAKER_LOCALES
+    found = re.fullmatch(r"([a-z]{2,3})_[A-Z]{2}", locale)
+    return found is None or found[1] in FAKER_LANGUAGES
 
 
 def _keep_pyarrow(parts: tuple[str, ...]) -> bool:

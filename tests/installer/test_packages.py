@@ -157,6 +157,7 @@ def test_the_linux_tarball_installs_for_the_user_and_keeps_the_books_on_removal(
         ("faker/providers/address/fr_FR/__init__.py", True),
         ("faker/providers/address/ja_JP/__init__.py", False),
         ("faker/providers/sbn/sbn.py", True),
+        ("faker/providers/bank/de_CH/__init__.py", True),
         ("pyarrow/libarrow_flight.so.2600", False),
         ("pyarrow/libarrow_compute.so.2600", True),
         ("pyarrow/include/arrow/api.h", False),
