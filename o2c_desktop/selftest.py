@@ -194,7 +194,10 @@ def run(out: TextIO) -> dict[str, float]:
 
     qt_app = QApplication.instance() or QApplication(["o2c-desktop", "--self-test"])
     assert isinstance(qt_app, QApplication)
-    with tempfile.TemporaryDirectory(prefix="o2c-self-test-") as folder:
+    # Windows may still hold the book's file a moment after the last close.
+    with tempfile.TemporaryDirectory(
+        prefix="o2c-self-test-", ignore_cleanup_errors=True
+    ) as folder:
         tmp = Path(folder)
         url = f"sqlite:///{(tmp / 'self-test.sqlite3').as_posix()}"
         with steps.step("create and upgrade a new database"):
@@ -242,7 +245,15 @@ def _book_steps(steps: Steps, db: Database, tmp: Path) -> None:
 
 
 def main(out: TextIO | None = None) -> int:
-    """Run the self-test, print the steps and the verdict; return the exit code."""
+    """Run the self-test, print the steps and the verdict; return the exit code.
+
+    A windowed program on Windows has no standard output: the report then
+    goes to the file named by O2C_SELF_TEST_OUT (tools/dev.py sets it).
+    """
+    if out is None and sys.stdout is None:
+        target = os.environ.get("O2C_SELF_TEST_OUT", os.devnull)
+        with open(target, "w", encoding="utf-8") as report:
+            return main(report)
     stream = out or sys.stdout
     started = time.perf_counter()
     stream.write(f"o2c-desktop {__version__} self-test\n")

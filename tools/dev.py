@@ -390,7 +390,11 @@ def cmd_package(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="o2c-package-") as folder:
         env = _bundle_env(Path(folder))
         run(bundle / f"o2c{exe}", "--version", env=env)
+        report = Path(folder) / "self-test.txt"  # the windowed .exe's output
+        env["O2C_SELF_TEST_OUT"] = str(report)
         code = run(bundle / f"o2c-desktop{exe}", "--self-test", check=False, env=env)
+        if report.exists():
+            print(report.read_text(encoding="utf-8"), flush=True)
         if code != 0:
             print("FAILED: the bundle's self-test", flush=True)
             return code
