@@ -17,13 +17,19 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import ModuleType
 
+    from PySide6.QtWidgets import QApplication
+
 SVG = ROOT / "resources" / "icons" / "o2c-desktop.svg"
 NSI = INSTALLER / "windows" / "o2c-desktop.nsi"
 
 
 @pytest.fixture(scope="module")
-def icons(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The icons the spec renders, in a folder of their own."""
+def icons(qapp: QApplication, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The icons the spec renders, in a folder of their own.
+
+    With pytest-qt's application up first, make_icons makes no QGuiApplication
+    of its own (the UI tests in this worker need a QApplication).
+    """
     folder = tmp_path_factory.mktemp("icons")
     load(INSTALLER / "make_icons.py").build(SVG, folder)
     return folder
