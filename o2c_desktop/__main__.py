@@ -14,6 +14,10 @@ def main() -> int:
     """Start the desktop app and return its exit code."""
     # pyqtgraph would pick PyQt6 if installed; we ship PySide6 (STYLE.md §3).
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    if "--self-test" in sys.argv[1:]:
+        from o2c_desktop import selftest
+
+        return selftest.main()
     from o2c_desktop import app
 
     return app.main(sys.argv, started=STARTED)

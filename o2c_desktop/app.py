@@ -3,7 +3,7 @@
 This is the one module that knows both the UI and the layers below it. It
 builds the `Backend` the UI calls (through workers) and starts the window,
 which opens the database off the UI thread. ``o2c-desktop --self-test``
-imports everything, opens a temporary database and builds the window.
+is `selftest.py` (`__main__` runs it before this module is imported).
 """
 
 from __future__ import annotations
@@ -13,19 +13,17 @@ import dataclasses
 import datetime as dt
 import importlib
 import logging
-import os
-import pkgutil
 import sys
-import tempfile
 import time
 from decimal import Decimal
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from o2c_desktop import __version__, i18n
 from o2c_desktop import settings as settings_mod
 from o2c_desktop.engine import calendar
-from o2c_desktop.models.db import DatabaseError, open_database
+from o2c_desktop.models.db import DatabaseError, NewerSchemaError, open_database
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.book import BookService, check_connection
 from o2c_desktop.services.context import (
@@ -187,7 +185,10 @@ def make_backend(
     """
     opener = open_workspace_or_demo if demo_if_empty else open_workspace
     return Backend(
-        open_workspace=opener, check_connection=check_connection, today=today
+        open_workspace=opener,
+        check_connection=check_connection,
+        today=today,
+        newer_schema_errors=(NewerSchemaError,),
     )
 
 
@@ -260,36 +261,6 @@ def build_window(
     )
 
 
-def self_test() -> int:
-    """Import every module, open a temporary database, build the window."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import o2c_desktop
-
-    for info in pkgutil.walk_packages(o2c_desktop.__path__, "o2c_desktop."):
-        # Alembic runs migrations/ itself; importing env.py outside it fails.
-        if ".migrations" not in info.name:
-            importlib.import_module(info.name)
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance() or QApplication(["o2c-desktop", "--self-test"])
-    assert isinstance(app, QApplication)
-    with tempfile.TemporaryDirectory(prefix="o2c-self-test-") as tmp:
-        url = f"sqlite:///{Path(tmp, 'self-test.sqlite3').as_posix()}"
-        settings = settings_mod.Settings(database_url=url, user_login="self-test")
-        workspace = open_workspace(settings, url)
-        today = local_today()
-        book = workspace.book
-        book.summary(today)
-        book.customers("", 0, 10, today)
-        book.agenda(today)
-        book.scenarios()
-        window = build_window(app, settings, store_path=Path(tmp, "window.ini"))
-        window.set_workspace(workspace)
-        window.close()
-    sys.stdout.write(f"o2c-desktop {__version__} self-test passed\n")
-    return 0
-
-
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """The desktop app's few command-line options."""
     parser = argparse.ArgumentParser(prog="o2c-desktop", description="O2C Desktop")
@@ -297,7 +268,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--version", action="version", version=f"o2c-desktop {__version__}"
     )
     parser.add_argument(
-        "--self-test", action="store_true", help="check the installation and exit"
+        "--self-test",
+        action="store_true",
+        help="check the installation on a temporary database and exit",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     parser.add_argument(
@@ -310,9 +283,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         action="store_true",
         help="build the demo book into an empty database first",
     )
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help='spreadsheets to import (the desktop\'s "Open with O2C Desktop")',
+    )
     # Qt's own options (-platform, -style...) pass through to QApplication.
     args, _qt_args = parser.parse_known_args(list(argv[1:]))
+    # A Qt option's value ("-platform offscreen") lands among the files.
+    args.files = [f for f in args.files if f.is_file()]
     return args
+
+
+def app_icon_path() -> Path:
+    """The window icon (installer/make_icons.py renders the others from it)."""
+    return Path(str(files("o2c_desktop.resources") / "icons" / "o2c-desktop.svg"))
 
 
 def main(argv: Sequence[str], started: float | None = None) -> int:
@@ -329,10 +315,12 @@ def main(argv: Sequence[str], started: float | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if args.self_test:
-        return self_test()
+    if args.self_test:  # `o2c_desktop.__main__` runs it, above this layer
+        sys.stderr.write("o2c-desktop: error: run the self-test as o2c-desktop\n")
+        return 2
     calendar.keep_holidays_in(settings_mod.cache_dir())
     from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from o2c_desktop.ui.workers import MainThreadGarbageCollector
@@ -341,6 +329,7 @@ def main(argv: Sequence[str], started: float | None = None) -> int:
     app.setApplicationName("O2C Desktop")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("O2C")
+    app.setWindowIcon(QIcon(str(app_icon_path())))
     collector = MainThreadGarbageCollector(app)
     app.aboutToQuit.connect(collector.stop)
     settings = load_settings()  # moves a password an older version wrote
@@ -360,4 +349,6 @@ def main(argv: Sequence[str], started: float | None = None) -> int:
         window.database_failed.connect(lambda _m: QTimer.singleShot(0, window.close))
     window.show()
     window.connect_database(settings)
+    if args.files:
+        window.open_files(args.files)
     return app.exec()

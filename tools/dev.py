@@ -4,6 +4,7 @@
     python3 tools/dev.py app    # install, build the demo book once, open the app
     python3 tools/dev.py test   # install dev tools, then lint, types, layers, tests
     python3 tools/dev.py mutate [MODULE ...]   # mutation score of engine/ (slow)
+    python3 tools/dev.py package  # build the bundle into dist/, then self-test it
 
 Only the standard library here: this runs before anything is installed.
 """
@@ -14,8 +15,12 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
+import time
 import venv
 from pathlib import Path
 
@@ -226,6 +231,184 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     return 0
 
 
+INSTALLER = ROOT / "installer"
+DIST = ROOT / "dist"
+
+
+def _folder_size(folder: Path) -> int:
+    # PyInstaller links libraries beside the programs: count each file once.
+    files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]
+    return sum(p.stat().st_size for p in files)
+
+
+def _bundle_env(tmp: Path) -> dict[str, str]:
+    """The built programs' environment: no user settings, no Python of ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.pop("VIRTUAL_ENV", None)
+    # Under Xvfb (CI) the real xcb platform plugin is tested; else offscreen.
+    env.setdefault("QT_QPA_PLATFORM", "xcb" if env.get("DISPLAY") else "offscreen")
+    env["O2C_CONFIG_DIR"] = str(tmp / "config")
+    env["O2C_DATA_DIR"] = str(tmp / "data")
+    env.pop("O2C_DATABASE_URL", None)
+    return env
+
+
+def linux_tarball(
+    bundle: Path,
+    version: str,
+    dist: Path = DIST,
+    icons: Path = ROOT / "build" / "package",
+) -> Path:
+    """dist/o2c-desktop-VERSION-linux-ARCH.tar.gz: bundle, install.sh, menu entry.
+
+    `icons` holds the PNG the spec rendered (installer/make_icons.py).
+    """
+    arch = os.uname().machine
+    name = f"o2c-desktop-{version}-linux-{arch}"
+    target = dist / f"{name}.tar.gz"
+    extra = {
+        "install.sh": INSTALLER / "linux" / "install.sh",
+        "share/applications/o2c-desktop.desktop": INSTALLER
+        / "linux"
+        / "o2c-desktop.desktop",
+        "share/icons/hicolor/256x256/apps/o2c-desktop.png": icons / "o2c-desktop.png",
+        "share/icons/hicolor/scalable/apps/o2c-desktop.svg": ROOT
+        / "resources"
+        / "icons"
+        / "o2c-desktop.svg",
+    }
+    with tarfile.open(target, "w:gz", compresslevel=6) as tar:
+        tar.add(bundle, arcname=f"{name}/o2c-desktop")
+        for arcname, path in extra.items():
+            tar.add(path, arcname=f"{name}/{arcname}")
+    return target
+
+
+def _sign_windows(files: list[Path]) -> None:
+    """Sign with O2C_WINDOWS_SIGN_CMD (e.g. a signtool command line), if set."""
+    command = os.environ.get("O2C_WINDOWS_SIGN_CMD")
+    if not command:
+        print("O2C_WINDOWS_SIGN_CMD not set: left unsigned", flush=True)
+        return
+    for path in files:
+        # The signer's own command line, as the release workflow sets it.
+        subprocess.run(f'{command} "{path}"', shell=True, check=True)
+
+
+def _windows_installer(bundle: Path, version: str) -> Path | None:
+    makensis = shutil.which("makensis")
+    if makensis is None:
+        print("makensis not found: no Windows installer", flush=True)
+        return None
+    _sign_windows([bundle / "o2c-desktop.exe", bundle / "o2c.exe"])
+    out = DIST / f"O2C-Desktop-{version}-setup.exe"
+    sign = os.environ.get("O2C_WINDOWS_SIGN_CMD")
+    run(
+        makensis, "-V2", f"-DVERSION={version}", f"-DDIST_DIR={bundle}",
+        f"-DOUT_FILE={out}", *([f"-DSIGN_CMD={sign}"] if sign else []),
+        INSTALLER / "windows" / "o2c-desktop.nsi",
+    )  # fmt: skip
+    return out
+
+
+def _macos_disk_image(version: str) -> Path:
+    """Sign the .app (O2C_MACOS_SIGN_IDENTITY), make the .dmg, notarise it."""
+    app = DIST / "O2C Desktop.app"
+    out = DIST / f"O2C-Desktop-{version}.dmg"
+    identity = os.environ.get("O2C_MACOS_SIGN_IDENTITY")
+    entitlements = INSTALLER / "macos" / "entitlements.plist"
+    if identity:
+        run("codesign", "--force", "--deep", "--options", "runtime", "--timestamp",
+            "--entitlements", entitlements, "--sign", identity, app)  # fmt: skip
+    else:
+        print("O2C_MACOS_SIGN_IDENTITY not set: left unsigned", flush=True)
+    settings = INSTALLER / "macos" / "dmgbuild_settings.py"
+    run(PYTHON, "-m", "dmgbuild", "-s", settings, "-D", f"app={app}",
+        "O2C Desktop", out)  # fmt: skip
+    profile = os.environ.get("O2C_MACOS_NOTARY_PROFILE")
+    if identity:
+        run("codesign", "--force", "--timestamp", "--sign", identity, out)
+    if identity and profile:
+        run("xcrun", "notarytool", "submit", out, "--keychain-profile", profile,
+            "--wait")  # fmt: skip
+        run("xcrun", "stapler", "staple", out)
+    elif identity:
+        print("O2C_MACOS_NOTARY_PROFILE not set: not notarised", flush=True)
+    return out
+
+
+def _installer(bundle: Path, version: str) -> Path | None:
+    """The Windows installer (makensis) or macOS disk image (dmgbuild)."""
+    if sys.platform == "win32":
+        return _windows_installer(bundle, version)
+    if sys.platform == "darwin":
+        return _macos_disk_image(version)
+    return None
+
+
+def _time_start(program: Path, label: str, env: dict[str, str]) -> int:
+    """Print how long `program` takes from exec to its agenda shown."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(program), "--quit-when-ready"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:  # "ready in X s" once the agenda is shown
+        lines.append(line)
+        if line.startswith("ready in"):
+            shown = time.perf_counter() - t0
+            print(f"{label}: agenda shown {shown:.2f} s after exec ({line.strip()})")
+    code = proc.wait()
+    if code != 0 or not any(line.startswith("ready in") for line in lines):
+        print("".join(lines), f"FAILED: the bundle's {label}", sep="\n", flush=True)
+        return code or 1
+    return 0
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    """Build the one-folder bundle with PyInstaller, then run its self-test."""
+    ensure_venv("package")
+    version = subprocess.run(
+        [str(PYTHON), "-c", "import o2c_desktop; print(o2c_desktop.__version__)"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout.strip()  # fmt: skip
+    started = time.perf_counter()
+    run(
+        PYTHON, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
+        "--distpath", DIST, "--workpath", ROOT / "build" / "pyinstaller",
+        INSTALLER / "o2c-desktop.spec",
+    )  # fmt: skip
+    built = time.perf_counter() - started
+    bundle = DIST / "o2c-desktop"
+    exe = ".exe" if os.name == "nt" else ""
+    size = _folder_size(bundle)
+    print(f"Built {bundle} in {built:.0f} s: {size / 1e6:.0f} MB", flush=True)
+    with tempfile.TemporaryDirectory(prefix="o2c-package-") as folder:
+        env = _bundle_env(Path(folder))
+        run(bundle / f"o2c{exe}", "--version", env=env)
+        report = Path(folder) / "self-test.txt"  # the windowed .exe's output
+        env["O2C_SELF_TEST_OUT"] = str(report)
+        code = run(bundle / f"o2c-desktop{exe}", "--self-test", check=False, env=env)
+        if report.exists():
+            print(report.read_text(encoding="utf-8"), flush=True)
+        if code != 0:
+            print("FAILED: the bundle's self-test", flush=True)
+            return code
+        # Start to a usable window (the agenda shown): the first start makes
+        # the book, the second opens it as on any morning.
+        for label in ("first start (creates the book)", "second start"):
+            code = _time_start(bundle / f"o2c-desktop{exe}", label, env)
+            if code != 0:
+                return code
+    made = [linux_tarball(bundle, version)] if sys.platform == "linux" else []
+    other = None if args.no_installer else _installer(bundle, version)
+    made += [other] if other else []
+    for path in made:
+        print(f"Made {path.relative_to(ROOT)}: {path.stat().st_size / 1e6:.0f} MB")
+    return 0
+
+
 def main() -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -248,6 +431,15 @@ def main() -> int:
         "--fail-under", type=float, metavar="PCT", help="exit 1 below this score"
     )
     mutate.set_defaults(func=cmd_mutate)
+    package = sub.add_parser(
+        "package", help="build the bundle (PyInstaller) into dist/ and self-test it"
+    )
+    package.add_argument(
+        "--no-installer",
+        action="store_true",
+        help="stop at the bundle and tarball (no NSIS installer, no .dmg)",
+    )
+    package.set_defaults(func=cmd_package)
     # Options meant for the app or pytest (`app --quit-when-ready`, `test -x`)
     # pass through rather than being refused as ours.
     args, extra = parser.parse_known_args()

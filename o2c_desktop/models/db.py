@@ -27,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from o2c_desktop import settings
+from o2c_desktop import __version__, settings
 from o2c_desktop.models import audit_trail, dburl
 from o2c_desktop.models.base import utcnow
 
@@ -259,9 +259,11 @@ def _refuse_unknown(revision: str | None) -> None:
     try:
         _script().get_revision(revision)
     except Exception as exc:
+        # A colleague's newer app upgraded the shared book first (issue 25).
         raise NewerSchemaError(
             f"This database was written by a newer version of O2C Desktop "
-            f"(schema {revision}). Install the newer version to open it; "
+            f"(schema {revision}; this version, {__version__}, knows schemas up "
+            f"to {head_revision()}). Install the newer version to open it; "
             "nothing was changed."
         ) from exc
 

@@ -449,17 +449,33 @@ class MainWindow(QMainWindow):
             for name, page in self._pages.items():
                 if name not in ("import", "settings") and hasattr(page, "banner"):
                     page.banner.show_error(message)
-        self._show_problem(message)
+        if isinstance(exc, self.backend.newer_schema_errors):
+            # A colleague's newer app upgraded the book: not a fault to fix
+            # in Settings, a version to install (issue 25).
+            self._show_problem(
+                message,
+                _("A newer version of O2C Desktop is needed"),
+                _(
+                    "Someone opened this database with a newer version of "
+                    "O2C Desktop, which upgraded it. Install that version "
+                    "(ask your administrator), then start the app again. "
+                    "Nothing was changed."
+                ),
+            )
+        else:
+            self._show_problem(message)
         self.database_failed.emit(message)
 
-    def _show_problem(self, message: str) -> None:
+    def _show_problem(
+        self, message: str, title: str | None = None, info: str | None = None
+    ) -> None:
         if self.problem_dialog is not None:
             self.problem_dialog.close()
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle(_("The database cannot be opened"))
+        box.setWindowTitle(title or _("The database cannot be opened"))
         box.setText(message)
-        box.setInformativeText(_("Nothing was changed."))
+        box.setInformativeText(info or _("Nothing was changed."))
         settings_button = box.addButton(
             _("Open settings"), QMessageBox.ButtonRole.AcceptRole
         )

@@ -430,8 +430,11 @@ class Backend:
             user of some settings.
         check_connection: tests a URL and password, writing nothing.
         today: the current day (a parameter, so tests and screenshots fix it).
+        newer_schema_errors: what `open_workspace` raises for a database a
+            newer version of the app upgraded: the window says to install it.
     """
 
     open_workspace: Callable[[Settings, str], Workspace]
     check_connection: Callable[[str, str | None], ConnectionReport]
     today: Callable[[], dt.date]
+    newer_schema_errors: tuple[type[BaseException], ...] = ()
