@@ -28,6 +28,12 @@ DOMAIN = "o2c_desktop"
 SUPPORTED_LANGUAGES = ("fr", "en")
 
 _current: gettext.NullTranslations = gettext.NullTranslations()
+_language = "en"
+
+
+def current_language() -> str:
+    """The UI language `set_language` chose last ("en" before any)."""
+    return _language
 
 
 @cache
@@ -47,8 +53,9 @@ def translator(language: str) -> gettext.NullTranslations:
 
 def set_language(language: str) -> None:
     """Switch the process-wide UI language."""
-    global _current
+    global _current, _language
     _current = translator(language)
+    _language = language
     log.debug("UI language set to %s", language)
 
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from o2c_desktop.i18n import current_language, format_number
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -88,6 +90,8 @@ class DashboardChart(QWidget):
             axis = self.plot.getAxis(side)
             axis.setPen(pg.mkPen("#607d8b"))
             axis.setTextPen(pg.mkPen("#37474f"))
+            if side != "bottom":  # the bottom axis names the categories
+                axis.tickStrings = _locale_ticks
         self._bars: list[Any] = []
         self._lines: list[Any] = []
         self._right_lines: list[Any] = []
@@ -281,3 +285,10 @@ class DashboardChart(QWidget):
         self._build()
         self._draw_pending()
         self.plot.grab().save(path, "PNG")
+
+
+def _locale_ticks(values: list[float], _scale: float, spacing: float) -> list[str]:
+    """Axis figures as the UI language writes them: 20 000 and 1,5 in French."""
+    digits = 0 if spacing >= 1 else min(3, len(f"{spacing:.3f}".rstrip("0")) - 2)
+    language = current_language()
+    return [format_number(value, language, digits) for value in values]

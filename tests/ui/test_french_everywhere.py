@@ -30,6 +30,7 @@ from sqlalchemy import select
 from o2c_desktop.models import Customer
 from o2c_desktop.models.db import open_database
 from o2c_desktop.services.demo import build_demo
+from o2c_desktop.ui.charts import DashboardChart
 from tests.services._view_book import TODAY, build_view_book
 
 if TYPE_CHECKING:
@@ -86,6 +87,18 @@ def _model_texts(model: QAbstractItemModel) -> list[str]:
     return out
 
 
+def _axis_texts(chart: DashboardChart) -> list[str]:
+    """The figures along a chart's value axes, as drawn."""
+    assert chart.plot is not None
+    out: list[str] = []
+    for side in ("left", "right"):
+        axis = chart.plot.getAxis(side)
+        low, high = axis.range
+        for spacing, values in axis.tickValues(low, high, max(axis.height(), 100)):
+            out += axis.tickStrings(values, axis.scale, spacing)
+    return out
+
+
 def visible_texts(root: QWidget) -> list[tuple[str, str]]:
     """(where, text) of everything `root` shows a user."""
     found: list[tuple[str, str]] = []
@@ -111,6 +124,9 @@ def visible_texts(root: QWidget) -> list[tuple[str, str]]:
                 add(widget, widget.itemText(i))
         elif isinstance(widget, QAbstractItemView) and widget.model() is not None:
             for text in _model_texts(widget.model()):
+                add(widget, text)
+        if isinstance(widget, DashboardChart) and widget.plot is not None:
+            for text in _axis_texts(widget):
                 add(widget, text)
         categories = getattr(widget, "categories", None)
         if isinstance(categories, list | tuple):
