@@ -37,28 +37,42 @@ def _environment() -> dict[str, str]:
         O2C_CACHE_DIR=str(HOME / "cache"),
         QT_QPA_PLATFORM=env.get("QT_QPA_PLATFORM", "offscreen"),
     )
+    # A user's Python keeps compiled modules; without them each start
+    # compiles ~90 modules again (0.45 s).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.pop("O2C_DATABASE_URL", None)
     env.pop("O2C_USER", None)
     return env
 
 
 def _start(env: dict[str, str]) -> tuple[float, float]:
-    """One start: (seconds the app reports, seconds of the whole command)."""
+    """One start: (seconds the app reports, seconds from the command line).
+
+    Both are measured to the agenda shown, not to the exit: closing is
+    nobody's wait.
+    """
     began = time.perf_counter()
-    done = subprocess.run(
+    with subprocess.Popen(
         [sys.executable, str(ROOT / "tools" / "dev.py"), "app", "--quit-when-ready"],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
-    )
-    # Measured to the agenda, not to the exit: closing is nobody's wait.
-    found = _READY.search(done.stderr)
-    if done.returncode != 0 or found is None:
-        sys.exit(f"the app did not start:\n{done.stderr[-2000:]}")
-    reported = float(found.group(1))
-    return reported, time.perf_counter() - began
+    ) as app:
+        assert app.stderr is not None
+        seen: list[str] = []
+        for line in app.stderr:
+            seen.append(line)
+            found = _READY.search(line)
+            if found is not None:
+                whole = time.perf_counter() - began
+                app.stderr.read()
+                break
+        else:
+            app.wait()
+            sys.exit("the app did not start:\n" + "".join(seen)[-2000:])
+    return float(found.group(1)), whole
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     app = statistics.median(r for r, _w in runs)
     total = statistics.median(w for _r, w in runs)
     print(f"agenda shown, from process start: median {app:.2f} s")
-    print(f"`tools/dev.py app` to the exit: median {total:.2f} s")
+    print(f"agenda shown, from `tools/dev.py app`: median {total:.2f} s")
     print(f"  ({args.repeat} starts; {min(r for r, _w in runs):.2f} s at best)")
     return 0
 

@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib.metadata
+import importlib.util
 import json
 import logging
 import os
 import tempfile
 import threading
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +39,16 @@ def keep_holidays_in(folder: Path | None) -> None:
 
 
 def _holidays_version() -> str:
+    # The installed package's folder and its time: a new release of it (which
+    # may know other dates) invalidates the cache. importlib.metadata would
+    # cost 70 ms of the start-up.
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or spec.origin is None:
+        return "?"
+    folder = Path(spec.origin).parent
     try:
-        return importlib.metadata.version("holidays")
-    except importlib.metadata.PackageNotFoundError:
+        return f"{folder}@{folder.stat().st_mtime_ns}"
+    except OSError:
         return "?"
 
 
