@@ -14,6 +14,7 @@ from o2c_desktop.models.audit import AuditEntry
 from o2c_desktop.models.base import Base
 from o2c_desktop.models.cases import Case, CaseItem, PlanInstalment
 from o2c_desktop.models.customers import Contact, Customer
+from o2c_desktop.models.erp import SyncRun
 from o2c_desktop.models.imports import ImportBatch, ImportChange
 from o2c_desktop.models.items import BalanceSnapshot, Item, SnapshotLine
 from o2c_desktop.models.org import Entity, Portfolio, User
@@ -44,6 +45,7 @@ __all__ = [
     "Scenario",
     "SnapshotLine",
     "Step",
+    "SyncRun",
     "Template",
     "User",
 ]
