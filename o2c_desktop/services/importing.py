@@ -10,8 +10,6 @@ re-importing an unchanged file writes almost nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 import json
 import logging
 import re
@@ -64,8 +62,11 @@ from o2c_desktop.models import (
     ImportChange,
     Item,
     SnapshotLine,
+    change_seq,
 )
+from o2c_desktop.models.audit import audit_row
 from o2c_desktop.models.base import utcnow
+from o2c_desktop.models.bulk import BulkWriter, sql_literal
 from o2c_desktop.services.import_undo import CaseUndo
 from o2c_desktop.sync.importing.export import ExportRow, check_suffix, write_items
 from o2c_desktop.sync.importing.fields import Field
@@ -96,6 +97,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable, Iterator
 
     import pandas as pd
@@ -575,14 +577,15 @@ class ImportService:
             close=check,
         )
         conn.execute(
-            insert(AuditEntry).values(
-                at=now,
-                user_login=self._user,
-                table_name="item",
-                record_id=f"import:{snapshot_id or ''}"[:40],
-                operation="import",
-                changes={"file": str(parsed.path), **result.as_dict()},
-            )
+            insert(AuditEntry),
+            audit_row(
+                now,
+                self._user,
+                "item",
+                f"import:{snapshot_id or ''}"[:40],
+                "import",
+                {"file": str(parsed.path), **result.as_dict()},
+            ),
         )
         return result
 
@@ -642,6 +645,27 @@ class ImportService:
                     cust.c.reference.in_(missing[start : start + 1000]),
                 )
                 ids.update((ref, cid) for ref, cid in conn.execute(query))
+        created = [(ref, name) for ref, name in new if ref in ids]
+        writer.audit(
+            "customer",
+            [
+                *(
+                    (str(ids[ref]), "insert", {"reference": ref, "name": name})
+                    for ref, name in created
+                ),
+                *(
+                    (
+                        str(existing[ref][0]),
+                        "update",
+                        {"name": [existing[ref][1], name]},
+                    )
+                    for ref, name in names.items()
+                    if ref in existing and name and name != existing[ref][1]
+                ),
+            ],
+            now,
+            self._user,
+        )
         return inserted, len(renamed), ids
 
     def _due_dates(
@@ -927,19 +951,12 @@ class ImportService:
                     raise LookupError(f"unknown customer {customer_ref}{where}")
 
 
-class _Writer:
-    """Bulk writes through the driver: executemany on SQLite, COPY on PostgreSQL.
+class _Writer(BulkWriter):
+    """The import's bulk writes (`models.bulk.BulkWriter`): customers and items.
 
-    SQLAlchemy's per-row bind processing costs more than the database itself
-    at 100,000 rows, so values are prepared on columns: integer cents and
-    ISO dates on SQLite, decimal text for PostgreSQL's NUMERIC.
+    Values are prepared on columns: integer cents and ISO dates on SQLite,
+    decimal text for PostgreSQL's NUMERIC.
     """
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self._dialect = conn.dialect
-        self._pg = conn.dialect.name == "postgresql"
-        self._raw: Any = conn.connection.driver_connection
 
     def insert_customers(
         self,
@@ -955,10 +972,10 @@ class _Writer:
         """
         if not new:
             return 0
-        stamp = self._stamp(now)
+        stamp = self.ts(now)
         refs, names = zip(*new, strict=True)
-        if self._pg:
-            with self._raw.cursor() as cur:
+        if self.pg:
+            with self.raw.cursor() as cur:
                 cur.execute(
                     "INSERT INTO customer (reference, name, entity_id, version, "
                     "on_hold, created_at, updated_at, updated_by) SELECT r, n, %s, 1, "
@@ -968,15 +985,23 @@ class _Writer:
                 )
                 count: int = cur.rowcount
             return count
-        fixed = ", ".join(
-            _sql_literal(v) for v in (entity_id, 1, False, stamp, stamp, user)
-        )
-        cur = self._raw.cursor()
+        constants = {
+            "entity_id": entity_id,
+            "version": 1,
+            "on_hold": False,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "updated_by": user,
+        }
+        marker = self.marker("customer")
+        if marker is not None:
+            constants[change_seq.COLUMN] = marker
+        fixed = ", ".join(sql_literal(v) for v in constants.values())
+        cur = self.raw.cursor()
         try:
             cur.executemany(
-                "INSERT INTO customer (reference, name, entity_id, version, on_hold, "
-                f"created_at, updated_at, updated_by) VALUES (?, ?, {fixed}) "
-                "ON CONFLICT (entity_id, reference) DO NOTHING",
+                f"INSERT INTO customer (reference, name, {', '.join(constants)}) "
+                f"VALUES (?, ?, {fixed}) ON CONFLICT (entity_id, reference) DO NOTHING",
                 zip(refs, names, strict=True),
             )
             count = cur.rowcount
@@ -989,7 +1014,7 @@ class _Writer:
     ) -> None:
         if rows.empty:
             return
-        stamp = self._stamp(now)
+        stamp = self.ts(now)
         with self._without_item_indexes(len(rows)):
             # By slices: a million rows as Python lists at once would cost 1 GB.
             for start in range(0, len(rows), CHUNK * 5):
@@ -1004,35 +1029,38 @@ class _Writer:
         when the import at least doubles the table, as a first import does.
         The unique key stays: it is what refuses a duplicate item.
         """
-        if self._pg or new_rows < BULK_INDEX_ROWS:
+        if self.pg or new_rows < BULK_INDEX_ROWS:
             yield
             return
-        existing = self._conn.scalar(select(func.count()).select_from(_table(Item)))
+        existing = self.conn.scalar(select(func.count()).select_from(_table(Item)))
         if (existing or 0) > new_rows:
             yield
             return
         indexes = [ix for ix in _table(Item).indexes if not ix.unique]
         for index in indexes:
-            index.drop(self._conn)
+            index.drop(self.conn)
         yield
         for index in indexes:
-            index.create(self._conn)
+            index.create(self.conn)
 
     def _insert_items(self, rows: pd.DataFrame, entity_id: int, stamp: Any) -> None:
-        self._insert(
+        columns = {
+            "customer_id": rows["customer_id"].to_numpy(np.int64).tolist(),
+            "kind": rows["kind"].to_numpy(dtype=object).tolist(),
+            "number": rows["number"].to_numpy(dtype=object).tolist(),
+            "instalment": rows["instalment"].to_numpy(np.int64).tolist(),
+            "reference": _none_if_empty(rows["reference"]),
+            "issue_date": _days(rows["issue_date"]),
+            "due_date": _days(rows["due_date"]),
+            "amount": self.money(rows["amount"].to_numpy(np.int64)),
+            "remaining": self.money(rows["remaining"].to_numpy(np.int64)),
+            "currency": rows["currency"].to_numpy(dtype=object).tolist(),
+        }
+        if "external_id" in rows:
+            columns["external_id"] = _none_if_empty(rows["external_id"])
+        self.insert_columns(
             "item",
-            {
-                "customer_id": rows["customer_id"].to_numpy(np.int64).tolist(),
-                "kind": rows["kind"].to_numpy(dtype=object).tolist(),
-                "number": rows["number"].to_numpy(dtype=object).tolist(),
-                "instalment": rows["instalment"].to_numpy(np.int64).tolist(),
-                "reference": _none_if_empty(rows["reference"]),
-                "issue_date": _days(rows["issue_date"]),
-                "due_date": _days(rows["due_date"]),
-                "amount": self._money(rows["amount"]),
-                "remaining": self._money(rows["remaining"]),
-                "currency": rows["currency"].to_numpy(dtype=object).tolist(),
-            },
+            columns,
             {
                 "entity_id": entity_id,
                 "status": ItemStatus.OPEN.value,
@@ -1052,32 +1080,34 @@ class _Writer:
             "reference": _none_if_empty(rows["reference"]),
             "issue_date": _days(rows["issue_date"]),
             "due_date": _days(rows["due_date"]),
-            "amount": self._money(rows["amount"]),
-            "remaining": self._money(rows["remaining"]),
+            "amount": self.money(rows["amount"].to_numpy(np.int64)),
+            "remaining": self.money(rows["remaining"].to_numpy(np.int64)),
             "currency": rows["currency"].to_numpy(dtype=object).tolist(),
         }
         fields = [c for c in columns if c != "id"]
-        stamp = self._stamp(now)
-        if self._pg:
-            self._conn.exec_driver_sql(
+        stamp = self.ts(now)
+        marked = self.change_set()
+        if self.pg:
+            self.conn.exec_driver_sql(
                 "CREATE TEMPORARY TABLE o2c_import_update (id bigint, kind "
                 "varchar(24), reference varchar(100), issue_date date, due_date "
                 "date, amount numeric(18, 2), remaining numeric(18, 2), currency "
                 "varchar(3)) ON COMMIT DROP"
             )
-            self._insert("o2c_import_update", columns)
+            self.insert_columns("o2c_import_update", columns)
             sets = ", ".join(f"{c} = u.{c}" for c in fields)
-            self._conn.exec_driver_sql(
+            self.conn.exec_driver_sql(
                 f"UPDATE item SET {sets}, status = %(open)s, closed_on = NULL, "
-                "updated_at = %(now)s FROM o2c_import_update u WHERE item.id = u.id",
+                f"updated_at = %(now)s{marked} FROM o2c_import_update u "
+                "WHERE item.id = u.id",
                 {"open": ItemStatus.OPEN.value, "now": stamp},
             )
-            self._conn.exec_driver_sql("DROP TABLE o2c_import_update")
+            self.conn.exec_driver_sql("DROP TABLE o2c_import_update")
             return
         sets = ", ".join(f"{c} = ?" for c in fields)
         sql = (
-            f"UPDATE item SET {sets}, status = ?, closed_on = NULL, updated_at = ? "
-            "WHERE id = ?"
+            f"UPDATE item SET {sets}, status = ?, closed_on = NULL, updated_at = ?"
+            f"{marked} WHERE id = ?"
         )
         values = zip(
             *(columns[c] for c in fields),
@@ -1088,7 +1118,7 @@ class _Writer:
             ),
             strict=True,
         )
-        self._executemany(sql, values)
+        self.executemany(sql, values)
 
     def record_changes(
         self, import_id: int, ids: np.ndarray[Any, Any], change: str
@@ -1100,15 +1130,14 @@ class _Writer:
             "kind, reference, issue_date, due_date, amount, remaining, currency, "
             "status, closed_on"
         )
-        if self._pg:
-            with self._raw.cursor() as cur:
-                cur.execute(
-                    f"INSERT INTO import_change (import_id, item_id, change, {columns})"
-                    f" SELECT %s, id, %s, {columns} FROM item WHERE id = ANY(%s)",
-                    (import_id, change, ids.astype(np.int64).tolist()),
-                )
+        if self.pg:
+            self.execute(
+                f"INSERT INTO import_change (import_id, item_id, change, {columns})"
+                f" SELECT %s, id, %s, {columns} FROM item WHERE id = ANY(%s)",
+                (import_id, change, ids.astype(np.int64).tolist()),
+            )
             return
-        self._executemany(
+        self.executemany(
             f"INSERT INTO import_change (import_id, item_id, change, {columns}) "
             f"SELECT ?, id, ?, {columns} FROM item WHERE id = ?",
             ((import_id, change, int(i)) for i in ids),
@@ -1119,92 +1148,32 @@ class _Writer:
     ) -> None:
         if not len(ids):
             return
-        status, stamp = ItemStatus.CLOSED.value, self._stamp(now)
-        if self._pg:
-            with self._raw.cursor() as cur:
-                cur.execute(
-                    "UPDATE item SET status = %s, closed_on = %s, remaining = 0, "
-                    "updated_at = %s WHERE id = ANY(%s)",
-                    (status, as_of, stamp, ids.astype(np.int64).tolist()),
-                )
+        status, stamp, marked = ItemStatus.CLOSED.value, self.ts(now), self.change_set()
+        if self.pg:
+            self.execute(
+                "UPDATE item SET status = %s, closed_on = %s, remaining = 0, "
+                f"updated_at = %s{marked} WHERE id = ANY(%s)",
+                (status, as_of, stamp, ids.astype(np.int64).tolist()),
+            )
             return
-        self._executemany(
+        self.executemany(
             "UPDATE item SET status = ?, closed_on = ?, remaining = 0, "
-            "updated_at = ? WHERE id = ?",
+            f"updated_at = ?{marked} WHERE id = ?",
             ((status, as_of.isoformat(), stamp, int(i)) for i in ids),
         )
 
     def insert_snapshot_lines(self, snapshot_id: int, lines: pd.DataFrame) -> None:
         if lines.empty:
             return
-        self._insert(
+        self.insert_columns(
             "snapshot_line",
             {
                 "snapshot_id": [snapshot_id] * len(lines),
                 "customer_id": lines["customer_id"].to_numpy(np.int64).tolist(),
-                "outstanding": self._money(lines["outstanding"]),
-                "overdue": self._money(lines["overdue"]),
+                "outstanding": self.money(lines["outstanding"].to_numpy(np.int64)),
+                "overdue": self.money(lines["overdue"].to_numpy(np.int64)),
             },
         )
-
-    def _stamp(self, now: dt.datetime) -> Any:
-        """`now` as the driver stores a UTC timestamp column."""
-        process = _table(Item).c.updated_at.type.bind_processor(self._dialect)
-        value = process(now) if process is not None else now
-        if not self._pg and isinstance(value, dt.datetime):
-            # SQLAlchemy's SQLite text format, once, not sqlite3's adapter per row.
-            return value.isoformat(sep=" ", timespec="microseconds")
-        return value
-
-    def _money(self, cents: pd.Series[Any]) -> list[Any]:
-        values = cents.to_numpy(dtype=np.int64)
-        if not self._pg:
-            cents_list: list[Any] = values.tolist()  # SQLite: Money is integer cents
-            return cents_list
-        text: list[Any] = _cents_text(values).tolist()
-        return text
-
-    def _insert(
-        self,
-        table: str,
-        columns: dict[str, list[Any]],
-        constants: dict[str, Any] | None = None,
-    ) -> None:
-        """Insert rows given by column; `constants` are the same on every row."""
-        fixed = constants or {}
-        names = ", ".join([*columns, *fixed])
-        if self._pg:
-            import pandas as pd
-
-            count = len(next(iter(columns.values()), []))
-            # Timestamps as text once: pandas would format them row by row.
-            text = {
-                k: v.isoformat() if isinstance(v, dt.datetime) else v
-                for k, v in fixed.items()
-            }
-            frame = pd.DataFrame(
-                {**columns, **{k: [v] * count for k, v in text.items()}}
-            )
-            sql = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)"
-            with self._raw.cursor() as cur, cur.copy(sql) as copy:
-                for start in range(0, len(frame), CHUNK * 5):
-                    buffer = io.StringIO()
-                    frame.iloc[start : start + CHUNK * 5].to_csv(
-                        buffer, header=False, index=False
-                    )
-                    copy.write(buffer.getvalue())
-            return
-        # Constants are written into the statement: fewer values to bind per row.
-        values = ["?"] * len(columns) + [_sql_literal(v) for v in fixed.values()]
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(values)})"
-        self._executemany(sql, zip(*columns.values(), strict=True))
-
-    def _executemany(self, sql: str, rows: Any) -> None:
-        cur = self._raw.cursor()
-        try:
-            cur.executemany(sql, rows)
-        finally:
-            cur.close()
 
 
 def _existing_items(conn: Connection, entity_id: int) -> pd.DataFrame:
@@ -1329,17 +1298,6 @@ def _close_check(
     )
 
 
-def _sql_literal(value: Any) -> str:
-    """A constant of ours (number, flag, code, timestamp) as SQLite text."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def _none_if_empty(values: pd.Series[Any]) -> list[str | None]:
     """Text for the database, NULL where the file had nothing."""
     return [v or None for v in values.to_numpy(dtype=object).tolist()]
@@ -1351,17 +1309,6 @@ def _days(values: pd.Series[Any]) -> list[str | None]:
     text[np.isnat(days)] = None
     result: list[str | None] = text.tolist()
     return result
-
-
-def _cents_text(cents: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """Integer cents as exact decimal text: -1234 -> "-12.34"."""
-    units, rest = np.divmod(np.abs(cents), 100)
-    sign = np.where(cents < 0, "-", "")
-    text = np.char.add(
-        np.char.add(sign, units.astype(str)),
-        np.char.add(".", np.char.zfill(rest.astype(str), 2)),
-    )
-    return text.astype(object)
 
 
 def _decimal(cents: Any) -> Decimal:

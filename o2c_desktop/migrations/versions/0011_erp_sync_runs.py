@@ -1,7 +1,7 @@
 """ERP sync runs, for `o2c sync status` and the Connectors page (issue 18)
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-04 22:10:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import o2c_desktop.models.base
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
