@@ -30,6 +30,7 @@ COMMANDS = (
     "o2c_desktop.cli.db",
     "o2c_desktop.cli.demo",
     "o2c_desktop.cli.documents",
+    "o2c_desktop.cli.erp",
     "o2c_desktop.cli.dunning",
     "o2c_desktop.cli.importing",
     "o2c_desktop.cli.scenario",

@@ -5,10 +5,10 @@ promise, a dispute opened or closed, a payment plan, a litigation hand-over, a
 hold) on items that came from an ERP, an `outbox_entry` on the ERP channel is
 written in the same transaction: by an ORM hook for actions the services add
 or mark done, and by the outbox itself for the letters and emails it sends.
-`services.erp_sync.ErpPerformer` pushes it with the action's id as marker (``[o2c:<uuid>]``
-in the ERP's text), which the connector looks up before writing: a worker
-killed between the ERP's answer and our commit never writes twice, so an
-interrupted ERP entry is simply pushed again.
+`services.erp_sync.ErpPerformer` pushes it with the action's id as marker
+(``[o2c:<uuid>]`` in the ERP's text), which the connector looks up before
+writing: a worker killed between the ERP's answer and our commit never writes
+twice, so an interrupted ERP entry is simply pushed again.
 
 Items from an ERP carry ``<connector>:<erp id>`` in `item.external_id`.
 """
@@ -128,7 +128,7 @@ def enqueue_for_actions(s: Session, action_ids: Collection[uuid.UUID]) -> int:
     ).all()
     if not actions:
         return 0
-    items: dict[uuid.UUID, list[str]] = defaultdict(list)
+    items: dict[uuid.UUID, list[str | None]] = defaultdict(list)
     for action_id, ext in s.execute(
         select(ActionItem.action_id, Item.external_id)
         .join(Item, Item.id == ActionItem.item_id)
