@@ -215,6 +215,9 @@ class TrytonServer:
         """Copy the template and start serving it; seconds until it answers."""
         begin = time.monotonic()
         self.folder.mkdir(parents=True, exist_ok=True)
+        for leftover in ("-wal", "-shm", "-journal"):
+            # SQLite would replay the last run's log onto the fresh copy.
+            (self.folder / f"{DATABASE}.sqlite{leftover}").unlink(missing_ok=True)
         shutil.copyfile(template_path(), self.folder / f"{DATABASE}.sqlite")
         self.port = free_port()
         conf = write_config(self.folder, self.port)

@@ -1,0 +1,53 @@
+"""A write-back worker killed between the ERP's answer and our commit (for a test).
+
+``python -m tests.erp.kill_worker DB_URL TRYTON_URL DATABASE LOGIN PASSWORD``
+claims the first ERP write-back, pushes it to Tryton, then dies with
+``os._exit(9)`` before the outcome is recorded: the entry stays ``sending``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from sqlalchemy.orm import sessionmaker
+
+from o2c_desktop.engine.types import OutboxChannel
+from o2c_desktop.models.db import AuditedSession, Database, make_engine
+from o2c_desktop.services.context import AppContext
+from o2c_desktop.services.erp_sync import ErpPerformer
+from o2c_desktop.services.outbox import Entry, Outbox, Outcome
+from o2c_desktop.sync.erp.jsonrpc import TrytonRpc
+from o2c_desktop.sync.erp.tryton import TrytonConnector
+
+
+class DiesAfterPushing:
+    """Performs through the real performer, then the process is killed."""
+
+    def __init__(self, inner: ErpPerformer) -> None:
+        self._inner = inner
+
+    def perform(self, entry: Entry) -> Outcome:
+        outcome = self._inner.perform(entry)
+        sys.stdout.write(f"pushed {entry.key}: {outcome.log}\n")
+        sys.stdout.flush()
+        os._exit(9)
+
+
+def main(db_url: str, url: str, database: str, login: str, password: str) -> None:
+    """Claim, push, die."""
+    engine = make_engine(db_url)  # the test built the schema with create_all
+    db = Database(
+        engine=engine,
+        factory=sessionmaker(engine, class_=AuditedSession, expire_on_commit=False),
+    )
+    rpc = TrytonRpc(url, database, login, password)
+    performer = ErpPerformer({"acme": TrytonConnector("acme", rpc)})
+    Outbox(
+        AppContext(db=db, user_login="worker"),
+        {OutboxChannel.ERP_WRITE_BACK: DiesAfterPushing(performer)},
+    ).drain()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:6])
