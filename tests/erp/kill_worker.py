@@ -1,8 +1,11 @@
-"""A write-back worker killed between the ERP's answer and our commit (for a test).
+"""Processes killed in the middle of ERP work (for the tests).
 
 ``python -m tests.erp.kill_worker DB_URL TRYTON_URL DATABASE LOGIN PASSWORD``
 claims the first ERP write-back, pushes it to Tryton, then dies with
 ``os._exit(9)`` before the outcome is recorded: the entry stays ``sending``.
+
+With ``apply SETTINGS`` after those arguments it runs a sync of connector
+``acme`` instead and dies in the middle of applying the pull (after 50 items).
 """
 
 from __future__ import annotations
@@ -34,14 +37,43 @@ class DiesAfterPushing:
         os._exit(9)
 
 
+def die_applying(db: Database, rpc: TrytonRpc, settings: str) -> None:
+    """Sync `acme` and die after applying 50 items, before the commit."""
+    from pathlib import Path
+
+    from o2c_desktop.services import erp_apply
+    from o2c_desktop.services.erp_sync import ErpSyncService
+
+    real = erp_apply._upsert_item
+    done = [0]
+
+    def upsert(*args: object, **kwargs: object) -> None:
+        done[0] += 1
+        if done[0] > 50:
+            sys.stdout.write("killed while applying\n")
+            sys.stdout.flush()
+            os._exit(9)
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    erp_apply._upsert_item = upsert
+    ErpSyncService(
+        AppContext(db=db, user_login="worker"),
+        connect=lambda cs, _pw: TrytonConnector(cs.name, rpc),
+        settings_path=Path(settings),
+    ).sync("acme")
+
+
 def main(db_url: str, url: str, database: str, login: str, password: str) -> None:
-    """Claim, push, die."""
+    """Claim, push, die (or sync and die applying)."""
     engine = make_engine(db_url)  # the test built the schema with create_all
     db = Database(
         engine=engine,
         factory=sessionmaker(engine, class_=AuditedSession, expire_on_commit=False),
     )
     rpc = TrytonRpc(url, database, login, password)
+    if len(sys.argv) > 7 and sys.argv[6] == "apply":
+        die_applying(db, rpc, sys.argv[7])
+        return
     performer = ErpPerformer({"acme": TrytonConnector("acme", rpc)})
     Outbox(
         AppContext(db=db, user_login="worker"),

@@ -303,3 +303,44 @@ def test_a_wrong_password_fails_the_sync_at_once(
 
     assert not report.ok
     assert report.error == "acme (Tryton): the login or password of 'admin' is wrong"
+
+
+def test_a_sync_killed_while_applying_leaves_the_book_and_the_next_completes_it(
+    sqlite_db: Database, tryton: TrytonServer, tmp_path: Path
+) -> None:
+    db = sqlite_db
+    service = setup(db, tryton, tmp_path)
+    rpc = rpc_for(tryton)
+
+    died = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.erp.kill_worker",
+            str(db.engine.url),
+            tryton.url,
+            tryton.database,
+            tryton.login,
+            tryton.password,
+            "apply",
+            str(tmp_path / "settings.ini"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert died.returncode == 9, died.stderr
+    assert died.stdout.strip() == "killed while applying"
+    assert outstanding(db) == {}
+    with db.session() as s:
+        assert s.get(SyncCursor, "erp:acme") is None
+    assert service.status()[0].last_run_at is None
+
+    again = service.sync("acme")
+
+    assert again.ok
+    assert again.full
+    assert outstanding(db) == ops.receivable_by_party(rpc)
