@@ -21,10 +21,12 @@ from o2c_desktop import settings as settings_mod
 from o2c_desktop.engine.types import OutboxChannel, OutboxStatus
 from o2c_desktop.models import OutboxEntry, SyncRun
 from o2c_desktop.models.base import utcnow
+from o2c_desktop.services import erp_apply
 from o2c_desktop.services.erp_writeback import SEPARATOR
 from o2c_desktop.services.outbox import Outbox, Outcome
 from o2c_desktop.sync.erp import registry
 from o2c_desktop.sync.erp.base import WriteBack
+from o2c_desktop.sync.importing.outcome import ImportRefusedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping
@@ -276,8 +278,21 @@ class ErpSyncService:
             "vanished": len(pull.vanished),
             "left_out": len(problems),
         }
-        if not dry_run:
-            counts |= self._apply(cs, pull)
+        try:
+            counts |= self._apply(cs, pull, dry_run=dry_run)
+        except ImportRefusedError as exc:
+            run = self.record_run(
+                cs.name,
+                started,
+                full=pull.full,
+                dry_run=dry_run,
+                error=str(exc),
+                counts=counts,
+                problems=problems,
+            )
+            return SyncReport(
+                cs.name, pull.full, dry_run, False, str(exc), counts, problems, run
+            )
         run = self.record_run(
             cs.name,
             started,
@@ -295,11 +310,13 @@ class ErpSyncService:
             cs.name, pull.full, dry_run, True, None, counts, problems, run
         )
 
-    def _apply(self, cs: ConnectorSettings, pull: Pull) -> dict[str, int]:
+    def _apply(
+        self, cs: ConnectorSettings, pull: Pull, *, dry_run: bool
+    ) -> dict[str, int]:
         """Apply a pull through the snapshot apply (`services.snapshot`)."""
-        from o2c_desktop.services import erp_apply
-
-        return erp_apply.apply_pull(self._ctx, cs, pull, cursor_name(cs.name))
+        return erp_apply.apply_pull(
+            self._ctx, cs, pull, cursor_name(cs.name), dry_run=dry_run
+        )
 
     def record_run(
         self,

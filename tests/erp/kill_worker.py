@@ -5,13 +5,14 @@ claims the first ERP write-back, pushes it to Tryton, then dies with
 ``os._exit(9)`` before the outcome is recorded: the entry stays ``sending``.
 
 With ``apply SETTINGS`` after those arguments it runs a sync of connector
-``acme`` instead and dies in the middle of applying the pull (after 50 items).
+``acme`` instead and dies once the pull's rows are written, before the commit.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from sqlalchemy.orm import sessionmaker
 
@@ -38,24 +39,21 @@ class DiesAfterPushing:
 
 
 def die_applying(db: Database, rpc: TrytonRpc, settings: str) -> None:
-    """Sync `acme` and die after applying 50 items, before the commit."""
+    """Sync `acme` and die once the pull's rows are written, before the commit."""
     from pathlib import Path
 
-    from o2c_desktop.services import erp_apply
+    from o2c_desktop.services import snapshot
     from o2c_desktop.services.erp_sync import ErpSyncService
 
-    real = erp_apply._upsert_item
-    done = [0]
+    real = snapshot.SnapshotApplier._apply_all
 
-    def upsert(*args: object, **kwargs: object) -> None:
-        done[0] += 1
-        if done[0] > 50:
-            sys.stdout.write("killed while applying\n")
-            sys.stdout.flush()
-            os._exit(9)
-        real(*args, **kwargs)  # type: ignore[arg-type]
+    def apply_all(self: Any, *args: Any) -> Any:
+        real(self, *args)
+        sys.stdout.write("killed while applying\n")
+        sys.stdout.flush()
+        os._exit(9)
 
-    erp_apply._upsert_item = upsert
+    snapshot.SnapshotApplier._apply_all = apply_all  # type: ignore[method-assign,assignment]
     ErpSyncService(
         AppContext(db=db, user_login="worker"),
         connect=lambda cs, _pw: TrytonConnector(cs.name, rpc),
