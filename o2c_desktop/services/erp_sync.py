@@ -30,6 +30,7 @@ from o2c_desktop.sync.importing.outcome import ImportRefusedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping
+    from pathlib import Path
 
     from o2c_desktop.services.context import AppContext
     from o2c_desktop.services.outbox import Entry, SendReport
@@ -129,9 +130,6 @@ class SyncReport:
         return {**self.__dict__, "problems": list(self.problems)}
 
 
-Factory = "Callable[[ConnectorSettings, str], Connector]"
-
-
 class ErpSyncService:
     """Connectors: set up, tested, pulled; their write-backs pushed.
 
@@ -147,7 +145,7 @@ class ErpSyncService:
         ctx: AppContext,
         *,
         connect: Callable[[ConnectorSettings, str], Connector] = registry.connect,
-        settings_path: Any = None,
+        settings_path: Path | None = None,
     ) -> None:
         self._ctx = ctx
         self._connect = connect

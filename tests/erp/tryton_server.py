@@ -113,6 +113,8 @@ def write_config(folder: Path, port: int = 0) -> Path:
         f"listen = 127.0.0.1:{port}\n"
         "[session]\n"
         "max_attempt = 5\n"
+        "[request]\n"
+        "timeout = 300\n"  # two shared cores: a big search_read may take a while
     )
     return conf
 
