@@ -120,8 +120,8 @@ class ImportService:
         self._max_close_share = max_close_share
 
     # -- reading ---------------------------------------------------------------
+    @staticmethod
     def preview(
-        self,
         path: Path | str,
         options: ImportOptions | None = None,
         *,
@@ -129,6 +129,8 @@ class ImportService:
         report: Callable[[int], None] | None = None,
     ) -> ParsedImport:
         """Read and check a file without touching the database.
+
+        The import screen and `o2c import` both preview through here.
 
         Args:
             path: the file.
