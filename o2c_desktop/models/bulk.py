@@ -209,6 +209,8 @@ def cents_text(cents: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
     """Integer cents as exact decimal text: -1234 -> "-12.34"."""
     import numpy as np
 
+    if not len(cents):  # np.char.zfill refuses an empty array
+        return np.array([], dtype=object)
     units, rest = np.divmod(np.abs(cents), 100)
     sign = np.where(cents < 0, "-", "")
     text = np.char.add(

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,7 +37,15 @@ class Item(Timestamped, ChangeTracked, Base):
     __table_args__ = (
         UniqueConstraint("entity_id", "customer_id", "number", "instalment"),
         # The ERP's own id, for connectors that upsert by it (issue 13).
-        Index("uq_item_entity_external_id", "entity_id", "external_id", unique=True),
+        # Partial: the rows without one (every file import's) cost no index entry.
+        Index(
+            "uq_item_entity_external_id",
+            "entity_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text("external_id IS NOT NULL"),
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
         Index("ix_item_customer_status", "customer_id", "status"),
         Index("ix_item_status_due", "status", "due_date"),
         Index("ix_item_number", "number"),

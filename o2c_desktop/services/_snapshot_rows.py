@@ -138,18 +138,10 @@ class ItemWriter(BulkWriter):
     def _insert_items(self, rows: pd.DataFrame, entity_id: int, stamp: Any) -> None:
         columns = {
             "customer_id": rows["customer_id"].to_numpy(np.int64).tolist(),
-            "kind": rows["kind"].to_numpy(dtype=object).tolist(),
             "number": rows["number"].to_numpy(dtype=object).tolist(),
             "instalment": rows["instalment"].to_numpy(np.int64).tolist(),
-            "reference": _none_if_empty(rows["reference"]),
-            "issue_date": _days(rows["issue_date"]),
-            "due_date": _days(rows["due_date"]),
-            "amount": self.money(rows["amount"].to_numpy(np.int64)),
-            "remaining": self.money(rows["remaining"].to_numpy(np.int64)),
-            "currency": rows["currency"].to_numpy(dtype=object).tolist(),
+            **self._values(rows),
         }
-        if "external_id" in rows:
-            columns["external_id"] = _none_if_empty(rows["external_id"])
         self.insert_columns(
             "item",
             columns,
@@ -163,11 +155,9 @@ class ItemWriter(BulkWriter):
             },
         )
 
-    def update_items(self, rows: pd.DataFrame, now: dt.datetime) -> None:
-        if rows.empty:
-            return
+    def _values(self, rows: pd.DataFrame) -> dict[str, list[Any]]:
+        """The columns a feed sets on an item, as the driver takes them."""
         columns = {
-            "id": rows["id"].to_numpy(np.int64).tolist(),
             "kind": rows["kind"].to_numpy(dtype=object).tolist(),
             "reference": _none_if_empty(rows["reference"]),
             "issue_date": _days(rows["issue_date"]),
@@ -178,6 +168,12 @@ class ItemWriter(BulkWriter):
         }
         if "external_id" in rows:
             columns["external_id"] = _none_if_empty(rows["external_id"])
+        return columns
+
+    def update_items(self, rows: pd.DataFrame, now: dt.datetime) -> None:
+        if rows.empty:
+            return
+        columns = {"id": rows["id"].to_numpy(np.int64).tolist(), **self._values(rows)}
         fields = [c for c in columns if c != "id"]
         stamp = self.ts(now)
         marked = self.change_set()

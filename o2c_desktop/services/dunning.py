@@ -1115,20 +1115,45 @@ def _write(
     """Insert actions, their items or instalments, and dunning columns, in bulk."""
     import numpy as np
 
-    acts, items = decisions.actions, decisions.items
-    m = len(acts)
-    if not m:
+    acts = decisions.actions
+    if not len(acts):
         return []
     w = BulkWriter(s.connection())
-    day = decisions.today
     user_id = s.scalar(select(User.id).where(User.login == user)) if user else None
-    ids = _uuid_hexes(m)
+    ids = _uuid_hexes(len(acts))
     stamp = w.ts(now)
-
-    # Columns of the action rows, each built once for the whole run.
     mode = acts["mode"].to_numpy(object)
     automatic_mode = np.asarray(mode == StepMode.AUTOMATIC.value, dtype=bool)
-    manual = np.asarray(mode == StepMode.MANUAL.value, dtype=bool)
+    status = _insert_actions(
+        w, decisions, steps, plans, ids, automatic_mode, performer, user_id, user, stamp
+    )
+    _insert_covered(w, decisions, plans, ids, stamp)
+    _audit_actions(w, acts, ids, status, now, user)
+    if not performer or not automatic_mode.any():
+        return []
+    automatic = _automatic(decisions, steps, plans, ids, automatic_mode)
+    _enqueue(w, automatic, stamp)
+    return automatic
+
+
+def _insert_actions(
+    w: BulkWriter,
+    decisions: engine.Decisions,
+    steps: dict[int, engine.DunningStep],
+    plans: _Instalments,
+    ids: list[str],
+    automatic_mode: npt.NDArray[np.bool_],
+    performer: bool,
+    user_id: int | None,
+    user: str | None,
+    stamp: str,
+) -> list[str]:
+    """The action rows, each column built once for the whole run; their statuses."""
+    import numpy as np
+
+    acts, items = decisions.actions, decisions.items
+    m = len(acts)
+    manual = np.asarray(acts["mode"].to_numpy(object) == StepMode.MANUAL.value)
     waiting = ActionStatus.QUEUED if performer else ActionStatus.TO_CONFIRM
     confirm = ActionStatus.TO_CONFIRM.value
     status = [
@@ -1156,21 +1181,18 @@ def _write(
         k = -engine_id - 1
         case_ids[no] = _hex(plans.cases[k])
         subjects[no] = f"{names[int(step_ids[no])]} · {plans.numbers[k]}"
-    customers = acts["customer_id"].to_numpy(np.int64)
     assignee = acts["assignee_id"].to_numpy(np.int64)
-    amounts = acts["amount_cents"].to_numpy(np.int64)
-    planned = day.isoformat()
     action_rows = list(
         zip(
             ids,
-            customers.tolist(),
+            acts["customer_id"].to_numpy(np.int64).tolist(),
             step_ids.tolist(),
             acts["action_type"].tolist(),
             subjects,
-            [planned] * m,
+            [decisions.today.isoformat()] * m,
             status,
             (~manual).tolist(),
-            w.money(amounts),
+            w.money(acts["amount_cents"].to_numpy(np.int64)),
             acts["currency"].tolist(),
             [a or None for a in assignee.tolist()],
             [user_id] * m,
@@ -1183,31 +1205,46 @@ def _write(
             strict=True,
         )
     )
-    w.insert(
-        "action",
-        (
-            "id",
-            "customer_id",
-            "step_id",
-            "action_type",
-            "subject",
-            "planned_date",
-            "status",
-            "automatic",
-            "amount",
-            "currency",
-            "assigned_to_id",
-            "created_by_id",
-            "case_id",
-            "reason",
-            "version",
-            "created_at",
-            "updated_at",
-            "updated_by",
-        ),
-        action_rows,
-    )
+    w.insert("action", _ACTION_COLUMNS, action_rows)
+    return status
 
+
+_ACTION_COLUMNS = (
+    "id",
+    "customer_id",
+    "step_id",
+    "action_type",
+    "subject",
+    "planned_date",
+    "status",
+    "automatic",
+    "amount",
+    "currency",
+    "assigned_to_id",
+    "created_by_id",
+    "case_id",
+    "reason",
+    "version",
+    "created_at",
+    "updated_at",
+    "updated_by",
+)
+
+
+def _insert_covered(
+    w: BulkWriter,
+    decisions: engine.Decisions,
+    plans: _Instalments,
+    ids: list[str],
+    stamp: str,
+) -> None:
+    """The items and instalments each action covers, and the step they reached."""
+    import numpy as np
+
+    items, day = decisions.items, decisions.today
+    action_no = items["action_no"].to_numpy(np.int64)
+    item_ids = items["item_id"].to_numpy(np.int64)
+    of_plan = item_ids < 0
     # Sorted by item so concurrent runs lock rows in the same order (no deadlock).
     id_array = np.array(ids, dtype=object)
     claimed = items["claimed_cents"].to_numpy(np.int64)
@@ -1231,26 +1268,38 @@ def _write(
         ),
     )
     _update_items(w, item_ids[order], item_steps, day, stamp)
-    if of_plan.any():
-        rows = np.flatnonzero(of_plan)
-        keys = [_hex(k) for k in plans.key_of(item_ids[rows])]
-        w.insert(
-            "action_instalment",
-            ("action_id", "instalment_id", "step_id", "amount", "days_late"),
-            list(
-                zip(
-                    id_array[action_no[rows]].tolist(),
-                    keys,
-                    all_steps[rows].tolist(),
-                    w.money(claimed[rows]),
-                    late[rows].tolist(),
-                    strict=True,
-                )
-            ),
-        )
-        _update_instalments(w, keys, all_steps[rows].tolist(), day)
+    if not of_plan.any():
+        return
+    rows = np.flatnonzero(of_plan)
+    keys = [_hex(k) for k in plans.key_of(item_ids[rows])]
+    w.insert(
+        "action_instalment",
+        ("action_id", "instalment_id", "step_id", "amount", "days_late"),
+        list(
+            zip(
+                id_array[action_no[rows]].tolist(),
+                keys,
+                all_steps[rows].tolist(),
+                w.money(claimed[rows]),
+                late[rows].tolist(),
+                strict=True,
+            )
+        ),
+    )
+    _update_instalments(w, keys, all_steps[rows].tolist(), day)
 
-    counts = acts["item_count"].to_numpy(np.int64).tolist()
+
+def _audit_actions(
+    w: BulkWriter,
+    acts: pd.DataFrame,
+    ids: list[str],
+    status: list[str],
+    now: dt.datetime,
+    user: str | None,
+) -> None:
+    """One audit row per action written, as the ORM hook would record it."""
+    import numpy as np
+
     w.audit(
         "action",
         [
@@ -1267,28 +1316,42 @@ def _write(
             )
             for key, c, st, stat, a, k in zip(
                 ids,
-                customers.tolist(),
-                step_ids.tolist(),
+                acts["customer_id"].to_numpy(np.int64).tolist(),
+                acts["step_id"].to_numpy(np.int64).tolist(),
                 status,
-                amounts.tolist(),
-                counts,
+                acts["amount_cents"].to_numpy(np.int64).tolist(),
+                acts["item_count"].to_numpy(np.int64).tolist(),
                 strict=True,
             )
         ],
         now,
         user,
     )
-    if not performer or not automatic_mode.any():
-        return []
-    # What the performer needs, for the queued actions only.
-    auto_rows = np.flatnonzero(automatic_mode)
+
+
+def _automatic(
+    decisions: engine.Decisions,
+    steps: dict[int, engine.DunningStep],
+    plans: _Instalments,
+    ids: list[str],
+    automatic_mode: npt.NDArray[np.bool_],
+) -> list[AutomaticAction]:
+    """What the performer needs, for the queued actions only."""
+    import numpy as np
+
+    acts, items = decisions.actions, decisions.items
+    action_no = items["action_no"].to_numpy(np.int64)
+    item_ids = items["item_id"].to_numpy(np.int64)
+    step_ids = acts["step_id"].to_numpy(np.int64)
+    customers = acts["customer_id"].to_numpy(np.int64)
+    amounts = acts["amount_cents"].to_numpy(np.int64)
     by_action = np.argsort(action_no, kind="stable")
-    bounds = np.searchsorted(action_no[by_action], np.arange(m + 1))
+    bounds = np.searchsorted(action_no[by_action], np.arange(len(acts) + 1))
     sorted_ids = item_ids[by_action]
     types = acts["action_type"].to_numpy(object)
     currencies = acts["currency"].to_numpy(object)
     automatic = []
-    for row in auto_rows.tolist():
+    for row in np.flatnonzero(automatic_mode).tolist():
         step = steps[int(step_ids[row])]
         covered = sorted_ids[bounds[row] : bounds[row + 1]]
         reminded = tuple(
@@ -1311,7 +1374,6 @@ def _write(
                 instalment_ids=reminded,
             )
         )
-    _enqueue(w, automatic, stamp)
     return automatic
 
 

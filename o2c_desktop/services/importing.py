@@ -120,8 +120,8 @@ class ImportService:
         self._max_close_share = max_close_share
 
     # -- reading ---------------------------------------------------------------
+    @staticmethod
     def preview(
-        self,
         path: Path | str,
         options: ImportOptions | None = None,
         *,
@@ -129,6 +129,8 @@ class ImportService:
         report: Callable[[int], None] | None = None,
     ) -> ParsedImport:
         """Read and check a file without touching the database.
+
+        The import screen and `o2c import` both preview through here.
 
         Args:
             path: the file.
@@ -166,12 +168,9 @@ class ImportService:
     ) -> ImportOutcome:
         """Write the parsed rows into the book, all or nothing.
 
-        Imports into one entity run one after the other (a database lock per
-        entity; partial imports share it among themselves). A full import
-        that would close more than `max_close_share` of the open items or of
-        the outstanding, or any item under dispute, litigation, a promise or
-        a payment plan, is refused unless `confirm_close` is set; a dry run
-        reports the same figures in `close` instead.
+        Each entity's rows become a `services.snapshot.Snapshot` ("delta" when
+        `partial`), applied in one transaction: see `SnapshotApplier.apply`
+        for the locks and the close check.
 
         Args:
             parsed: the result of `preview`.

@@ -326,7 +326,17 @@ class SnapshotApplier:
                 conn, snapshot.entity, create_entity or fresh, snapshot.items
             )
             tick(5)
-            step = _Apply(self, conn, snapshot, entity_id, code, currency, tick, stop)
+            step = _Apply(
+                self._user,
+                self._max_close_share,
+                conn,
+                snapshot,
+                entity_id,
+                code,
+                currency,
+                tick,
+                stop,
+            )
             result = step.run(dry_run=dry_run, confirm_close=confirm_close)
             results.append(replace(result, entity_created=created))
         now = utcnow()
@@ -387,7 +397,8 @@ class _Apply:
 
     def __init__(
         self,
-        owner: SnapshotApplier,
+        user: str | None,
+        max_close_share: Decimal,
         conn: Connection,
         snapshot: Snapshot,
         entity_id: int,
@@ -398,8 +409,8 @@ class _Apply:
     ) -> None:
         self.conn = conn
         self.snap = snapshot
-        self.user = owner._user
-        self.max_close_share = owner._max_close_share
+        self.user = user
+        self.max_close_share = max_close_share
         self.entity_id = entity_id
         self.entity_code = entity_code
         self.currency = currency

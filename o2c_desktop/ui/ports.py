@@ -65,6 +65,7 @@ if TYPE_CHECKING:
         WorkAgenda,
     )
     from o2c_desktop.settings import Settings
+    from o2c_desktop.ui.import_ports import Importer
 
 log = logging.getLogger(__name__)
 
@@ -392,6 +393,7 @@ class Workspace:
         dashboards: the credit manager's dashboards.
         editor: the scenario and template editor.
         team: users, absences, portfolios and entity settings.
+        importer: aged-balance imports into this database.
     """
 
     book: BookQueries
@@ -400,6 +402,7 @@ class Workspace:
     editor: ScenarioEditing | None = None
     workbench: WorkbenchCalls | None = None
     team: TeamCalls | None = None
+    importer: Importer | None = None
 
     @property
     def description(self) -> str:

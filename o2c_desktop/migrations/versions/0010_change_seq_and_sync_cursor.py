@@ -51,7 +51,11 @@ def upgrade() -> None:
             sa.Column("external_id", sa.String(length=80), nullable=True)
         )
         batch_op.create_index(
-            "uq_item_entity_external_id", ["entity_id", "external_id"], unique=True
+            "uq_item_entity_external_id",
+            ["entity_id", "external_id"],
+            unique=True,
+            sqlite_where=sa.text("external_id IS NOT NULL"),
+            postgresql_where=sa.text("external_id IS NOT NULL"),
         )
     op.create_table(
         "change_counter",
