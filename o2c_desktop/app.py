@@ -11,28 +11,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import importlib
 import logging
 import sys
 import time
-from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from o2c_desktop import __version__, i18n
 from o2c_desktop import settings as settings_mod
+from o2c_desktop.composition import build_services
 from o2c_desktop.engine import calendar
-from o2c_desktop.models.db import DatabaseError, NewerSchemaError, open_database
+from o2c_desktop.models.db import DatabaseError, NewerSchemaError
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.book import BookService, check_connection
-from o2c_desktop.services.context import (
-    AppContext,
-    database_password,
-    load_settings,
-)
-from o2c_desktop.services.dashboards import DashboardService
-from o2c_desktop.services.documents import DocumentError, DocumentService
+from o2c_desktop.services.context import load_settings
+from o2c_desktop.services.documents import DocumentError
 from o2c_desktop.services.importing import (
     CloseNotConfirmedError,
     ImportService,
@@ -41,11 +35,7 @@ from o2c_desktop.services.importing import (
     load_profile,
     save_profile,
 )
-from o2c_desktop.services.scenario_editor import ScenarioEditorService
-from o2c_desktop.services.team import TeamService
-from o2c_desktop.services.workbench import AccessError, WorkbenchService
-from o2c_desktop.sync import mail as mailer
-from o2c_desktop.sync.importing.parse import parse_file
+from o2c_desktop.services.workbench import AccessError
 from o2c_desktop.ui.ports import Backend, Workspace
 
 if TYPE_CHECKING:
@@ -53,10 +43,10 @@ if TYPE_CHECKING:
 
     from PySide6.QtWidgets import QApplication, QWidget
 
+    from o2c_desktop.composition import Services
     from o2c_desktop.engine.risk import RiskCard
-    from o2c_desktop.services.risk import RiskService
     from o2c_desktop.settings import Settings
-    from o2c_desktop.ui.import_ports import ImportPorts
+    from o2c_desktop.ui.import_ports import Importer, ImportPorts
     from o2c_desktop.ui.main_window import MainWindow
     from o2c_desktop.ui.workers import TaskRunner
 
@@ -83,49 +73,39 @@ def local_today() -> dt.date:
 def open_workspace(settings: Settings, url: str) -> Workspace:
     """Open (upgrading if needed) the database at `url` for the settings' user.
 
-    Runs on a worker thread.
+    Runs on a worker thread. The services come from the composition root
+    (`composition.build_services`), as every `o2c` command's do.
 
     Raises:
         DatabaseError: with a message for the user; nothing was written.
     """
-    db = open_database(url, password=database_password(url))
-    ctx = AppContext(db=db, user_login=settings.effective_user, settings=settings)
-    book = BookService(ctx)
+    services = build_services(settings, url=url)
     try:
-        user = book.current_user()
+        user = services.book.current_user()
     except Exception:
-        book.close()
+        services.close()
         raise
-    log.info("Opened %s for %r", book.description, settings.effective_user)
-    mail = mailer.config_from_settings(settings)
-    documents = DocumentService(ctx, mail)
-    workbench = WorkbenchService(
-        ctx, performer=documents, documents=documents, mail=mail
-    )
+    log.info("Opened %s for %r", services.book.description, settings.effective_user)
     return Workspace(
-        book=book,
+        book=services.book,
         user=user,
-        workbench=workbench,
-        dashboards=DashboardService(ctx),
-        editor=ScenarioEditorService(ctx),
-        team=TeamService(ctx),
-        risk=_LazyRisk(ctx),
+        workbench=services.workbench,
+        dashboards=services.dashboards,
+        editor=services.editor,
+        team=services.team,
+        importer=services.importer,
+        risk=_LazyRisk(services),
     )
 
 
 class _LazyRisk:
-    """The risk service, loaded when a card first asks: not on the way to the agenda."""
+    """The risk calls, the service built when a card first asks (not at start)."""
 
-    def __init__(self, ctx: AppContext) -> None:
-        self._ctx = ctx
-        self._service: RiskService | None = None
+    def __init__(self, services: Services) -> None:
+        self._services = services
 
     def card(self, customer_id: int, today: dt.date) -> RiskCard:
-        if self._service is None:
-            from o2c_desktop.services.risk import RiskService
-
-            self._service = RiskService(self._ctx, {})  # reads only: no provider
-        return self._service.card(customer_id, today)
+        return self._services.risk.card(customer_id, today)
 
 
 def open_workspace_or_demo(
@@ -192,13 +172,11 @@ def make_backend(
     )
 
 
-def open_importer(workspace: Workspace) -> ImportService:
+def open_importer(workspace: Workspace) -> Importer:
     """The import service of an open workspace (it shares the book's database)."""
-    book = workspace.book
-    if not isinstance(book, BookService):
-        raise TypeError(f"no database behind {book!r}")
-    share = Decimal(settings_mod.load().import_max_close_share) / 100
-    return ImportService(book.database, book.user_login, max_close_share=share)
+    if workspace.importer is None:
+        raise TypeError(f"no database behind {workspace.book!r}")
+    return workspace.importer
 
 
 def import_ports() -> ImportPorts:
@@ -206,7 +184,7 @@ def import_ports() -> ImportPorts:
     from o2c_desktop.ui.import_ports import ImportPorts
 
     return ImportPorts(
-        preview=parse_file,
+        preview=ImportService.preview,
         open_importer=open_importer,
         list_profiles=list_profiles,
         load_profile=load_profile,
@@ -223,15 +201,15 @@ def import_page_factory(
     plain "not available" page without it.
     """
     try:
-        module = importlib.import_module("o2c_desktop.ui.import_view")
+        # A plain import, so that a frozen build sees the module.
+        from o2c_desktop.ui.import_view import ImportView
     except ModuleNotFoundError as exc:
         if exc.name != "o2c_desktop.ui.import_view":
             raise
         log.info("No import screen in this build")
         return None
-    view_class = module.ImportView
     ports = import_ports()
-    return lambda: view_class(runner, ports, today)  # duck-typed plug-in page
+    return lambda: ImportView(runner, ports, today)  # duck-typed plug-in page
 
 
 def build_window(

@@ -28,6 +28,11 @@ def database_key(url_without_password: str) -> str:
     return f"database:{url_without_password}"
 
 
+def connector_key(name: str) -> str:
+    """The keyring entry name of an ERP connector's password."""
+    return f"connector:{name}"
+
+
 def keyring_kind() -> KeyringKind:
     """Whether passwords stored now would be safe, in a plain file, or nowhere."""
     backend = keyring.get_keyring()

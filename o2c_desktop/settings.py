@@ -138,15 +138,111 @@ def save(settings: Settings, path: Path | None = None) -> None:
     of the app wrote database passwords into it.
     """
     path = path or settings_path()
-    if not path.parent.is_dir():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    parser = configparser.ConfigParser(interpolation=None)
+    parser = _read(path)
     parser[_SECTION] = {
         f.name: str(getattr(settings, f.name)) for f in dataclasses.fields(Settings)
     }
+    _write(parser, path)
+
+
+def _read(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(path, encoding="utf-8")
+    return parser
+
+
+def _write(parser: configparser.ConfigParser, path: Path) -> None:
+    """Write the whole file atomically, readable by the user only."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)  # a leftover would keep its old permissions
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         parser.write(fh)
     tmp.replace(path)
+
+
+_CONNECTOR = "connector:"
+WRITE_BACK_KINDS = (
+    "letter",
+    "email",
+    "call",
+    "promise",
+    "payment_plan",
+    "dispute",
+    "litigation",
+    "hold",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class ConnectorSettings:
+    """One ERP connector; its password is in the keyring (`secrets.connector_key`).
+
+    Attributes:
+        name: how the user calls it (``o2c sync erp --connector NAME``).
+        kind: the ERP: ``tryton`` or ``odoo``.
+        url: the ERP server.
+        database: the ERP database.
+        login: the ERP user the sync logs in as.
+        entity: the code of the entity its customers and items go to.
+        write_back: which performed actions go back to the ERP.
+        interval_minutes: how often the app pulls in the background (0: never).
+    """
+
+    name: str
+    kind: str
+    url: str
+    database: str
+    login: str
+    entity: str
+    write_back: tuple[str, ...] = WRITE_BACK_KINDS
+    interval_minutes: int = 60
+
+
+def load_connectors(path: Path | None = None) -> dict[str, ConnectorSettings]:
+    """The connectors set up, by name (their sections ``[connector:NAME]``)."""
+    parser = _read(path or settings_path())
+    out: dict[str, ConnectorSettings] = {}
+    for section in parser.sections():
+        if not section.startswith(_CONNECTOR):
+            continue
+        values = parser[section]
+        name = section[len(_CONNECTOR) :]
+        try:
+            interval = int(values.get("interval_minutes", "60"))
+        except ValueError:
+            interval = 60
+        out[name] = ConnectorSettings(
+            name=name,
+            kind=values.get("kind", ""),
+            url=values.get("url", ""),
+            database=values.get("database", ""),
+            login=values.get("login", ""),
+            entity=values.get("entity", ""),
+            write_back=tuple(
+                k.strip()
+                for k in values.get("write_back", ",".join(WRITE_BACK_KINDS)).split(",")
+                if k.strip()
+            ),
+            interval_minutes=interval,
+        )
+    return out
+
+
+def save_connector(connector: ConnectorSettings, path: Path | None = None) -> None:
+    """Add or replace a connector's section, keeping the rest of the file."""
+    path = path or settings_path()
+    parser = _read(path)
+    parser[_CONNECTOR + connector.name] = {
+        "kind": connector.kind,
+        "url": connector.url,
+        "database": connector.database,
+        "login": connector.login,
+        "entity": connector.entity,
+        "write_back": ",".join(connector.write_back),
+        "interval_minutes": str(connector.interval_minutes),
+    }
+    _write(parser, path)

@@ -9,7 +9,6 @@ wrong arguments included (exit 2); a traceback shows only with ``-v``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
@@ -22,19 +21,6 @@ from typing import Any, NoReturn
 from o2c_desktop import __version__
 
 log = logging.getLogger(__name__)
-
-# Feature modules, each with register(subparsers). Keep alphabetical.
-COMMANDS = (
-    "o2c_desktop.cli.cases",
-    "o2c_desktop.cli.customers",
-    "o2c_desktop.cli.db",
-    "o2c_desktop.cli.demo",
-    "o2c_desktop.cli.documents",
-    "o2c_desktop.cli.dunning",
-    "o2c_desktop.cli.importing",
-    "o2c_desktop.cli.risk",
-    "o2c_desktop.cli.scenario",
-)
 
 
 class CommandError(Exception):
@@ -95,8 +81,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in COMMANDS:
-        importlib.import_module(name).register(subparsers)
+    # Plain imports (a frozen build must see every module); here, not at the
+    # top, because each feature module imports this package's helpers.
+    from o2c_desktop.cli import (
+        cases,
+        customers,
+        db,
+        demo,
+        documents,
+        dunning,
+        erp,
+        importing,
+        risk,
+        scenario,
+    )
+
+    # Feature modules, each with register(subparsers). Keep alphabetical.
+    for module in (
+        cases,
+        customers,
+        db,
+        demo,
+        documents,
+        dunning,
+        erp,
+        importing,
+        risk,
+        scenario,
+    ):
+        module.register(subparsers)
     return parser
 
 

@@ -5,33 +5,43 @@ from __future__ import annotations
 import datetime as dt
 import re
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from o2c_desktop import settings as settings_mod
 from o2c_desktop.cli import ArgumentValueError, CommandError
+from o2c_desktop.composition import Services, build_services
 from o2c_desktop.engine.templates import LANGUAGES
 from o2c_desktop.models.db import DatabaseError
-from o2c_desktop.services.context import AppContext, open_context
-from o2c_desktop.services.documents import DocumentService
-from o2c_desktop.sync import mail as mailer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from o2c_desktop.services.context import AppContext
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @contextmanager
-def app_context(*, migrate: bool = True) -> Iterator[AppContext]:
-    """Open the configured database for one command; errors become one line."""
+def services(*, migrate: bool = True) -> Iterator[Services]:
+    """The services of one command, from the composition root (as the app's).
+
+    Errors opening the database become one line.
+    """
     try:
-        ctx = open_context(settings_mod.load(), migrate=migrate)
+        built = build_services(settings_mod.load(), migrate=migrate)
     except DatabaseError as exc:
         raise CommandError(str(exc)) from exc
     try:
-        yield ctx
+        yield built
     finally:
-        ctx.close()
+        built.close()
+
+
+@contextmanager
+def app_context(*, migrate: bool = True) -> Iterator[AppContext]:
+    """The database and user of one command, for what no service covers."""
+    with services(migrate=migrate) as built:
+        yield built.ctx
 
 
 def parse_date(text: str) -> dt.date:
@@ -62,6 +72,15 @@ def parse_language(text: str) -> str:
     return code
 
 
-def document_service(ctx: AppContext) -> DocumentService:
-    """Documents and email with the mail settings (password from the keyring)."""
-    return DocumentService(ctx, mailer.config_from_settings(ctx.settings))
+def sync_commands(subparsers: Any) -> Any:
+    """The subcommands of `o2c sync`, shared by the ERP and the risk feeds."""
+    existing = getattr(subparsers, "_o2c_sync", None)
+    if existing is not None:
+        return existing
+    sync = subparsers.add_parser(
+        "sync", help="pull from the ERP and the risk sources, push write-backs"
+    )
+    commands = sync.add_subparsers(dest="sync_command", metavar="COMMAND")
+    commands.required = True
+    subparsers._o2c_sync = commands
+    return commands

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import ArgumentValueError, CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context, document_service, parse_date
+from o2c_desktop.cli._common import parse_date, services
 from o2c_desktop.engine.cases import DEFAULT_DISPUTE_REASONS, DEFAULT_GRACE_DAYS
 from o2c_desktop.engine.types import CaseKind
 from o2c_desktop.models.repo import ConflictError
@@ -175,12 +175,9 @@ def _service(*, documents: bool = False) -> Iterator[CasesService]:
     Args:
         documents: give it the document service, with the mail settings.
     """
-    with app_context() as ctx:
-        docs = None
-        if documents:
-            docs = document_service(ctx)
+    with services() as built:
         try:
-            yield CasesService(ctx, documents=docs)
+            yield built.cases if documents else CasesService(built.ctx)
         except (LookupError, ValueError, ConflictError) as exc:
             raise CommandError(str(exc)) from exc
 

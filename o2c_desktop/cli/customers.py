@@ -11,17 +11,14 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import ArgumentValueError, CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context, parse_date
+from o2c_desktop.cli._common import parse_date, services
 from o2c_desktop.i18n import ngettext
-from o2c_desktop.services.book import BookService
-from o2c_desktop.services.cases import CasesService
-from o2c_desktop.services.importing import ImportService
-from o2c_desktop.services.workbench import WorkbenchService
 
 if TYPE_CHECKING:
     import argparse
 
-    from o2c_desktop.services.context import AppContext
+    from o2c_desktop.composition import Services
+
 
 LIST_LIMIT = 50
 
@@ -71,10 +68,10 @@ def _today(value: dt.date | None) -> dt.date:
     return value or dt.datetime.now(dt.UTC).astimezone().date()
 
 
-def _check_entity(ctx: AppContext, code: str | None) -> None:
+def _check_entity(built: Services, code: str | None) -> None:
     if not code:
         return
-    known = [e.code for e in ImportService(ctx.db, ctx.user_login).entities()]
+    known = [e.code for e in built.importer.entities()]
     if code not in known:
         raise CommandError(
             f"unknown entity {code!r} (known: {', '.join(known) or 'none'})"
@@ -83,9 +80,9 @@ def _check_entity(ctx: AppContext, code: str | None) -> None:
 
 def _list(args: argparse.Namespace) -> Result:
     today = _today(args.date)
-    with app_context() as ctx:
-        _check_entity(ctx, args.entity)
-        page = BookService(ctx).customers(
+    with services() as built:
+        _check_entity(built, args.entity)
+        page = built.book.customers(
             args.search, 0, args.limit, today, entity_code=args.entity
         )
     rows = [
@@ -134,13 +131,13 @@ def _list(args: argparse.Namespace) -> Result:
 
 def _show(args: argparse.Namespace) -> Result:
     today = _today(args.date)
-    with app_context() as ctx:
-        _check_entity(ctx, args.entity)
+    with services() as built:
+        _check_entity(built, args.entity)
         try:
-            customer_id = CasesService(ctx).find_customer(args.reference, args.entity)
+            customer_id = built.cases.find_customer(args.reference, args.entity)
         except LookupError as exc:
             raise CommandError(str(exc).strip("'\"")) from exc
-        card = WorkbenchService(ctx).customer_card(customer_id, today)
+        card = built.workbench.customer_card(customer_id, today)
     a = card.amounts
     collector = card.settings.collector.name if card.settings.collector else None
     data = {

@@ -12,14 +12,14 @@ from o2c_desktop import settings as settings_mod
 from o2c_desktop.cli import ArgumentValueError, CommandError, Result, add_json_flag
 from o2c_desktop.cli._common import (
     app_context,
-    document_service,
     parse_date,
     parse_language,
+    services,
 )
+from o2c_desktop.composition import mail_config
 from o2c_desktop.engine.templates import TemplateError
 from o2c_desktop.services.documents import (
     DocumentError,
-    DocumentService,
     seed_default_templates,
 )
 from o2c_desktop.sync import mail as mailer
@@ -116,8 +116,8 @@ def _write(folder: Path, name: str, content: bytes) -> Path:
 
 
 def _render(args: argparse.Namespace) -> Result:
-    with app_context() as ctx:
-        service = document_service(ctx)
+    with services() as built:
+        service = built.documents
         try:
             result = service.render_action(
                 args.action, today=args.date, template_code=args.template
@@ -144,9 +144,9 @@ def _render(args: argparse.Namespace) -> Result:
 
 
 def _statement(args: argparse.Namespace) -> Result:
-    with app_context() as ctx:
+    with services() as built:
         try:
-            doc = DocumentService(ctx).statement(
+            doc = built.documents.statement(
                 args.customer,
                 language=args.lang,
                 today=args.date,
@@ -166,7 +166,7 @@ def _seed(_args: argparse.Namespace) -> Result:
 
 
 def _mail_test(args: argparse.Namespace) -> Result:
-    config = mailer.config_from_settings(settings_mod.load())
+    config = mail_config(settings_mod.load())
     try:
         answer = mailer.check(config)
         data: dict[str, Any] = {"server": answer}

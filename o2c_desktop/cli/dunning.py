@@ -6,12 +6,12 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context, document_service, parse_date
+from o2c_desktop.cli._common import parse_date, services
 from o2c_desktop.engine.dunning import RunDateError
 from o2c_desktop.i18n import _, ngettext
 from o2c_desktop.models.repo import ConflictError
 from o2c_desktop.services.cases import FutureDateError
-from o2c_desktop.services.dunning import DunningService, SendCapExceededError
+from o2c_desktop.services.dunning import SendCapExceededError
 
 if TYPE_CHECKING:
     import argparse
@@ -54,12 +54,11 @@ def register(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> Result:
-    with app_context() as ctx:
-        # With mail configured the run sends its automatic reminders itself;
-        # without, they wait in the "to confirm" tab with the reason.
-        performer = document_service(ctx) if ctx.settings.smtp_host else None
+    # With mail configured the run sends its automatic reminders itself;
+    # without, they wait in the "to confirm" tab with the reason.
+    with services() as built:
         try:
-            result = DunningService(ctx, performer).run(
+            result = built.dunning.run(
                 args.date,
                 dry_run=args.dry_run,
                 confirm=args.confirm,
@@ -108,8 +107,8 @@ def _run(args: argparse.Namespace) -> Result:
 def _plan(args: argparse.Namespace) -> Result:
     if args.days < 1 or args.days > 366:
         raise CommandError("--days must be between 1 and 366")
-    with app_context() as ctx:
-        days = DunningService(ctx).plan(args.start, args.days)
+    with services() as built:
+        days = built.dunning.plan(args.start, args.days)
     busy = [p for p in days if p.actions]
     if not busy:
         return Result(data={"days": []}, text=_("Nothing planned."))

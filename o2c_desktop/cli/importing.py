@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context, parse_date
+from o2c_desktop.cli._common import parse_date, services
 from o2c_desktop.services.importing import (
     CloseCheck,
     CloseNotConfirmedError,
     ImportRefusedError,
-    ImportService,
     UndoRefusedError,
     load_profile,
 )
@@ -155,8 +154,8 @@ def _import(args: argparse.Namespace) -> Result:
     options = replace(
         options, sheet=args.sheet, as_of=args.as_of, default_terms_days=args.terms_days
     )
-    with app_context() as ctx:
-        service = ImportService(ctx.db, ctx.user_login)
+    with services() as built:
+        service = built.importer
         parsed = service.preview(args.file, options)
         if parsed.fatal:  # the file itself can't be read: the reason, alone
             raise CommandError(str(parsed.problems[0]) if parsed.problems else "")
@@ -197,9 +196,8 @@ def _import(args: argparse.Namespace) -> Result:
         ]
         if len(parsed.problems) > 50:
             lines.append(f"  ... {len(parsed.problems) - 50} more problems (--json)")
+        # None: the settings' share, which the root gave the service.
         share = args.max_close_share
-        if share is None:
-            share = Decimal(ctx.settings.import_max_close_share) / 100
         try:
             result = service.apply(
                 parsed,
@@ -268,8 +266,8 @@ def _check_mapping(args: argparse.Namespace, parsed: ParsedImport) -> None:
 
 
 def _history(args: argparse.Namespace) -> Result:
-    with app_context() as ctx:
-        records = ImportService(ctx.db, ctx.user_login).history(args.entity)
+    with services() as built:
+        records = built.importer.history(args.entity)
     lines = [
         f"{r.id:>6} {r.entity} {r.taken_at:%Y-%m-%d %H:%M} UTC as of {r.as_of} "
         f"{'full' if r.full else 'partial'}"
@@ -285,9 +283,9 @@ def _history(args: argparse.Namespace) -> Result:
 
 
 def _undo(args: argparse.Namespace) -> Result:
-    with app_context() as ctx:
+    with services() as built:
         try:
-            result = ImportService(ctx.db, ctx.user_login).undo(args.import_id)
+            result = built.importer.undo(args.import_id)
         except UndoRefusedError as exc:
             raise CommandError(f"import {args.import_id} not undone: {exc}") from exc
     cases = ", ".join(result.cases_reopened)
@@ -303,9 +301,9 @@ def _export_items(args: argparse.Namespace) -> Result:
     folder = args.file.parent
     if not folder.is_dir():
         raise CommandError(f"cannot write {args.file}: no folder {folder}")
-    with app_context() as ctx:
+    with services() as built:
         try:
-            count = ImportService(ctx.db, ctx.user_login).export_items(
+            count = built.importer.export_items(
                 args.file, entity_code=args.entity, customer_ref=args.customer
             )
         except (LookupError, ValueError) as exc:

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context, parse_date
+from o2c_desktop.cli._common import app_context, parse_date, sync_commands
 from o2c_desktop.engine.identifiers import digits, siren_ok
 from o2c_desktop.services.risk import RiskService, default_connectors
 from o2c_desktop.sync.risk import SOURCES
@@ -24,8 +24,7 @@ if TYPE_CHECKING:
 
 def register(subparsers: Any) -> None:
     """Add `o2c sync risk` and `o2c risk lookup|alerts`."""
-    sync = subparsers.add_parser("sync", help="pull external sources")
-    sync_sub = sync.add_subparsers(dest="sync_command", metavar="SOURCE", required=True)
+    sync_sub = sync_commands(subparsers)
     risk = sync_sub.add_parser(
         "risk", help="BODACC notices, registry identities, Creditsafe reports"
     )

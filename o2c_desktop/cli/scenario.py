@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from o2c_desktop.cli import CommandError, Result, add_json_flag
-from o2c_desktop.cli._common import app_context
-from o2c_desktop.services.scenarios import ScenarioError, ScenarioService
+from o2c_desktop.cli._common import services
+from o2c_desktop.services.scenarios import ScenarioError
 
 if TYPE_CHECKING:
     import argparse
@@ -32,9 +32,9 @@ def register(subparsers: Any) -> None:
 
 
 def _export(args: argparse.Namespace) -> Result:
-    with app_context() as ctx:
+    with services() as built:
         try:
-            data = ScenarioService(ctx).export(args.name)
+            data = built.scenarios.export(args.name)
         except ScenarioError as exc:
             raise CommandError(str(exc)) from exc
     try:
@@ -56,9 +56,9 @@ def _import(args: argparse.Namespace) -> Result:
         raise CommandError(f"cannot read {args.file}: {exc.strerror}") from exc
     except ValueError as exc:
         raise CommandError(f"cannot read {args.file}: {exc}") from exc
-    with app_context() as ctx:
+    with services() as built:
         try:
-            name, _ = ScenarioService(ctx).import_(data)
+            name, _ = built.scenarios.import_(data)
         except ScenarioError as exc:
             raise CommandError(str(exc)) from exc
     return Result(

@@ -13,13 +13,17 @@ import keyring.errors
 from o2c_desktop import secrets
 from o2c_desktop import settings as settings_mod
 from o2c_desktop.models import dburl
-from o2c_desktop.models.db import Database, DatabaseError, open_database
+from o2c_desktop.models.db import AuditedSession, Database, DatabaseError, open_database
+from o2c_desktop.services import erp_writeback
 from o2c_desktop.settings import Settings
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+# Every service's session queues the ERP write-backs of the actions it performs.
+erp_writeback.install(AuditedSession)
 
 
 @dataclass(frozen=True)

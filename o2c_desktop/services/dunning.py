@@ -59,6 +59,7 @@ from o2c_desktop.engine.types import (
 from o2c_desktop.i18n import N_, translator
 from o2c_desktop.models import Action, DunningRun, Scenario, User
 from o2c_desktop.models.base import utcnow, uuid4_hexes
+from o2c_desktop.models.bulk import BulkWriter
 from o2c_desktop.services.cases import CasesService, check_not_future
 from o2c_desktop.services.context import Changes
 from o2c_desktop.services.outbox import (
@@ -1052,53 +1053,6 @@ def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
 # -- writing -----------------------------------------------------------------
 
 
-class _Writer:
-    """Bulk rows through the driver: COPY on PostgreSQL, executemany on SQLite.
-
-    Values arrive as the column stores them: uuid hex, ISO dates, cents on
-    SQLite / decimal text on PostgreSQL, UTC timestamps as text.
-    """
-
-    def __init__(self, s: Session) -> None:
-        conn = s.connection()
-        self.pg = conn.dialect.name == "postgresql"
-        self.raw: Any = conn.connection.driver_connection
-
-    def money(self, cents: IntArray) -> list[Any]:
-        """Money column values from int64 cents."""
-        values: list[Any] = cents.tolist()
-        if not self.pg:
-            return values
-        return [str(engine.from_cents(c)) for c in values]
-
-    def ts(self, moment: dt.datetime) -> str:
-        """An aware timestamp as `UTCDateTime` stores it."""
-        utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
-        if self.pg:
-            return utc.isoformat(timespec="microseconds") + "+00:00"
-        return utc.isoformat(sep=" ", timespec="microseconds")
-
-    def insert(self, table: str, names: Sequence[str], rows: list[Any]) -> None:
-        """Insert `rows` (tuples in `names` order)."""
-        if not rows:
-            return
-        cols = ", ".join(names)
-        if self.pg:
-            with (
-                self.raw.cursor() as cur,
-                cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-            return
-        marks = ", ".join("?" * len(names))
-        cur = self.raw.cursor()
-        try:
-            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
-        finally:
-            cur.close()
-
-
 def _uuid_hexes(n: int) -> list[str]:
     """`n` random (version 4) UUIDs as 32-digit hex."""
     import numpy as np
@@ -1137,32 +1091,14 @@ def _cancel_paid(
                 .execution_options(synchronize_session=False)
             )
         )
-    _audit(
-        _Writer(s),
+    BulkWriter(s.connection()).audit(
+        "action",
         [
             (k.hex, "update", {"status": [None, "cancelled"], "reason": [None, PAID]})
             for k in keys
         ],
         now,
         user,
-    )
-
-
-def _audit(
-    w: _Writer,
-    entries: list[tuple[str, str, dict[str, Any]]],
-    now: dt.datetime,
-    user: str | None,
-) -> None:
-    """Audit rows for records written in bulk (the ORM hook does not see them)."""
-    stamp = w.ts(now)
-    w.insert(
-        "audit_log",
-        ("at", "user_login", "table_name", "record_id", "operation", "changes"),
-        [
-            (stamp, user, "action", key, operation, json.dumps(changes))
-            for key, operation, changes in entries
-        ],
     )
 
 
@@ -1179,20 +1115,45 @@ def _write(
     """Insert actions, their items or instalments, and dunning columns, in bulk."""
     import numpy as np
 
-    acts, items = decisions.actions, decisions.items
-    m = len(acts)
-    if not m:
+    acts = decisions.actions
+    if not len(acts):
         return []
-    w = _Writer(s)
-    day = decisions.today
+    w = BulkWriter(s.connection())
     user_id = s.scalar(select(User.id).where(User.login == user)) if user else None
-    ids = _uuid_hexes(m)
+    ids = _uuid_hexes(len(acts))
     stamp = w.ts(now)
-
-    # Columns of the action rows, each built once for the whole run.
     mode = acts["mode"].to_numpy(object)
     automatic_mode = np.asarray(mode == StepMode.AUTOMATIC.value, dtype=bool)
-    manual = np.asarray(mode == StepMode.MANUAL.value, dtype=bool)
+    status = _insert_actions(
+        w, decisions, steps, plans, ids, automatic_mode, performer, user_id, user, stamp
+    )
+    _insert_covered(w, decisions, plans, ids, stamp)
+    _audit_actions(w, acts, ids, status, now, user)
+    if not performer or not automatic_mode.any():
+        return []
+    automatic = _automatic(decisions, steps, plans, ids, automatic_mode)
+    _enqueue(w, automatic, stamp)
+    return automatic
+
+
+def _insert_actions(
+    w: BulkWriter,
+    decisions: engine.Decisions,
+    steps: dict[int, engine.DunningStep],
+    plans: _Instalments,
+    ids: list[str],
+    automatic_mode: npt.NDArray[np.bool_],
+    performer: bool,
+    user_id: int | None,
+    user: str | None,
+    stamp: str,
+) -> list[str]:
+    """The action rows, each column built once for the whole run; their statuses."""
+    import numpy as np
+
+    acts, items = decisions.actions, decisions.items
+    m = len(acts)
+    manual = np.asarray(acts["mode"].to_numpy(object) == StepMode.MANUAL.value)
     waiting = ActionStatus.QUEUED if performer else ActionStatus.TO_CONFIRM
     confirm = ActionStatus.TO_CONFIRM.value
     status = [
@@ -1220,21 +1181,18 @@ def _write(
         k = -engine_id - 1
         case_ids[no] = _hex(plans.cases[k])
         subjects[no] = f"{names[int(step_ids[no])]} · {plans.numbers[k]}"
-    customers = acts["customer_id"].to_numpy(np.int64)
     assignee = acts["assignee_id"].to_numpy(np.int64)
-    amounts = acts["amount_cents"].to_numpy(np.int64)
-    planned = day.isoformat()
     action_rows = list(
         zip(
             ids,
-            customers.tolist(),
+            acts["customer_id"].to_numpy(np.int64).tolist(),
             step_ids.tolist(),
             acts["action_type"].tolist(),
             subjects,
-            [planned] * m,
+            [decisions.today.isoformat()] * m,
             status,
             (~manual).tolist(),
-            w.money(amounts),
+            w.money(acts["amount_cents"].to_numpy(np.int64)),
             acts["currency"].tolist(),
             [a or None for a in assignee.tolist()],
             [user_id] * m,
@@ -1247,31 +1205,46 @@ def _write(
             strict=True,
         )
     )
-    w.insert(
-        "action",
-        (
-            "id",
-            "customer_id",
-            "step_id",
-            "action_type",
-            "subject",
-            "planned_date",
-            "status",
-            "automatic",
-            "amount",
-            "currency",
-            "assigned_to_id",
-            "created_by_id",
-            "case_id",
-            "reason",
-            "version",
-            "created_at",
-            "updated_at",
-            "updated_by",
-        ),
-        action_rows,
-    )
+    w.insert("action", _ACTION_COLUMNS, action_rows)
+    return status
 
+
+_ACTION_COLUMNS = (
+    "id",
+    "customer_id",
+    "step_id",
+    "action_type",
+    "subject",
+    "planned_date",
+    "status",
+    "automatic",
+    "amount",
+    "currency",
+    "assigned_to_id",
+    "created_by_id",
+    "case_id",
+    "reason",
+    "version",
+    "created_at",
+    "updated_at",
+    "updated_by",
+)
+
+
+def _insert_covered(
+    w: BulkWriter,
+    decisions: engine.Decisions,
+    plans: _Instalments,
+    ids: list[str],
+    stamp: str,
+) -> None:
+    """The items and instalments each action covers, and the step they reached."""
+    import numpy as np
+
+    items, day = decisions.items, decisions.today
+    action_no = items["action_no"].to_numpy(np.int64)
+    item_ids = items["item_id"].to_numpy(np.int64)
+    of_plan = item_ids < 0
     # Sorted by item so concurrent runs lock rows in the same order (no deadlock).
     id_array = np.array(ids, dtype=object)
     claimed = items["claimed_cents"].to_numpy(np.int64)
@@ -1295,28 +1268,40 @@ def _write(
         ),
     )
     _update_items(w, item_ids[order], item_steps, day, stamp)
-    if of_plan.any():
-        rows = np.flatnonzero(of_plan)
-        keys = [_hex(k) for k in plans.key_of(item_ids[rows])]
-        w.insert(
-            "action_instalment",
-            ("action_id", "instalment_id", "step_id", "amount", "days_late"),
-            list(
-                zip(
-                    id_array[action_no[rows]].tolist(),
-                    keys,
-                    all_steps[rows].tolist(),
-                    w.money(claimed[rows]),
-                    late[rows].tolist(),
-                    strict=True,
-                )
-            ),
-        )
-        _update_instalments(w, keys, all_steps[rows].tolist(), day)
+    if not of_plan.any():
+        return
+    rows = np.flatnonzero(of_plan)
+    keys = [_hex(k) for k in plans.key_of(item_ids[rows])]
+    w.insert(
+        "action_instalment",
+        ("action_id", "instalment_id", "step_id", "amount", "days_late"),
+        list(
+            zip(
+                id_array[action_no[rows]].tolist(),
+                keys,
+                all_steps[rows].tolist(),
+                w.money(claimed[rows]),
+                late[rows].tolist(),
+                strict=True,
+            )
+        ),
+    )
+    _update_instalments(w, keys, all_steps[rows].tolist(), day)
 
-    counts = acts["item_count"].to_numpy(np.int64).tolist()
-    _audit(
-        w,
+
+def _audit_actions(
+    w: BulkWriter,
+    acts: pd.DataFrame,
+    ids: list[str],
+    status: list[str],
+    now: dt.datetime,
+    user: str | None,
+) -> None:
+    """One audit row per action written, as the ORM hook would record it."""
+    import numpy as np
+
+    w.audit(
+        "action",
         [
             (
                 key,
@@ -1331,28 +1316,42 @@ def _write(
             )
             for key, c, st, stat, a, k in zip(
                 ids,
-                customers.tolist(),
-                step_ids.tolist(),
+                acts["customer_id"].to_numpy(np.int64).tolist(),
+                acts["step_id"].to_numpy(np.int64).tolist(),
                 status,
-                amounts.tolist(),
-                counts,
+                acts["amount_cents"].to_numpy(np.int64).tolist(),
+                acts["item_count"].to_numpy(np.int64).tolist(),
                 strict=True,
             )
         ],
         now,
         user,
     )
-    if not performer or not automatic_mode.any():
-        return []
-    # What the performer needs, for the queued actions only.
-    auto_rows = np.flatnonzero(automatic_mode)
+
+
+def _automatic(
+    decisions: engine.Decisions,
+    steps: dict[int, engine.DunningStep],
+    plans: _Instalments,
+    ids: list[str],
+    automatic_mode: npt.NDArray[np.bool_],
+) -> list[AutomaticAction]:
+    """What the performer needs, for the queued actions only."""
+    import numpy as np
+
+    acts, items = decisions.actions, decisions.items
+    action_no = items["action_no"].to_numpy(np.int64)
+    item_ids = items["item_id"].to_numpy(np.int64)
+    step_ids = acts["step_id"].to_numpy(np.int64)
+    customers = acts["customer_id"].to_numpy(np.int64)
+    amounts = acts["amount_cents"].to_numpy(np.int64)
     by_action = np.argsort(action_no, kind="stable")
-    bounds = np.searchsorted(action_no[by_action], np.arange(m + 1))
+    bounds = np.searchsorted(action_no[by_action], np.arange(len(acts) + 1))
     sorted_ids = item_ids[by_action]
     types = acts["action_type"].to_numpy(object)
     currencies = acts["currency"].to_numpy(object)
     automatic = []
-    for row in auto_rows.tolist():
+    for row in np.flatnonzero(automatic_mode).tolist():
         step = steps[int(step_ids[row])]
         covered = sorted_ids[bounds[row] : bounds[row + 1]]
         reminded = tuple(
@@ -1375,11 +1374,10 @@ def _write(
                 instalment_ids=reminded,
             )
         )
-    _enqueue(w, automatic, stamp)
     return automatic
 
 
-def _enqueue(w: _Writer, automatic: list[AutomaticAction], stamp: str) -> None:
+def _enqueue(w: BulkWriter, automatic: list[AutomaticAction], stamp: str) -> None:
     """One outbox entry per automatic action, in the run's transaction."""
     rows = []
     for entry_id, send in zip(_uuid_hexes(len(automatic)), automatic, strict=True):
@@ -1415,26 +1413,19 @@ def _enqueue(w: _Writer, automatic: list[AutomaticAction], stamp: str) -> None:
 
 
 def _update_instalments(
-    w: _Writer, keys: list[str], step_ids: list[int], day: dt.date
+    w: BulkWriter, keys: list[str], step_ids: list[int], day: dt.date
 ) -> None:
     """Record the step each instalment reached and the day (few rows: plain SQL)."""
-    mark = "%s" if w.pg else "?"
-    cur = w.raw.cursor()
-    try:
-        cur.executemany(
-            f"UPDATE plan_instalment SET dunning_step_id = {mark}, "
-            f"dunning_date = {mark} WHERE id = {mark}",
-            [
-                (step, day if w.pg else day.isoformat(), key)
-                for step, key in zip(step_ids, keys, strict=True)
-            ],
-        )
-    finally:
-        cur.close()
+    mark = w.mark
+    w.executemany(
+        f"UPDATE plan_instalment SET dunning_step_id = {mark}, "
+        f"dunning_date = {mark}{w.change_set()} WHERE id = {mark}",
+        [(step, w.day(day), key) for step, key in zip(step_ids, keys, strict=True)],
+    )
 
 
 def _update_items(
-    w: _Writer,
+    w: BulkWriter,
     item_ids: IntArray,
     step_ids: IntArray,
     day: dt.date,
@@ -1443,32 +1434,28 @@ def _update_items(
     """Record the step each item reached (its `dunning_step_id`) and the day."""
     if not len(item_ids):
         return
+    marked = w.change_set()
     if w.pg:
         # One statement joined on unnest(): "id = ANY(array)" scanned the array
         # for every row.
-        with w.raw.cursor() as cur:
-            cur.execute(
-                "UPDATE item SET dunning_step_id = u.step, dunning_date = %s, "
-                "updated_at = %s FROM unnest(%s::bigint[], %s::integer[]) "
-                "AS u(id, step) WHERE item.id = u.id",
-                (day, stamp, item_ids.tolist(), step_ids.tolist()),
-            )
-        return
-    cur = w.raw.cursor()
-    try:
-        cur.executemany(
-            "UPDATE item SET dunning_step_id = ?, dunning_date = ?, updated_at = ? "
-            "WHERE id = ?",
-            zip(
-                step_ids.tolist(),
-                [day.isoformat()] * len(item_ids),
-                [stamp] * len(item_ids),
-                item_ids.tolist(),
-                strict=True,
-            ),
+        w.execute(
+            "UPDATE item SET dunning_step_id = u.step, dunning_date = %s, "
+            f"updated_at = %s{marked} FROM unnest(%s::bigint[], %s::integer[]) "
+            "AS u(id, step) WHERE item.id = u.id",
+            (day, stamp, item_ids.tolist(), step_ids.tolist()),
         )
-    finally:
-        cur.close()
+        return
+    w.executemany(
+        "UPDATE item SET dunning_step_id = ?, dunning_date = ?, updated_at = ?"
+        f"{marked} WHERE id = ?",
+        zip(
+            step_ids.tolist(),
+            [day.isoformat()] * len(item_ids),
+            [stamp] * len(item_ids),
+            item_ids.tolist(),
+            strict=True,
+        ),
+    )
 
 
 __all__ = [

@@ -58,7 +58,9 @@ from o2c_desktop.models import (
     OutboxEntry,
     Step,
 )
+from o2c_desktop.models.audit import audit_row
 from o2c_desktop.models.base import utcnow
+from o2c_desktop.services import erp_writeback
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -79,6 +81,9 @@ INTERRUPTED = (
 ACTION_CHANNELS = frozenset(
     {OutboxChannel.EMAIL, OutboxChannel.LETTER_PRINT, OutboxChannel.SMS}
 )
+# Performers that look up their marker before writing: an interrupted entry is
+# pushed again instead of handed to a human.
+REPLAYABLE = frozenset({OutboxChannel.ERP_WRITE_BACK})
 _DUE = (OutboxStatus.QUEUED, OutboxStatus.TO_RETRY)
 _CHUNK = 5000
 _REASON_MAX = 300  # action.reason
@@ -348,7 +353,9 @@ class Outbox:
         """Entries claimed more than `SENDING_STALE` ago with no outcome: to a human.
 
         They may or may not have left. An action's goes to its collector's
-        agenda with the reason instead of being sent twice.
+        agenda with the reason instead of being sent twice. An ERP
+        write-back is queued again instead: its performer finds its marker in
+        the ERP if it got there.
 
         Args:
             now: the current time (tests move it).
@@ -373,6 +380,9 @@ class Outbox:
             handed = 0
             for entry_id, channel, action_id, claimed_at in stale:
                 at = (claimed_at or now).isoformat(timespec="minutes")
+                if channel in REPLAYABLE:
+                    handed += self._requeue(s, entry_id, before, now, at)
+                    continue
                 why = INTERRUPTED.format(at=at)
                 moved = s.execute(
                     update(OutboxEntry)
@@ -403,6 +413,31 @@ class Outbox:
         return handed
 
     # -- internals --------------------------------------------------------
+
+    def _requeue(
+        self,
+        s: Session,
+        entry_id: uuid.UUID,
+        before: dt.datetime,
+        now: dt.datetime,
+        at: str,
+    ) -> int:
+        """Queue an interrupted replayable entry again (its performer looks first)."""
+        moved = s.execute(
+            update(OutboxEntry)
+            .where(
+                OutboxEntry.id == entry_id,
+                OutboxEntry.status == OutboxStatus.SENDING,
+                OutboxEntry.claimed_at < before,
+            )
+            .values(
+                status=OutboxStatus.QUEUED,
+                last_error=f"interrupted on {at}; pushed again",
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(moved.rowcount)  # type: ignore[attr-defined]  # CursorResult
 
     def _claim_statement(
         self,
@@ -558,7 +593,7 @@ class Outbox:
                 return status
             why = outcome.log[:_REASON_MAX]
             if status is OutboxStatus.DONE:
-                self._move_action(
+                moved_done = self._move_action(
                     s,
                     entry.action_id,
                     ActionStatus.SENDING,
@@ -569,6 +604,9 @@ class Outbox:
                     send_log=outcome.log,
                     performed_at=now,
                 )
+                if moved_done:
+                    # The letter or email sent goes back to the ERP it came from.
+                    erp_writeback.enqueue_for_actions(s, [entry.action_id])
             elif again is not None:
                 later = again.astimezone().isoformat(timespec="minutes")
                 self._move_action(
@@ -620,14 +658,7 @@ class Outbox:
         # Core updates escape the ORM's audit hook: the row is written here.
         s.execute(
             _AUDIT,
-            {
-                "at": now,
-                "user_login": self._user,
-                "table_name": "action",
-                "record_id": action_id.hex,
-                "operation": "update",
-                "changes": audited,
-            },
+            audit_row(now, self._user, "action", action_id.hex, "update", audited),
         )
         return True
 
@@ -785,6 +816,7 @@ __all__ = [
     "ACTION_CHANNELS",
     "INTERRUPTED",
     "NO_RETRY",
+    "REPLAYABLE",
     "SENDING_STALE",
     "AutomaticAction",
     "Entry",

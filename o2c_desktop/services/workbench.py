@@ -126,6 +126,7 @@ from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentError, DocumentService
 from o2c_desktop.services.outbox import (
     NO_RETRY,
+    Outbox,
     action_key,
     action_outbox,
     automatic_actions,
@@ -203,6 +204,9 @@ class WorkbenchService:
         documents: renders the letters and emails of the message editor.
         mail: the mail server the message editor sends through.
         days: how many day columns the agenda shows.
+        outbox: sends confirmed automatic actions, instead of `performer`
+            (the composition root's, which does not retry).
+        cases: the cases service the agenda's verbs go through.
     """
 
     def __init__(
@@ -213,20 +217,20 @@ class WorkbenchService:
         documents: DocumentService | None = None,
         mail: mailer.MailConfig | None = None,
         days: int = AGENDA_DAYS,
+        outbox: Outbox | None = None,
+        cases: CasesService | None = None,
     ) -> None:
         self._ctx = ctx
         self._db = ctx.db
         self._login = ctx.user_login or None
         # A human waits on the click: a failure goes back to the agenda at once.
-        self._outbox = (
-            action_outbox(ctx, performer, retry=NO_RETRY)
-            if performer is not None
-            else None
-        )
+        if outbox is None and performer is not None:
+            outbox = action_outbox(ctx, performer, retry=NO_RETRY)
+        self._outbox = outbox
         self._mail = mail
         self._documents = documents or DocumentService(ctx, mail)
         self._days = days
-        self._cases = CasesService(ctx)
+        self._cases = cases or CasesService(ctx)
 
     # --- people ------------------------------------------------------------------
 

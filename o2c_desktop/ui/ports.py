@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         WorkAgenda,
     )
     from o2c_desktop.settings import Settings
+    from o2c_desktop.ui.import_ports import Importer
 
 log = logging.getLogger(__name__)
 
@@ -401,6 +402,7 @@ class Workspace:
         dashboards: the credit manager's dashboards.
         editor: the scenario and template editor.
         team: users, absences, portfolios and entity settings.
+        importer: aged-balance imports into this database.
         risk: the customer's rating, limit and insolvency watch.
         settings: set when opening changed the settings (the demo book made
             its collector the current user); the window adopts them.
@@ -412,6 +414,7 @@ class Workspace:
     editor: ScenarioEditing | None = None
     workbench: WorkbenchCalls | None = None
     team: TeamCalls | None = None
+    importer: Importer | None = None
     risk: RiskCalls | None = None
     settings: Settings | None = None
 

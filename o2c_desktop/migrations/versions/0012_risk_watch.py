@@ -1,7 +1,7 @@
 """risk watch: events, ratings, credit limits, alerts, insolvency cases (issue 19)
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-04 21:45:17.170901
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import o2c_desktop.models.base
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
