@@ -33,6 +33,7 @@ COMMANDS = (
     "o2c_desktop.cli.dunning",
     "o2c_desktop.cli.importing",
     "o2c_desktop.cli.scenario",
+    "o2c_desktop.cli.score",
 )
 
 

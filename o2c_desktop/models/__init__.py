@@ -19,6 +19,7 @@ from o2c_desktop.models.items import BalanceSnapshot, Item, SnapshotLine
 from o2c_desktop.models.org import Entity, Portfolio, User
 from o2c_desktop.models.outbox import OutboxEntry
 from o2c_desktop.models.scenarios import Scenario, Step, Template
+from o2c_desktop.models.scoring import CustomerScore, ItemPrediction, ScoreModel
 
 __all__ = [
     "Action",
@@ -31,17 +32,20 @@ __all__ = [
     "CaseItem",
     "Contact",
     "Customer",
+    "CustomerScore",
     "Document",
     "DunningRun",
     "Entity",
     "ImportBatch",
     "ImportChange",
     "Item",
+    "ItemPrediction",
     "Notification",
     "OutboxEntry",
     "PlanInstalment",
     "Portfolio",
     "Scenario",
+    "ScoreModel",
     "SnapshotLine",
     "Step",
     "Template",
