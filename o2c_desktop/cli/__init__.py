@@ -31,6 +31,7 @@ COMMANDS = (
     "o2c_desktop.cli.demo",
     "o2c_desktop.cli.documents",
     "o2c_desktop.cli.dunning",
+    "o2c_desktop.cli.forecast",
     "o2c_desktop.cli.importing",
     "o2c_desktop.cli.scenario",
     "o2c_desktop.cli.score",
