@@ -145,3 +145,34 @@ def test_the_forecast_has_bands_around_the_expected_receipts(book: AppContext) -
     assert f.landing_day == dt.date(2026, 3, 31)
     total = np.sum([float(w.expected) for w in f.weeks])
     assert total > 0
+
+
+def test_the_cash_dashboard_shows_the_model_line_once_scored(book: AppContext) -> None:
+    from o2c_desktop.engine.analytics import DashboardFilter
+    from o2c_desktop.services.dashboards import MODEL_SERIES, DashboardService
+
+    dashboards = DashboardService(book)
+    before = dashboards.cash(DashboardFilter(), TODAY)
+    assert MODEL_SERIES not in [s.name for s in before.series]
+    ScoringService(book).train(TODAY)
+    ScoringService(book).apply(TODAY)
+    after = dashboards.cash(DashboardFilter(), TODAY)
+    line = next(s for s in after.series if s.name == MODEL_SERIES)
+    assert after.columns[-1] == MODEL_SERIES
+    assert [r[-1] for r in after.rows] == list(line.values)
+    assert all(v is None for v in line.values[:9])  # past weeks and this one
+    assert sum(v for v in line.values if v is not None) > 0
+    with book.db.session() as s:
+        # Each week's figure is the open remaining predicted to be paid that week.
+        busiest = max(range(9, 16), key=lambda i: line.values[i] or 0)
+        week1 = after.drill[busiest]
+        expected = s.scalar(
+            select(func.sum(Item.remaining))
+            .join(ItemPrediction, ItemPrediction.item_id == Item.id)
+            .where(
+                Item.currency == after.currency,
+                ItemPrediction.pay_date >= week1,
+                ItemPrediction.pay_date < week1 + dt.timedelta(days=7),
+            )
+        )
+    assert line.values[busiest] == expected
