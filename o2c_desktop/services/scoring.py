@@ -435,8 +435,7 @@ def _read_book(s: Session, today: dt.date | None) -> BookColumns:
         f"SELECT id, customer_id, {q.day('issue_date')}, {q.day('due_date')}, "
         f"{q.cents('amount')}, {q.cents('remaining')}, currency, status, "
         f"{q.day('closed_on')} FROM item WHERE kind = '{ItemKind.INVOICE.value}' "
-        "AND amount > 0 "
-        "ORDER BY customer_id, issue_date, id",
+        "AND amount > 0",
     )
     cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 9
     issue, due = _ints(cols[2]), _ints(cols[3])
