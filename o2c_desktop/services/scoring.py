@@ -355,16 +355,18 @@ def _customer_scores(
     and its last invoice's terms, so the score reads the customer's history
     only, not the invoices it happens to have open.
     """
-    customers, first = np.unique(book.customer, return_index=True)
-    if not len(customers):
-        return customers.astype(np.int64), np.zeros(0), [], []
-    last = np.r_[first[1:], len(book)] - 1
-    order = np.lexsort((book.issue, book.customer))
-    ordered = book.take(order)
-    terms = (ordered.due - ordered.issue)[last]
-    amount = np.array(
-        [np.median(ordered.amount[a : b + 1]) for a, b in zip(first, last, strict=True)]
+    if not len(book):
+        return np.zeros(0, np.int64), np.zeros(0), [], []
+    # Last terms: the newest invoice of each customer.
+    by_issue = np.lexsort((book.issue, book.customer))
+    customers, first, counts = np.unique(
+        book.customer[by_issue], return_index=True, return_counts=True
     )
+    last = by_issue[first + counts - 1]
+    terms = (book.due - book.issue)[last]
+    # Median amount (the lower middle): sorted by customer, then amount.
+    by_amount = np.lexsort((book.amount, book.customer))
+    amount = book.amount[by_amount][first + (counts - 1) // 2]
     cut = np.full(len(customers), t, dtype=np.int64)
     x = sc.features(book, customers.astype(np.int64), cut, cut + terms, amount, cut)
     pred = model.predict(x) if model is not None else sc.rule(x, pop, reason)

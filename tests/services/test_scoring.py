@@ -176,3 +176,32 @@ def test_the_cash_dashboard_shows_the_model_line_once_scored(book: AppContext) -
             )
         )
     assert line.values[busiest] == expected
+
+
+def test_the_client_card_shows_each_open_invoice_s_expected_pay_date(
+    book: AppContext,
+) -> None:
+    from o2c_desktop.engine.workbench import ItemQuery
+    from o2c_desktop.services.workbench import WorkbenchService
+
+    with book.db.session() as s:
+        customer = s.scalar(
+            select(Item.customer_id)
+            .where(Item.status == "open", Item.kind == "invoice", Item.remaining > 0)
+            .limit(1)
+        )
+    assert customer is not None
+    cards = WorkbenchService(book)
+    query = ItemQuery(open_only=True, limit=200)
+    before = cards.items(customer, query, TODAY)
+    assert all(r.expected_pay_date is None for r in before.rows)
+    ScoringService(book).apply(TODAY)  # no model yet: the rule, with its reason
+    after = cards.items(customer, query, TODAY)
+    with book.db.session() as s:
+        stored = dict(
+            s.execute(select(ItemPrediction.item_id, ItemPrediction.pay_date)).all()
+        )
+    shown = {r.id: r.expected_pay_date for r in after.rows if r.remaining > 0}
+    assert shown
+    assert shown == {i: stored.get(i) for i in shown}
+    assert all(d is not None for d in shown.values())
