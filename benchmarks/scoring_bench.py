@@ -14,8 +14,8 @@ resident memory so far. Budgets of the issue at 1M items: train 60 s and
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import resource
 import subprocess
 import sys
