@@ -119,13 +119,13 @@ def snapshot(engine: Engine, columns: dict[str, list[str]] | None = None) -> Row
         rows = {}
         for table, names in columns.items():
             key = found.get_pk_constraint(table)["constrained_columns"] or names
+            # Quoted: import_batch has a column "full", reserved on PostgreSQL.
+            listed = ", ".join(f'"{n}"' for n in names)
+            ordered = ", ".join(f'"{k}"' for k in key)
             rows[table] = [
                 tuple(row)
                 for row in conn.execute(
-                    text(
-                        f"SELECT {', '.join(names)} FROM {table}"
-                        f" ORDER BY {', '.join(key)}"
-                    )
+                    text(f"SELECT {listed} FROM {table} ORDER BY {ordered}")
                 )
             ]
     return rows
