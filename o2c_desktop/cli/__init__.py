@@ -91,9 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         documents,
         dunning,
         erp,
+        forecast,
         importing,
         risk,
         scenario,
+        score,
     )
 
     # Feature modules, each with register(subparsers). Keep alphabetical.
@@ -105,9 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
         documents,
         dunning,
         erp,
+        forecast,
         importing,
         risk,
         scenario,
+        score,
     ):
         module.register(subparsers)
     return parser

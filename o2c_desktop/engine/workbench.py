@@ -488,6 +488,8 @@ class ItemRow:
     disputed: bool = False
     in_litigation: bool = False
     has_pdf: bool = False
+    # The payment model's expected pay date of an open item (#21).
+    expected_pay_date: dt.date | None = None
 
 
 @dataclass(frozen=True)

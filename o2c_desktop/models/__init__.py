@@ -31,6 +31,7 @@ from o2c_desktop.models.risk import (
     RiskRating,
 )
 from o2c_desktop.models.scenarios import Scenario, Step, Template
+from o2c_desktop.models.scoring import CustomerScore, ItemPrediction, ScoreModel
 
 __all__ = [
     "Action",
@@ -46,6 +47,7 @@ __all__ = [
     "CreditLimitChange",
     "Customer",
     "CustomerRisk",
+    "CustomerScore",
     "Document",
     "DunningRun",
     "Entity",
@@ -53,6 +55,7 @@ __all__ = [
     "ImportChange",
     "InsolvencyCase",
     "Item",
+    "ItemPrediction",
     "Notification",
     "OutboxEntry",
     "PlanInstalment",
@@ -63,6 +66,7 @@ __all__ = [
     "RiskEventCustomer",
     "RiskRating",
     "Scenario",
+    "ScoreModel",
     "SnapshotLine",
     "Step",
     "SyncCursor",

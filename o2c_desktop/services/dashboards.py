@@ -61,6 +61,7 @@ from o2c_desktop.models import (
     User,
 )
 from o2c_desktop.models.repo import unindexed
+from o2c_desktop.models.scoring import ItemPrediction
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -84,6 +85,8 @@ HISTORY_MONTHS = 36  # revenue months read for the countback of the oldest DSO
 DELAY_MONTHS = 12
 CASH_WEEKS_BACK = 8
 CASH_WEEKS_AHEAD = 8
+# The cash chart's line of the payment model's pay dates, once scored (#21).
+MODEL_SERIES = N_("Expected by the payment model")
 DISPUTE_AGES = (30, 60, 90)
 KEYS = (
     "aging",
@@ -961,6 +964,7 @@ class DashboardService:
                     f,
                 )
             ).all()
+            by_model = self._model_forecast(s, base, dialect, day, start, end)
         weeks = CASH_WEEKS_BACK + CASH_WEEKS_AHEAD
         got = [ZERO] * weeks
         expected_due = [ZERO] * weeks
@@ -979,7 +983,7 @@ class DashboardService:
         labels = tuple(_week_label(start + dt.timedelta(weeks=i)) for i in range(weeks))
         current = week(day)
         collected_series = tuple(got[i] if i <= current else None for i in range(weeks))
-        rows = tuple(
+        rows: tuple[tuple[Any, ...], ...] = tuple(
             (
                 labels[i],
                 start + dt.timedelta(weeks=i),
@@ -989,14 +993,39 @@ class DashboardService:
             )
             for i in range(weeks)
         )
+        series: tuple[Series, ...] = (
+            Series(N_("Expected from due dates"), tuple(expected_due)),
+            Series(N_("Expected from promises"), tuple(expected_promises)),
+            Series(N_("Collected"), collected_series, kind="line"),
+        )
+        columns: tuple[str, ...] = (
+            N_("Week"),
+            N_("From"),
+            N_("Collected"),
+            N_("Expected from due dates"),
+            N_("Expected from promises"),
+        )
+        figures: tuple[tuple[str, Decimal], ...] = ()
+        if by_model:  # only once `o2c score apply` has predicted pay dates
+            model = [ZERO] * weeks
+            for d, cents in by_model:
+                model[week(d)] += _money_cents(cents or 0)
+            model_series = tuple(
+                model[i] if i > current else None for i in range(weeks)
+            )
+            series += (Series(MODEL_SERIES, model_series, kind="line"),)
+            columns += (MODEL_SERIES,)
+            rows = tuple((*r, model_series[i]) for i, r in enumerate(rows))
+            figures = (
+                (
+                    N_("Expected by the payment model, next 8 weeks"),
+                    _fmt(sum(model[current + 1 :], ZERO), currency),
+                ),
+            )
         return DashboardData(
             key="cash",
             categories=labels,
-            series=(
-                Series(N_("Expected from due dates"), tuple(expected_due)),
-                Series(N_("Expected from promises"), tuple(expected_promises)),
-                Series(N_("Collected"), collected_series, kind="line"),
-            ),
+            series=series,
             unit=currency,
             figures=(
                 (
@@ -1011,19 +1040,40 @@ class DashboardService:
                         currency,
                     ),
                 ),
+                *figures,
             ),
-            columns=(
-                N_("Week"),
-                N_("From"),
-                N_("Collected"),
-                N_("Expected from due dates"),
-                N_("Expected from promises"),
-            ),
+            columns=columns,
             rows=rows,
             drill=tuple(start + dt.timedelta(weeks=i) for i in range(weeks)),
             currency=currency,
             as_of=day,
         )
+
+    def _model_forecast(
+        self,
+        s: Session,
+        base: Any,
+        dialect: str,
+        day: dt.date,
+        start: dt.date,
+        end: dt.date,
+    ) -> list[Any]:
+        """Open invoices' remaining by predicted pay date (#21); [] before any."""
+        return list(
+            s.connection().execute(
+                base.add_columns(
+                    ItemPrediction.pay_date, func.sum(_cents(Item.remaining, dialect))
+                )
+                .join(ItemPrediction, ItemPrediction.item_id == Item.id)
+                .where(
+                    Item.status == ItemStatus.OPEN,
+                    ItemPrediction.pay_date > day,
+                    ItemPrediction.pay_date >= start,
+                    ItemPrediction.pay_date <= end,
+                )
+                .group_by(ItemPrediction.pay_date)
+            )
+        )  # fmt: skip
 
     # -- drill-down -----------------------------------------------------------
 

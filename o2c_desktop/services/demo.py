@@ -84,7 +84,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when the generator changes what it builds (benchmark caches key on it).
-DEMO_VERSION: Final = 1
+DEMO_VERSION: Final = 2  # 2: drift, seasonality (#21)
 DEFAULT_CUSTOMERS: Final = 2_000
 DEFAULT_ITEMS: Final = 40_000
 DEFAULT_SEED: Final = 35
@@ -1190,8 +1190,7 @@ class _Book:
 
         # Payment history: when each item was paid, applied or matched.
         b = self.behaviour[cust]
-        scale = self.delay_noise[cust]
-        delay = self.delay_mean[cust] + rng.gamma(2.0, scale) - 2.0 * scale
+        delay = _payment_delays(self, cust, due, z)
         closed_on = np.select(
             [invoice, kind == _CN, kind == _PAY, kind == _UNAPPLIED],
             [
@@ -2085,6 +2084,38 @@ class _Book:
 
 
 # -- small helpers ------------------------------------------------------------------
+
+
+def _payment_delays(book: _Book, cust: I64, due: I64, z: F64) -> F64:
+    """Days from due date to payment of each item: what a model has to learn (#21).
+
+    Hidden per-customer traits, never written to the book: the behaviour
+    class's mean delay and noise (drawn in `_customers`), a drift (one
+    customer in six starts paying later from some day on, one in twenty
+    better), a sensitivity to the summer and year-end closing months, and a
+    habit of paying big invoices later. The traits come from their own
+    generator so the rest of the book draws what it always drew.
+    """
+    rng = book.rng
+    scale = book.delay_noise[cust]
+    delay: F64 = book.delay_mean[cust] + rng.gamma(2.0, scale) - 2.0 * scale
+    traits = np.random.default_rng((book.seed, 21))
+    n = book.n_cust
+    kind = traits.random(n)
+    drift = np.select(
+        [kind < 1 / 6, kind > 0.95],
+        [traits.uniform(15, 45, n), -traits.uniform(5, 15, n)],
+        default=0.0,
+    )
+    start = book.today - traits.integers(30, _YEARS * 365, n)
+    ramp = np.clip((due - start[cust]) / 180.0, 0.0, 1.0)
+    months = (due.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)) % 12
+    season = np.where(months == 7, 8.0, np.where(months == 11, 5.0, 0.0))
+    sensitivity = traits.lognormal(0.0, 0.5, n)
+    big = np.maximum(z, 0.0) * traits.uniform(0.0, 6.0, n)[cust]
+    noise = traits.normal(0.0, 2.0, len(cust))
+    out: F64 = delay + drift[cust] * ramp + season * sensitivity[cust] + big + noise
+    return out
 
 
 def _scenario_steps(scenario_id: int) -> tuple[_StepDef, ...]:

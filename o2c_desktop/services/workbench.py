@@ -121,6 +121,7 @@ from o2c_desktop.models.repo import (
     get_one,
     unindexed,
 )
+from o2c_desktop.models.scoring import ItemPrediction
 from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentError, DocumentService
@@ -1800,22 +1801,31 @@ _INDEXED_SORTS = (ItemSort.NUMBER, ItemSort.DUE_DATE, ItemSort.DAYS_LATE)
 
 
 def _item_select() -> Any:
-    return select(
-        Item.id,
-        Item.number,
-        Item.kind,
-        Item.amount,
-        Item.currency,
-        Item.issue_date,
-        Item.due_date,
-        Step.name.label("step_name"),
-        Item.dunning_date,
-        Item.remaining,
-        Item.status,
-        Item.disputed,
-        Item.in_litigation,
-        Item.pdf_path,
-    ).outerjoin(Step, Step.id == Item.dunning_step_id)
+    return (
+        select(
+            Item.id,
+            Item.number,
+            Item.kind,
+            Item.amount,
+            Item.currency,
+            Item.issue_date,
+            Item.due_date,
+            Step.name.label("step_name"),
+            Item.dunning_date,
+            Item.remaining,
+            Item.status,
+            Item.disputed,
+            Item.in_litigation,
+            Item.pdf_path,
+            ItemPrediction.pay_date.label("expected_pay_date"),
+        )
+        .outerjoin(Step, Step.id == Item.dunning_step_id)
+        .outerjoin(
+            # The payment model's expected date (#21), once `o2c score apply` ran.
+            ItemPrediction,
+            ItemPrediction.item_id == Item.id,
+        )
+    )
 
 
 def _item_row(r: Any, today: dt.date) -> ItemRow:
@@ -1837,6 +1847,7 @@ def _item_row(r: Any, today: dt.date) -> ItemRow:
         disputed=r.disputed,
         in_litigation=r.in_litigation,
         has_pdf=bool(r.pdf_path),
+        expected_pay_date=r.expected_pay_date if r.remaining > 0 else None,
     )
 
 

@@ -789,6 +789,13 @@ class ItemTableModel(RowTableModel[ItemRow]):
             lambda r, lang: format_money(r.remaining, r.currency, lang),
             amount=True,
         ),
+        # Last: the sorts above map to columns by position (#21).
+        Column(
+            N_("Expected payment"),
+            lambda r, lang: (
+                format_date(r.expected_pay_date, lang) if r.expected_pay_date else ""
+            ),
+        ),
     )
 
     def __init__(self, language: str = "fr", parent: QObject | None = None) -> None:
