@@ -437,7 +437,7 @@ class DocumentService:
             sent = mailer.send(outgoing, self._mail_config(), now)
         except (mailer.MailError, DocumentError, tpl.TemplateError) as exc:
             reason = _("Email not sent: {reason}").format(reason=exc)
-            self._record(action_uuid, None, reason, now)
+            self._record(action_uuid, None, reason, now, today=today)
             return SendResult(action_uuid, False, reason, changes=Changes(actions=True))
         eml = mailer.eml_bytes(outgoing, self._mail_config(), now)
         self._record(
@@ -445,6 +445,7 @@ class DocumentService:
             sent,
             None,
             now,
+            today=today,
             eml=GeneratedDocument(
                 DocumentKind.EMAIL,
                 letters.document_filename(
@@ -762,6 +763,7 @@ class DocumentService:
         reason: str | None,
         now: dt.datetime,
         eml: GeneratedDocument | None = None,
+        today: dt.date | None = None,
     ) -> None:
         with self._ctx.db.session(self._ctx.user_login) as s:
             action = get_one(s, Action, action_id)
@@ -775,6 +777,7 @@ class DocumentService:
             action.reason = None
             action.send_log = sent.to_json()
             action.performed_at = now
+            action.performed_on = today or now.astimezone().date()
             user = s.scalar(select(User).where(User.login == self._ctx.user_login))
             if user is not None:
                 action.performed_by_id = user.id

@@ -57,7 +57,17 @@ from o2c_desktop.engine.types import (
     StepMode,
 )
 from o2c_desktop.i18n import N_, translator
-from o2c_desktop.models import Action, DunningRun, Scenario, User
+from o2c_desktop.models import (
+    Action,
+    ActionInstalment,
+    ActionItem,
+    DunningRun,
+    Item,
+    PlanInstalment,
+    Scenario,
+    Step,
+    User,
+)
 from o2c_desktop.models.base import utcnow, uuid4_hexes
 from o2c_desktop.services.cases import CasesService, check_not_future
 from o2c_desktop.services.context import Changes
@@ -491,6 +501,7 @@ class DunningService:
         now = utcnow()
         user = self._ctx.user_login or None
         _cancel_paid(s, paid, now, user)
+        _rewind_unsent(s, paid)
         automatic = _write(
             s,
             decisions,
@@ -839,14 +850,19 @@ def _load(s: Session, day: dt.date) -> _Loaded:
     )
     plans = _load_instalments(s, q)
     held, held_instalments, paid = _open_actions(s, plans)
-    # Only reminders recent enough to matter for the minimum gap.
+    # Only reminders recent enough to matter for the minimum gap, which counts
+    # from the business day a reminder reached the customer, not the day it
+    # was proposed (a letter confirmed 24 days late, issue 16); one not yet
+    # performed counts from its planned day.
     max_gap = max((sc.min_gap_days for sc in scenarios), default=0)
-    since = day - dt.timedelta(days=max_gap)
+    since = q.date(day - dt.timedelta(days=max_gap))
     reminder_rows = _fetch(
         s,
-        f"SELECT customer_id, MAX({q.day('planned_date')}) FROM action "
+        "SELECT customer_id, "
+        f"MAX({q.day('COALESCE(performed_on, planned_date)')}) FROM action "
         f"WHERE step_id IS NOT NULL AND status <> '{ActionStatus.CANCELLED.value}' "
-        f"AND planned_date >= {q.date(since)} GROUP BY customer_id",
+        f"AND (planned_date >= {since} OR performed_on >= {since}) "
+        "GROUP BY customer_id",
     )
     rc = _columns(reminder_rows, 2)
     reminders = pd.DataFrame({"customer_id": _ints(rc[0]), "last_date": _days(rc[1])})
@@ -1047,6 +1063,74 @@ def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
     np.maximum.at(suspended, at[promise], until[promise])
     suspended[at[known & (kinds == CaseKind.PAYMENT_PLAN.value)]] = _FOREVER
     items["suspended_until"] = suspended
+
+
+def _rewind_unsent(s: Session, action_ids: list[Any]) -> None:
+    """Items and instalments of reminders cancelled unsent go back a step.
+
+    The step never reached the customer: should the payment be reversed, the
+    item is proposed that step again, not the one after it (issue 16). The
+    cancelled action keeps its lines, without a step, so that the unique
+    (item, step) index lets the step be proposed again.
+    """
+    if not action_ids:
+        return
+    cancelled = select(Action.id).where(
+        Action.id.in_([uuid.UUID(hex=_hex(i)) for i in action_ids]),
+        Action.status == ActionStatus.CANCELLED,
+    )
+    cancelled_ids = list(s.scalars(cancelled))
+    if not cancelled_ids:
+        return
+    lines = (
+        (ActionItem, ActionItem.item_id, Item, Item.id, Item.dunning_step_id),
+        (
+            ActionInstalment,
+            ActionInstalment.instalment_id,
+            PlanInstalment,
+            PlanInstalment.id,
+            PlanInstalment.dunning_step_id,
+        ),
+    )
+    for line, target, owner, owner_id, step_col in lines:
+        touched = list(
+            s.scalars(
+                select(target).where(line.action_id.in_(cancelled_ids)).distinct()
+            )
+        )
+        if not touched:
+            continue
+        s.execute(
+            update(line)
+            .where(line.action_id.in_(cancelled_ids))
+            .values(step_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        # The highest step still standing: that of a reminder not cancelled.
+        on = func.coalesce(Action.performed_on, Action.planned_date)
+        standing = (
+            select(line.step_id, on)
+            .join(Action, Action.id == line.action_id)
+            .join(Step, Step.id == line.step_id)
+            .where(target == owner_id, Action.status != ActionStatus.CANCELLED)
+            .order_by(Step.offset_days.desc())
+            .limit(1)
+        )
+        s.execute(
+            update(owner)
+            .where(owner_id.in_(touched))
+            .values(
+                {
+                    step_col: standing.with_only_columns(
+                        line.step_id
+                    ).scalar_subquery(),
+                    owner.dunning_date: standing.with_only_columns(
+                        on
+                    ).scalar_subquery(),
+                }
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 # -- writing -----------------------------------------------------------------

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
+from o2c_desktop.engine.types import ActionStatus, ItemStatus
 from o2c_desktop.models import Action, Item
+from o2c_desktop.services.workbench import WorkbenchService
 from tests.services._book import standard_book
-from tests.services.test_dunning_day import dunned, nightly
+from tests.services.test_dunning_day import Mailer, ctx, dunned, nightly
 
 if TYPE_CHECKING:
     from o2c_desktop.models.db import Database
@@ -91,3 +93,82 @@ def test_the_amount_claimed_is_the_lines_listed_net_of_credits(db: Database) -> 
         # (it is at its step already), so it is not claimed by this letter.
         assert (action.amount, action.currency) == (Decimal("160.00"), "EUR")
         assert sorted(i.item_id for i in action.items) == [ids.items["F1"]]
+
+
+def confirm(db: Database, today: dt.date) -> int:
+    """Claire clicks "send" on every reminder waiting for her confirmation."""
+    with db.session() as s:
+        waiting = s.scalars(
+            select(Action.id).where(Action.status == ActionStatus.TO_CONFIRM)
+        ).all()
+    workbench = WorkbenchService(ctx(db), performer=Mailer())
+    return workbench.confirm_actions([a.hex for a in waiting], today).confirmed
+
+
+def test_the_gap_counts_from_the_day_a_letter_reached_the_customer(
+    db: Database,
+) -> None:
+    # F1 fell due on 1 January; letter 1 went out on the 11th. A week
+    # between two reminders.
+    ids = standard_book(
+        db, {"Monnier": [("F1", "2026-01-01", "700.00")]}, min_gap_days=7
+    )
+    with db.session() as s:
+        s.execute(
+            update(Item).values(
+                dunning_step_id=ids.steps[10], dunning_date=d("2026-01-11")
+            )
+        )
+    # Letter 2 (+20) waits for Claire's click; she confirms it only on +44.
+    nightly(db).run(d("2026-01-21"))
+    for day in ("2026-01-28", "2026-02-10"):
+        assert nightly(db).run(d(day)).actions == 0  # held by the waiting letter
+    assert confirm(db, d("2026-02-14")) == 1
+    # The call (+30) is due, but the letter reached Monnier on 14 February:
+    # nothing before the 21st.
+    for day in ("2026-02-15", "2026-02-20"):
+        assert nightly(db).run(d(day)).actions == 0
+        assert nightly(db).run(d(day), dry_run=True).left_out["min_gap"] == 1
+    assert nightly(db).run(d("2026-02-21")).actions == 1
+    assert dunned(db, ids.items["F1"]) == [
+        ("letter 2", "done", Decimal("700.00")),
+        ("call", "pending", Decimal("700.00")),
+    ]
+    with db.session() as s:
+        letter = s.scalars(select(Action).order_by(Action.planned_date)).first()
+        assert letter is not None
+        # Planned on the 21st, performed on the business day of the click.
+        assert (letter.planned_date, letter.performed_on) == (
+            d("2026-01-21"),
+            d("2026-02-14"),
+        )
+
+
+def test_a_reminder_cancelled_unsent_is_sent_again_when_the_payment_bounces(
+    db: Database,
+) -> None:
+    ids = standard_book(db, {"Monnier": [("F1", "2026-03-01", "500.00")]})
+    nightly(db).run(d("2026-03-01"))  # "due today" sent by email
+    nightly(db, mail=False).run(d("2026-03-06"))  # reminder 1 waits for a click
+    with db.session() as s:  # Monnier pays; the import closes F1
+        s.execute(
+            update(Item).values(
+                remaining=0, status=ItemStatus.CLOSED, closed_on=d("2026-03-07")
+            )
+        )
+    assert nightly(db).run(d("2026-03-07")).cancelled_paid == 1
+    with db.session() as s:  # the cheque bounced: the next import reopens F1
+        s.execute(
+            update(Item).values(
+                remaining=Decimal("500.00"), status=ItemStatus.OPEN, closed_on=None
+            )
+        )
+    # Reminder 1 never left: it is sent now, then letter 1 at +10 as planned.
+    assert nightly(db).run(d("2026-03-09")).actions == 1
+    assert nightly(db).run(d("2026-03-11")).actions == 1
+    assert dunned(db, ids.items["F1"]) == [
+        ("due today", "done", Decimal("500.00")),
+        ("reminder 1", "cancelled", Decimal("500.00")),
+        ("reminder 1", "done", Decimal("500.00")),
+        ("letter 1", "done", Decimal("500.00")),
+    ]
