@@ -122,10 +122,29 @@ class AccountItem:
     reference: str = ""
     disputed: bool = False
     in_litigation: bool = False
+    # The part under dispute; zero while disputed means the whole item.
+    disputed_amount: Decimal = ZERO
 
     def days_late(self, today: dt.date) -> int:
         """Days past due on `today` (negative before the due date)."""
         return (today - self.due_date).days
+
+    @property
+    def paid(self) -> Decimal:
+        """What was paid (or credited) on a debit item so far."""
+        return self.amount - self.remaining if self.kind in _DEBITS else ZERO
+
+    @property
+    def claimed(self) -> Decimal:
+        """What a reminder claims of it: the remaining less the disputed part.
+
+        The engine's rule (`engine.dunning`, rule 6): a partial dispute keeps
+        the rest dunned; a whole one claims nothing.
+        """
+        if not self.disputed:
+            return self.remaining
+        part = self.disputed_amount
+        return self.remaining - part if ZERO < part < self.remaining else ZERO
 
 
 @dataclass(frozen=True)
@@ -258,21 +277,31 @@ def build_context(
     else:
         wanted = set(concerned)
         chosen = tuple(i for i in items if i.number in wanted)
+    # Netted as the engine nets them: every undisputed credit of the currency,
+    # so that the letter claims the action's amount (issue 16).
     unapplied = -_sum(
         i.remaining
         for i in same
         if i.kind in (ItemKind.UNAPPLIED_CASH, ItemKind.PAYMENT)
+        and i.remaining < 0
+        and not i.disputed
     )
-    credit_notes = -_sum(i.remaining for i in same if i.kind is ItemKind.CREDIT_NOTE)
-    items_total = _sum(i.remaining for i in chosen if not i.disputed)
+    credit_notes = -_sum(
+        i.remaining
+        for i in same
+        if i.kind is ItemKind.CREDIT_NOTE and i.remaining < 0 and not i.disputed
+    )
+    items_total = _sum(
+        i.claimed for i in chosen if i.currency == currency and i.remaining > 0
+    )
     # Interest is claimed on what the letter claims: the overdue, undisputed
     # debits among the items concerned (all of them for a plain statement).
     claimed = {i.number for i in chosen}
     claim = late_payment_claim(
         [
-            LateDebt(i.number, i.due_date, i.remaining, i.currency)
+            LateDebt(i.number, i.due_date, i.claimed, i.currency)
             for i in overdue
-            if not i.disputed and i.number in claimed
+            if i.claimed > 0 and i.number in claimed
         ],
         today,
         law,
@@ -329,6 +358,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "late_short": "Retard (j)",
         "amount": "Montant TTC",
         "remaining": "Reste dû",
+        "paid": "Déjà réglé",
+        "net_claimed": "Montant net réclamé",
         "status": "Statut",
         "total": "Total",
         "disputed": "En litige",
@@ -400,6 +431,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "late_short": "Days late",
         "amount": "Amount",
         "remaining": "Balance due",
+        "paid": "Paid",
+        "net_claimed": "Net amount claimed",
         "status": "Status",
         "total": "Total",
         "disputed": "Disputed",
@@ -468,6 +501,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "late_short": "Días retraso",
         "amount": "Importe",
         "remaining": "Pendiente",
+        "paid": "Pagado",
+        "net_claimed": "Importe neto reclamado",
         "status": "Estado",
         "total": "Total",
         "disputed": "En disputa",
@@ -539,6 +574,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "late_short": "Verzug (Tage)",
         "amount": "Betrag",
         "remaining": "Offen",
+        "paid": "Bezahlt",
+        "net_claimed": "Geforderter Nettobetrag",
         "status": "Status",
         "total": "Summe",
         "disputed": "Strittig",
@@ -661,8 +698,12 @@ def legal_mentions(entity: Letterhead, language: str) -> str:
 
 
 def signature_text(ctx: LetterContext, language: str) -> str:
-    """The collector's signature, or one made from their name and phone."""
-    if ctx.collector.signature:
+    """The collector's signature, or one made from their name and phone.
+
+    A stored signature is written in the entity's language; a letter in
+    another language is signed with one made in its own (issue 16).
+    """
+    if ctx.collector.signature and language == ctx.entity.language:
         return ctx.collector.signature
     lab = labels(language)
     lines = [ctx.collector.name, f"{lab['collection_dept']} {DASH} {ctx.entity.name}"]
@@ -691,6 +732,7 @@ def merge_fields(ctx: LetterContext, language: str) -> dict[str, Any]:
             "issue_date": day(i.issue_date),
             "due_date": day(i.due_date),
             "amount": format_money(i.amount, i.currency, language),
+            "paid": format_money(i.paid, i.currency, language),
             "remaining": format_money(i.remaining, i.currency, language),
             "days_late": max(0, i.days_late(ctx.today)),
             "disputed": i.disputed,
@@ -798,6 +840,8 @@ def merge_fields(ctx: LetterContext, language: str) -> dict[str, Any]:
         "instalments": [instalment_row(x) for x in plan_rows],
         "instalments_due": [instalment_row(x) for x in due_rows],
         "item_count": len(ctx.concerned),
+        # Whether there is principal to claim (a notice never says "0.00").
+        "claims_principal": a.principal_claimed > 0,
         "today": day(ctx.today),
         "deadline": day(ctx.deadline),
     }
@@ -902,9 +946,15 @@ def _country_name(code: str, language: str) -> str:
 def items_table(
     ctx: LetterContext, language: str, items: Sequence[AccountItem] | None = None
 ) -> PrintedTable:
-    """The table of items concerned (or `items`), with their total."""
+    """The table of items concerned (or `items`), with their total.
+
+    Each item shows its amount, what was paid so far and what remains; the
+    items concerned are followed by the unapplied payments and credit notes
+    netted, then the net amount claimed: the action's amount (issue 16).
+    """
     lab = labels(language)
     rows = tuple(items if items is not None else ctx.concerned)
+    cur = ctx.amounts.currency
 
     def line(i: AccountItem) -> tuple[str, ...]:
         late = i.days_late(ctx.today)
@@ -914,10 +964,25 @@ def items_table(
             format_date(i.due_date, language),
             str(late) if late > 0 else "",
             format_money(i.amount, i.currency, language),
+            format_money(i.paid, i.currency, language) if i.paid else "",
             format_money(i.remaining, i.currency, language),
         )
 
-    total = _sum(i.remaining for i in rows if i.currency == ctx.amounts.currency)
+    def total_row(label: str, value: Decimal) -> tuple[str, ...]:
+        return (label, "", "", "", "", "", format_money(value, cur, language))
+
+    total = _sum(i.remaining for i in rows if i.currency == cur)
+    footer = [total_row(lab["total"], total)]
+    a = ctx.amounts
+    if items is None:
+        netted = [
+            (lab["sum_unapplied"], a.unapplied),
+            (lab["sum_credits"], a.credit_notes),
+        ]
+        shown = [(label, value) for label, value in netted if value > 0]
+        if shown or a.principal_claimed != total:
+            footer.extend(total_row(label, -value) for label, value in shown)
+            footer.append(total_row(lab["net_claimed"], a.principal_claimed))
     return PrintedTable(
         headers=(
             lab["number"],
@@ -925,22 +990,14 @@ def items_table(
             lab["due_date"],
             lab["days_late"],
             lab["amount"],
+            lab["paid"],
             lab["remaining"],
         ),
         rows=tuple(line(i) for i in rows),
-        widths=(30, 22, 22, 20, 28, 28),
-        align=("L", "L", "L", "R", "R", "R"),
+        widths=(30, 20, 20, 16, 26, 24, 26),
+        align=("L", "L", "L", "R", "R", "R", "R"),
         marked=frozenset(n for n, i in enumerate(rows) if i.disputed),
-        footer=(
-            (
-                lab["total"],
-                "",
-                "",
-                "",
-                "",
-                format_money(total, ctx.amounts.currency, language),
-            ),
-        ),
+        footer=tuple(footer),
     )
 
 

@@ -269,6 +269,7 @@ def account_item_of(i: Item) -> letters.AccountItem:
         reference=_text(i.reference),
         disputed=i.disputed,
         in_litigation=i.in_litigation,
+        disputed_amount=i.disputed_amount or letters.ZERO,
     )
 
 
@@ -490,7 +491,9 @@ class DocumentService:
             return Outcome(False, "nothing to send: the entry names no action")
         now = self._now()
         try:
-            rendered = self.render_action(action_id, today=now.astimezone().date())
+            rendered = self.render_action(
+                action_id, today=self._business_day(action_id)
+            )
             if rendered.email is None:
                 return Outcome(True, ", ".join(d.filename for d in rendered.documents))
             outgoing = rendered.outgoing()
@@ -524,6 +527,16 @@ class DocumentService:
         return tpl.validate(subject, body)
 
     # -- internals --------------------------------------------------------
+
+    def _business_day(self, action_id: uuid.UUID) -> dt.date:
+        """The day a queued action is sent on: a click's, else its run's.
+
+        A run dated with --date decides on that business day: its letters
+        are dated so, with the days late the engine counted (issue 16).
+        """
+        with self._ctx.db.session() as s:
+            action = get_one(s, Action, action_id)
+            return action.performed_on or action.planned_date
 
     def _now(self) -> dt.datetime:
         return self._clock()

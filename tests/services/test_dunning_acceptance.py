@@ -7,15 +7,24 @@ does, on SQLite and PostgreSQL, and reads what was sent for which item.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from o2c_desktop.engine.types import ActionStatus, ItemStatus
-from o2c_desktop.models import Action, Item
+from o2c_desktop.engine.types import (
+    ActionStatus,
+    ActionType,
+    DocumentKind,
+    ItemKind,
+    ItemStatus,
+)
+from o2c_desktop.models import Action, ActionItem, Customer, Document, Item, User
+from o2c_desktop.services.documents import DocumentService, seed_default_templates
 from o2c_desktop.services.workbench import WorkbenchService
-from tests.services._book import standard_book
+from tests.services._book import Ids, standard_book
 from tests.services.test_dunning_day import Mailer, ctx, dunned, nightly
 
 if TYPE_CHECKING:
@@ -172,3 +181,131 @@ def test_a_reminder_cancelled_unsent_is_sent_again_when_the_payment_bounces(
         ("reminder 1", "done", Decimal("500.00")),
         ("letter 1", "done", Decimal("500.00")),
     ]
+
+
+def letter_text(db: Database, action_id: object) -> str:
+    """The text of the letter PDF stored with an action."""
+    with db.session() as s:
+        pdf = s.scalars(
+            select(Document.content).where(
+                Document.action_id == action_id, Document.kind == DocumentKind.LETTER
+            )
+        ).one()
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join(p.extract_text() or "" for p in reader.pages)
+    return " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+def letter_book(db: Database, language: str) -> Ids:
+    """Monnier owes 250.00 and 600.00 of 1,000.00; 90.00 of his cash is unapplied.
+
+    Both invoices had reminder 1; letter 1 (+10) is the next step.
+    """
+    ids = standard_book(
+        db,
+        {
+            "Monnier": [
+                ("F1", "2026-02-15", "250.00"),
+                ("F2", "2026-02-17", "1000.00"),
+                ("RG1", "2026-02-20", "-90.00"),
+            ]
+        },
+    )
+    with db.session() as s:
+        seed_default_templates(s)
+        s.execute(update(Item).where(Item.id == ids.items["F2"]).values(remaining=600))
+        s.execute(
+            update(Item)
+            .where(Item.id == ids.items["RG1"])
+            .values(kind=ItemKind.UNAPPLIED_CASH)
+        )
+        s.execute(
+            update(Item)
+            .where(Item.amount > 0)
+            .values(dunning_step_id=ids.steps[5], dunning_date=d("2026-02-22"))
+        )
+        s.execute(update(Customer).values(language=language))
+        # Claire's stored signature is in French, the entity's language.
+        s.execute(
+            update(User).values(signature="Claire Martin\nResponsable recouvrement")
+        )
+    return ids
+
+
+def test_a_letter_lists_what_was_paid_nets_the_credits_and_claims_the_action_amount(
+    db: Database,
+) -> None:
+    letter_book(db, "fr")
+    nightly(db, DocumentService(ctx(db))).run(d("2026-02-27"))
+    with db.session() as s:
+        action = s.scalars(select(Action)).one()
+        assert (action.action_type, action.status) == (
+            ActionType.LETTER,
+            ActionStatus.DONE,
+        )
+        assert action.amount == Decimal("760.00")  # 250 + 600 - 90
+    text = letter_text(db, action.id)
+    # Each invoice: its amount, what was paid so far, what remains.
+    assert "27 février 2026" in text  # the run's business day, not the clock
+    assert "F1 16/01/2026 15/02/2026 12 250,00 € 250,00 €" in text
+    assert "F2 18/01/2026 17/02/2026 10 1 000,00 € 400,00 € 600,00 €" in text
+    assert "Déjà réglé" in text
+    # Then the unapplied cash, then the net claimed: the engine's figure.
+    assert (
+        "Total 850,00 € Règlements non imputés -90,00 € Montant net réclamé 760,00 €"
+        in text
+    )
+    assert "règlement de la somme de 760,00 €" in text
+    assert "850,00 € dans" not in text
+    assert "Responsable recouvrement" in text  # French letter, stored signature
+
+
+def test_a_spanish_letter_is_signed_and_worded_in_spanish(db: Database) -> None:
+    letter_book(db, "es")
+    nightly(db, DocumentService(ctx(db))).run(d("2026-02-27"))
+    with db.session() as s:
+        action = s.scalars(select(Action)).one()
+    text = letter_text(db, action.id)
+    assert "Les agradeceríamos que abonaran el importe de 760,00 €" in text
+    assert "Pagos no aplicados -90,00 € Importe neto reclamado 760,00 €" in text
+    assert "1.000,00 € 400,00 € 600,00 €" in text  # paid: 400.00
+    # Signed in Spanish, not with Claire's French signature.
+    assert "Claire Martin Departamento de cobros \u2013 Acme France" in text
+    for french in ("Responsable recouvrement", "Service recouvrement", "Madame"):
+        assert french not in text
+
+
+def test_a_formal_notice_for_interest_only_never_claims_zero_principal(
+    db: Database,
+) -> None:
+    # F1 is covered by a credit note; Claire still sends the formal notice
+    # by hand for the late-payment interest and the fixed indemnity.
+    ids = standard_book(
+        db,
+        {"Monnier": [("F1", "2026-01-01", "250.00"), ("AV1", "2026-01-20", "-250.00")]},
+    )
+    with db.session() as s:
+        seed_default_templates(s)
+        notice = Action(
+            customer_id=ids.customers["Monnier"],
+            step_id=ids.steps[45],
+            action_type=ActionType.REGISTERED_LETTER,
+            planned_date=d("2026-03-01"),
+            assigned_to_id=ids.collector,
+        )
+        s.add(notice)
+        s.flush()
+        s.add(
+            ActionItem(
+                action_id=notice.id,
+                item_id=ids.items["F1"],
+                step_id=ids.steps[45],
+                amount=Decimal("250.00"),
+                days_late=59,
+            )
+        )
+    DocumentService(ctx(db)).render_action(notice.id, today=d("2026-03-01"))
+    text = letter_text(db, notice.id)
+    assert "Avoirs -250,00 € Montant net réclamé 0,00 €" in text
+    assert "principal restant dû" not in text
+    assert "indemnités forfaitaires pour frais de recouvrement : 40,00 €" in text

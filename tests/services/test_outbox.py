@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from alembic import command
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.orm import sessionmaker
 
 from o2c_desktop.engine.types import ActionStatus, ItemStatus, OutboxStatus
@@ -46,6 +46,8 @@ from tests.sync.smtp_server import Inbox, free_port, start
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from sqlalchemy import Engine
 
     from tests.services._book import Ids
 
@@ -354,6 +356,11 @@ def test_a_reminder_waiting_for_the_server_is_not_sent_once_paid(
     assert entry_statuses(db) == {OutboxStatus.CANCELLED: 1}
 
 
+def _later_action_column(engine: Engine, change: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text(f"ALTER TABLE action {change}"))
+
+
 def test_an_upgrade_gives_sends_left_by_the_previous_version_their_entries(
     db_url: str, smtp: tuple[Inbox, int]
 ) -> None:
@@ -362,6 +369,9 @@ def test_an_upgrade_gives_sends_left_by_the_previous_version_their_entries(
     try:
         cfg = alembic_config(engine)
         command.upgrade(cfg, "0007")  # the previous version's schema
+        # ... with the column a later revision (0014) gives actions, which the
+        # current code's run reads and writes.
+        _later_action_column(engine, "ADD COLUMN performed_on DATE")
         db = Database(
             engine=engine,
             factory=sessionmaker(engine, class_=AuditedSession, expire_on_commit=False),
@@ -399,6 +409,7 @@ def test_an_upgrade_gives_sends_left_by_the_previous_version_their_entries(
             command.downgrade(cfg, "0007")
             with engine.connect() as conn:
                 assert "outbox_entry" not in inspect(conn).get_table_names()
+            _later_action_column(engine, "DROP COLUMN performed_on")
             command.upgrade(cfg, "head")
             # Nothing was waiting this time: nothing is queued to go again.
             assert entry_statuses(db) == {}
