@@ -505,6 +505,34 @@ def _jump(hi: IntArray, lo: IntArray, targets: tuple[IntArray, IntArray]) -> Int
     return out
 
 
+def under_tolerance(book: Book, scenarios: Sequence[DunningScenario]) -> IntArray:
+    """Ids of the debit items whose remainder is under their scenario's tolerance.
+
+    Such a remainder (a payment left 0.05) is not chased: a reminder still
+    pending for it is cancelled, as for a full payment (issue 16).
+    """
+    import numpy as np
+    import pandas as pd
+
+    items, customers = book.items, book.customers
+    steps = _Steps(scenarios)
+    c_scen = _resolve_scenarios(customers, steps)
+    pos = pd.Index(customers["customer_id"].to_numpy(np.int64)).get_indexer(
+        items["customer_id"]
+    )
+    scen = np.where(pos >= 0, c_scen[np.maximum(pos, 0)], -1)
+    remaining = items["remaining_cents"].to_numpy(np.int64)
+    tol = np.zeros(len(items), dtype=np.int64)
+    currency = items["currency"].astype(str).to_numpy()
+    for s_pos, scenario in enumerate(steps.scenarios):
+        mine = scen == s_pos
+        for code in np.unique(currency[mine]).tolist():
+            tol[mine & (currency == code)] = scenario.tolerance_cents(code)
+    small = (remaining > 0) & (remaining < tol)
+    out: IntArray = items["item_id"].to_numpy(np.int64)[small]
+    return out
+
+
 def _optional(items: pd.DataFrame, column: str, n: int) -> IntArray:
     """An optional item column as int64 (day numbers for dates), absent = none."""
     import numpy as np

@@ -97,6 +97,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAID = "paid"
+UNDER_TOLERANCE = "paid: the remainder is under the tolerance"
 NOT_SENT = "not sent: documents and email are not configured; confirm to send"
 _LOCK_KEY = 0x0D2C0004  # pg_advisory_xact_lock key of dunning runs (issue 4)
 _REVIEW_LOCK_KEY = 0x0D2C0005  # pg_advisory_lock key of the case review before it
@@ -142,7 +143,8 @@ class DunningRunResult:
         automatic_sends: automatic emails/letters/SMS (what the cap counts).
         send_cap: the cap in force.
         over_cap: a real run would stop without confirmation.
-        cancelled_paid: open actions cancelled because their items were paid.
+        cancelled_paid: open actions cancelled because their items were paid
+            (or left remainders under the tolerance).
         sent / failed / to_confirm / pending: outcome of a real run: performed,
             failed (now manual), waiting for a confirmation click, in an agenda.
         to_retry: sends not made because the mail server could not be
@@ -263,6 +265,8 @@ class _Loaded:
     scenarios: list[engine.DunningScenario]
     last_run: dt.date | None
     paid_actions: list[Any]  # ids as the driver returns them
+    # Open actions whose items are paid but for remainders under the tolerance.
+    small_actions: list[Any]
     # Payment-plan instalments, dunned from their own due dates (rule 7).
     instalments: engine.Book
     plans: _Instalments
@@ -470,6 +474,7 @@ class DunningService:
         cap = self._ctx.settings.send_cap
         over_cap = sends > cap and not confirm
         paid = loaded.paid_actions
+        settled = len(paid) + len(loaded.small_actions)
         channels = {t.value: str(engine.channel_of(t) or "none") for t in ActionType}
         step_names = {
             st.id: f"{sc.name} / {st.name}"
@@ -490,7 +495,7 @@ class DunningService:
             automatic_sends=sends,
             send_cap=cap,
             over_cap=over_cap,
-            cancelled_paid=len(paid),
+            cancelled_paid=settled,
             left_out=dict(decisions.left_out),
             review=dict(review or {}),
         )
@@ -501,7 +506,8 @@ class DunningService:
         now = utcnow()
         user = self._ctx.user_login or None
         _cancel_paid(s, paid, now, user)
-        _rewind_unsent(s, paid)
+        _cancel_paid(s, loaded.small_actions, now, user, reason=UNDER_TOLERANCE)
+        _rewind_unsent(s, [*paid, *loaded.small_actions])
         automatic = _write(
             s,
             decisions,
@@ -512,7 +518,7 @@ class DunningService:
             performer=self._outbox is not None,
         )
         modes = Counter(acts["mode"].tolist())
-        written = bool(len(acts)) or bool(paid)
+        written = bool(len(acts)) or bool(settled)
         return (
             dataclasses.replace(
                 result,
@@ -849,7 +855,10 @@ def _load(s: Session, day: dt.date) -> _Loaded:
         columns=list(engine.USER_COLUMNS),
     )
     plans = _load_instalments(s, q)
-    held, held_instalments, paid = _open_actions(s, plans)
+    small = engine.under_tolerance(
+        engine.Book(items=items, customers=customers), scenarios
+    )
+    held, held_instalments, paid, small_actions = _open_actions(s, plans, small)
     # Only reminders recent enough to matter for the minimum gap, which counts
     # from the business day a reminder reached the customer, not the day it
     # was proposed (a letter confirmed 24 days late, issue 16); one not yet
@@ -877,6 +886,7 @@ def _load(s: Session, day: dt.date) -> _Loaded:
         scenarios=scenarios,
         last_run=_last_run(s),
         paid_actions=paid,
+        small_actions=small_actions,
         # Invoice and instalment reminders are separate conversations: both
         # count from the reminders sent before today.
         instalments=engine.Book(
@@ -960,11 +970,13 @@ def _merge(items: engine.Decisions, plans: engine.Decisions) -> engine.Decisions
 
 
 def _open_actions(
-    s: Session, plans: _Instalments
-) -> tuple[IntArray, IntArray, list[Any]]:
+    s: Session, plans: _Instalments, small: IntArray
+) -> tuple[IntArray, IntArray, list[Any], list[Any]]:
     """Items and instalments held by open dunning actions; open actions now paid.
 
-    Instalments come back as the engine's (negative) ids of `plans`.
+    Instalments come back as the engine's (negative) ids of `plans`. An open
+    action whose items are all paid, some but for a remainder under the
+    tolerance (`small`: item ids), comes last, apart from the paid ones.
     """
     import numpy as np
     import pandas as pd
@@ -1003,16 +1015,27 @@ def _open_actions(
         np.array([where[h] for h in map(_hex, icols[1]) if h in where], dtype=np.int64)
     )
     if not rows and not inst_rows:
-        return held, held_instalments, []
+        return held, held_instalments, [], []
+    is_small = np.isin(_ints(cols[1]), small)
     frame = pd.DataFrame(
         {
             # Ids as the driver returns them, both queries alike (no per-row work).
             "action": [*cols[0], *icols[0]],
-            "owed": np.concatenate([_ints(cols[2]), _ints(icols[2])]),
+            "owed": np.concatenate([_ints(cols[2]) & ~is_small, _ints(icols[2])]),
+            "small": np.concatenate([is_small, np.zeros(len(inst_rows), bool)]),
         }
     )
-    owed = frame.groupby("action", sort=True)["owed"].max()
-    return held, held_instalments, owed.index[owed.to_numpy() == 0].tolist()
+    per_action = frame.groupby("action", sort=True).agg(
+        owed=("owed", "max"), small=("small", "max")
+    )
+    settled = per_action[per_action["owed"].to_numpy() == 0]
+    tiny = settled["small"].to_numpy(bool)
+    return (
+        held,
+        held_instalments,
+        settled.index[~tiny].tolist(),
+        settled.index[tiny].tolist(),
+    )
 
 
 def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
@@ -1200,7 +1223,12 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]
 
 
 def _cancel_paid(
-    s: Session, ids: list[Any], now: dt.datetime, user: str | None
+    s: Session,
+    ids: list[Any],
+    now: dt.datetime,
+    user: str | None,
+    *,
+    reason: str = PAID,
 ) -> None:
     # An automatic email waiting to be confirmed (or queued) is cancelled too:
     # never sent. One being sent has left already.
@@ -1212,7 +1240,7 @@ def _cancel_paid(
                 .where(Action.id.in_(chunk), Action.status.in_(_CANCELLABLE))
                 .values(
                     status=ActionStatus.CANCELLED,
-                    reason=PAID,
+                    reason=reason,
                     version=Action.version + 1,
                     updated_at=now,
                     updated_by=user,
@@ -1224,7 +1252,7 @@ def _cancel_paid(
     _audit(
         _Writer(s),
         [
-            (k.hex, "update", {"status": [None, "cancelled"], "reason": [None, PAID]})
+            (k.hex, "update", {"status": [None, "cancelled"], "reason": [None, reason]})
             for k in keys
         ],
         now,

@@ -23,6 +23,7 @@ from o2c_desktop.engine.types import (
 )
 from o2c_desktop.models import Action, ActionItem, Customer, Document, Item, User
 from o2c_desktop.services.documents import DocumentService, seed_default_templates
+from o2c_desktop.services.dunning import UNDER_TOLERANCE
 from o2c_desktop.services.workbench import WorkbenchService
 from tests.services._book import Ids, standard_book
 from tests.services.test_dunning_day import Mailer, ctx, dunned, nightly
@@ -309,3 +310,39 @@ def test_a_formal_notice_for_interest_only_never_claims_zero_principal(
     assert "Avoirs -250,00 € Montant net réclamé 0,00 €" in text
     assert "principal restant dû" not in text
     assert "indemnités forfaitaires pour frais de recouvrement : 40,00 €" in text
+
+
+def test_a_reminder_is_cancelled_when_a_payment_leaves_less_than_the_tolerance(
+    db: Database,
+) -> None:
+    # Tolerance 5.00 (the scenario's default).
+    ids = standard_book(
+        db,
+        {
+            "Monnier": [("F1", "2026-03-01", "500.00")],
+            "Durand": [("G1", "2026-03-01", "500.00")],
+        },
+    )
+    nightly(db, mail=False).run(d("2026-03-01"))  # both wait for a click
+    with db.session() as s:  # the import: Monnier paid 499.95, Durand 400.00
+        s.execute(
+            update(Item).where(Item.id == ids.items["F1"]).values(remaining="0.05")
+        )
+        s.execute(
+            update(Item).where(Item.id == ids.items["G1"]).values(remaining="100.00")
+        )
+    result = nightly(db, mail=False).run(d("2026-03-02"))
+    assert result.cancelled_paid == 1
+    assert dunned(db, ids.items["F1"]) == [
+        ("due today", "cancelled", Decimal("500.00"))
+    ]
+    assert dunned(db, ids.items["G1"]) == [
+        ("due today", "to_confirm", Decimal("500.00"))
+    ]
+    with db.session() as s:
+        reasons = s.scalars(
+            select(Action.reason).where(Action.customer_id == ids.customers["Monnier"])
+        ).all()
+    assert reasons == [UNDER_TOLERANCE]
+    # Nothing more is chased for the 0.05.
+    assert nightly(db, mail=False).run(d("2026-03-06")).left_out["under_tolerance"] == 1
