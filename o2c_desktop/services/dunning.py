@@ -46,6 +46,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from o2c_desktop.engine import dunning as engine
+from o2c_desktop.engine.cases import CaseEvent
 from o2c_desktop.engine.types import (
     ActionStatus,
     ActionType,
@@ -982,8 +983,13 @@ def _open_actions(
     import pandas as pd
 
     statuses = ", ".join(f"'{st.value}'" for st in _OPEN_ACTION)
+    # A broken plan's items wait for the collector's decision too (re-plan,
+    # resume, escalate): dunning resumes once that action is done (issue 16).
     open_actions = (
-        f"SELECT id FROM action WHERE status IN ({statuses}) AND step_id IS NOT NULL"
+        f"SELECT a.id FROM action a LEFT JOIN case_file c ON c.id = a.case_id "
+        f"WHERE a.status IN ({statuses}) AND (a.step_id IS NOT NULL OR "
+        f"(a.case_event = '{CaseEvent.BROKEN.value}' "
+        f"AND c.kind = '{CaseKind.PAYMENT_PLAN.value}'))"
     )
     # Driven from the few open actions (IN), not from every action_item row:
     # the join the other way scanned the whole history (1 s at 1M items).
@@ -1094,7 +1100,8 @@ def _rewind_unsent(s: Session, action_ids: list[Any]) -> None:
     The step never reached the customer: should the payment be reversed, the
     item is proposed that step again, not the one after it (issue 16). The
     cancelled action keeps its lines, without a step, so that the unique
-    (item, step) index lets the step be proposed again.
+    (item, step) index lets the step be proposed again. Only an item still
+    standing on the cancelled step moves (few rows: one statement each).
     """
     if not action_ids:
         return
@@ -1116,11 +1123,11 @@ def _rewind_unsent(s: Session, action_ids: list[Any]) -> None:
         ),
     )
     for line, target, owner, owner_id, step_col in lines:
-        touched = list(
-            s.scalars(
-                select(target).where(line.action_id.in_(cancelled_ids)).distinct()
+        touched = s.execute(
+            select(target, line.step_id).where(
+                line.action_id.in_(cancelled_ids), line.step_id.is_not(None)
             )
-        )
+        ).all()
         if not touched:
             continue
         s.execute(
@@ -1139,21 +1146,17 @@ def _rewind_unsent(s: Session, action_ids: list[Any]) -> None:
             .order_by(Step.offset_days.desc())
             .limit(1)
         )
-        s.execute(
-            update(owner)
-            .where(owner_id.in_(touched))
-            .values(
-                {
-                    step_col: standing.with_only_columns(
-                        line.step_id
-                    ).scalar_subquery(),
-                    owner.dunning_date: standing.with_only_columns(
-                        on
-                    ).scalar_subquery(),
-                }
+        back = {
+            step_col: standing.with_only_columns(line.step_id).scalar_subquery(),
+            owner.dunning_date: standing.with_only_columns(on).scalar_subquery(),
+        }
+        for key, step_id in touched:
+            s.execute(
+                update(owner)
+                .where(owner_id == key, step_col == step_id)
+                .values(back)
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        )
 
 
 # -- writing -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""the business day an action was performed, for the dunning gap (issue 16)
+"""action.performed_on for the dunning gap; scenario.plan_grace_days (issue 16)
 
 Revision ID: 0014
 Revises: 0009
@@ -19,8 +19,16 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("action", schema=None) as batch_op:
         batch_op.add_column(sa.Column("performed_on", sa.Date(), nullable=True))
+    with op.batch_alter_table("scenario", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "plan_grace_days", sa.Integer(), server_default="10", nullable=False
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("scenario", schema=None) as batch_op:
+        batch_op.drop_column("plan_grace_days")
     with op.batch_alter_table("action", schema=None) as batch_op:
         batch_op.drop_column("performed_on")
