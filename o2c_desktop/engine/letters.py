@@ -124,6 +124,9 @@ class AccountItem:
     in_litigation: bool = False
     # The part under dispute; zero while disputed means the whole item.
     disputed_amount: Decimal = ZERO
+    # (day, amount) of the payments seen on it, oldest first: interest runs
+    # on what was actually late each day (issue 16).
+    payments: tuple[tuple[dt.date, Decimal], ...] = ()
 
     def days_late(self, today: dt.date) -> int:
         """Days past due on `today` (negative before the due date)."""
@@ -299,7 +302,13 @@ def build_context(
     claimed = {i.number for i in chosen}
     claim = late_payment_claim(
         [
-            LateDebt(i.number, i.due_date, i.claimed, i.currency)
+            LateDebt(
+                i.number,
+                i.due_date,
+                i.claimed + _sum(paid for _day, paid in i.payments),
+                i.currency,
+                payments=i.payments,
+            )
             for i in overdue
             if i.claimed > 0 and i.number in claimed
         ],

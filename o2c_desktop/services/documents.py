@@ -37,6 +37,8 @@ from o2c_desktop.models import (
     Customer,
     Document,
     Entity,
+    ImportBatch,
+    ImportChange,
     Item,
     Step,
     Template,
@@ -51,7 +53,8 @@ from o2c_desktop.sync import mail as mailer
 if TYPE_CHECKING:
     import datetime as dt
     import uuid
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator, Sequence
+    from decimal import Decimal
     from pathlib import Path
 
     from sqlalchemy.orm import Session
@@ -256,8 +259,10 @@ def _person(u: User | Contact | None) -> letters.Person:
     )
 
 
-def account_item_of(i: Item) -> letters.AccountItem:
-    """An item as a line of a letter or statement."""
+def account_item_of(
+    i: Item, payments: tuple[tuple[dt.date, Decimal], ...] = ()
+) -> letters.AccountItem:
+    """An item as a line of a letter or statement, with its payments seen."""
     return letters.AccountItem(
         number=i.number if not i.instalment else f"{i.number}/{i.instalment}",
         kind=i.kind,
@@ -270,7 +275,47 @@ def account_item_of(i: Item) -> letters.AccountItem:
         disputed=i.disputed,
         in_litigation=i.in_litigation,
         disputed_amount=i.disputed_amount or letters.ZERO,
+        payments=payments,
     )
+
+
+def item_payments(
+    s: Session, items: Sequence[Item]
+) -> dict[int, tuple[tuple[dt.date, Decimal], ...]]:
+    """The payments each debit item received, as the imports saw them.
+
+    Each import keeps an item's values from before it (`ImportChange`): a
+    remainder that went down was paid on that import's date (issue 16).
+    """
+    remaining = {i.id: i.remaining for i in items if i.remaining > 0}
+    if not remaining:
+        return {}
+    before: dict[int, list[tuple[dt.date, Decimal]]] = {}
+    for chunk in _chunks(list(remaining)):
+        rows = s.execute(
+            select(ImportChange.item_id, ImportBatch.as_of, ImportChange.remaining)
+            .join(ImportBatch, ImportBatch.id == ImportChange.import_id)
+            .where(ImportChange.item_id.in_(chunk), ImportBatch.undone_at.is_(None))
+            .order_by(ImportBatch.taken_at, ImportBatch.id)
+        )
+        for item_id, day, value in rows:
+            before.setdefault(item_id, []).append((day, value))
+    out: dict[int, tuple[tuple[dt.date, Decimal], ...]] = {}
+    for item_id, history in before.items():
+        afters = [value for _day, value in history[1:]] + [remaining[item_id]]
+        paid = tuple(
+            (day, value - after)
+            for (day, value), after in zip(history, afters, strict=True)
+            if value > after
+        )
+        if paid:
+            out[item_id] = paid
+    return out
+
+
+def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _case_values(
@@ -892,11 +937,12 @@ def _context(
         )
     ).all()
     promise, plan = _case_values(case, reminded)
+    paid = item_payments(s, items)
     entity = customer.entity
     return letters.build_context(
         party_of(customer),
         letterhead_of(entity),
-        [account_item_of(i) for i in items],
+        [account_item_of(i, paid.get(i.id, ())) for i in items],
         day,
         law_for(entity.country),
         contractual_rate=agreed_rate(

@@ -24,11 +24,15 @@ from o2c_desktop.engine.types import (
 from o2c_desktop.models import Action, ActionItem, Customer, Document, Item, User
 from o2c_desktop.services.documents import DocumentService, seed_default_templates
 from o2c_desktop.services.dunning import UNDER_TOLERANCE
+from o2c_desktop.services.importing import ImportService
 from o2c_desktop.services.workbench import WorkbenchService
 from tests.services._book import Ids, standard_book
 from tests.services.test_dunning_day import Mailer, ctx, dunned, nightly
+from tests.sync.import_builders import write_csv
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from o2c_desktop.models.db import Database
 
 
@@ -346,3 +350,50 @@ def test_a_reminder_is_cancelled_when_a_payment_leaves_less_than_the_tolerance(
     assert reasons == [UNDER_TOLERANCE]
     # Nothing more is chased for the 0.05.
     assert nightly(db, mail=False).run(d("2026-03-06")).left_out["under_tolerance"] == 1
+
+
+IMPORT_HEAD = ["Code client", "Nom client", "N° facture", "Type", "Date facture"]
+IMPORT_HEAD += ["Date d'échéance", "Montant TTC", "Reste dû"]
+
+
+def test_interest_runs_on_what_was_late_each_day_between_payments(
+    db: Database, tmp_path: Path
+) -> None:
+    # The ERP export of 10 January brings F1, 1,000.00 due on 1 January; that
+    # of 10 February shows 400.00 paid. Claire sends the formal notice on
+    # 2 March: interest on 1,000.00 until the payment, on 600.00 after it.
+    imports = ImportService(db, "night-job")
+    row = ["C1", "Monnier", "F1", "Facture", "01/12/2025", "01/01/2026", "1000,00"]
+    for as_of, remaining in ((d("2026-01-10"), "1000,00"), (d("2026-02-10"), "600,00")):
+        path = write_csv(tmp_path / f"{as_of}.csv", [IMPORT_HEAD, [*row, remaining]])
+        imports.apply(imports.preview(path), as_of=as_of, create_entity=True)
+    with db.session() as s:
+        seed_default_templates(s)
+        item = s.scalars(select(Item)).one()
+        notice = Action(
+            customer_id=item.customer_id,
+            action_type=ActionType.REGISTERED_LETTER,
+            planned_date=d("2026-03-02"),
+        )
+        s.add(notice)
+        s.flush()
+        s.add(
+            ActionItem(
+                action_id=notice.id,
+                item_id=item.id,
+                amount=item.remaining,
+                days_late=60,
+            )
+        )
+    result = DocumentService(ctx(db)).render_action(notice.id, today=d("2026-03-02"))
+    interest = PdfReader(io.BytesIO(result.documents[-1].content))
+    text = " ".join(p.extract_text() or "" for p in interest.pages)
+    text = " ".join(text.replace("\u202f", " ").replace("\xa0", " ").split())
+    # French legal rate for the first half of 2026 (ECB rate + 10 points),
+    # interest running on the day paid:
+    # 1,000.00 x 12.15 % x 40 / 365 = 13.32 from 2 January to 10 February,
+    # 600.00 x 12.15 % x 20 / 365 = 3.99 from 11 February to 2 March.
+    dash = "\u2013"
+    assert f"1 000,00 € 02/01/2026 {dash} 10/02/2026 40 12,15 % 13,32 €" in text
+    assert f"600,00 € 11/02/2026 {dash} 02/03/2026 20 12,15 % 3,99 €" in text
+    assert "Total des intérêts de retard 17,31 €" in text

@@ -1,4 +1,4 @@
-"""action.performed_on for the dunning gap; scenario.plan_grace_days (issue 16)
+"""action.performed_on, scenario.plan_grace_days, import_change by item (issue 16)
 
 Revision ID: 0014
 Revises: 0009
@@ -25,9 +25,13 @@ def upgrade() -> None:
                 "plan_grace_days", sa.Integer(), server_default="10", nullable=False
             )
         )
+    with op.batch_alter_table("import_change", schema=None) as batch_op:
+        batch_op.create_index("ix_import_change_item", ["item_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("import_change", schema=None) as batch_op:
+        batch_op.drop_index("ix_import_change_item")
     with op.batch_alter_table("scenario", schema=None) as batch_op:
         batch_op.drop_column("plan_grace_days")
     with op.batch_alter_table("action", schema=None) as batch_op:
