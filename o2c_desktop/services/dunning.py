@@ -62,8 +62,11 @@ from o2c_desktop.models import (
     Action,
     ActionInstalment,
     ActionItem,
+    Customer,
     DunningRun,
+    Entity,
     Item,
+    Notification,
     PlanInstalment,
     Scenario,
     Step,
@@ -268,6 +271,8 @@ class _Loaded:
     paid_actions: list[Any]  # ids as the driver returns them
     # Open actions whose items are paid but for remainders under the tolerance.
     small_actions: list[Any]
+    # Open actions whose items the ERP closed unpaid: (action id, why, numbers).
+    voided_actions: list[tuple[Any, str, str]]
     # Payment-plan instalments, dunned from their own due dates (rule 7).
     instalments: engine.Book
     plans: _Instalments
@@ -475,7 +480,7 @@ class DunningService:
         cap = self._ctx.settings.send_cap
         over_cap = sends > cap and not confirm
         paid = loaded.paid_actions
-        settled = len(paid) + len(loaded.small_actions)
+        settled = len(paid) + len(loaded.small_actions) + len(loaded.voided_actions)
         channels = {t.value: str(engine.channel_of(t) or "none") for t in ActionType}
         step_names = {
             st.id: f"{sc.name} / {st.name}"
@@ -508,7 +513,9 @@ class DunningService:
         user = self._ctx.user_login or None
         _cancel_paid(s, paid, now, user)
         _cancel_paid(s, loaded.small_actions, now, user, reason=UNDER_TOLERANCE)
-        _rewind_unsent(s, [*paid, *loaded.small_actions])
+        _void(s, loaded.voided_actions, now, user)
+        voided = [a for a, _why, _numbers in loaded.voided_actions]
+        _rewind_unsent(s, [*paid, *loaded.small_actions, *voided])
         automatic = _write(
             s,
             decisions,
@@ -859,7 +866,7 @@ def _load(s: Session, day: dt.date) -> _Loaded:
     small = engine.under_tolerance(
         engine.Book(items=items, customers=customers), scenarios
     )
-    held, held_instalments, paid, small_actions = _open_actions(s, plans, small)
+    held, held_instalments, paid, small_actions, voided = _open_actions(s, plans, small)
     # Only reminders recent enough to matter for the minimum gap, which counts
     # from the business day a reminder reached the customer, not the day it
     # was proposed (a letter confirmed 24 days late, issue 16); one not yet
@@ -888,6 +895,7 @@ def _load(s: Session, day: dt.date) -> _Loaded:
         last_run=_last_run(s),
         paid_actions=paid,
         small_actions=small_actions,
+        voided_actions=voided,
         # Invoice and instalment reminders are separate conversations: both
         # count from the reminders sent before today.
         instalments=engine.Book(
@@ -972,12 +980,14 @@ def _merge(items: engine.Decisions, plans: engine.Decisions) -> engine.Decisions
 
 def _open_actions(
     s: Session, plans: _Instalments, small: IntArray
-) -> tuple[IntArray, IntArray, list[Any], list[Any]]:
+) -> tuple[IntArray, IntArray, list[Any], list[Any], list[tuple[Any, str, str]]]:
     """Items and instalments held by open dunning actions; open actions now paid.
 
     Instalments come back as the engine's (negative) ids of `plans`. An open
     action whose items are all paid, some but for a remainder under the
-    tolerance (`small`: item ids), comes last, apart from the paid ones.
+    tolerance (`small`: item ids), comes apart from the paid ones; so does
+    one with an item the ERP closed unpaid (cancelled, credited, written
+    off), with that reason and the items' numbers.
     """
     import numpy as np
     import pandas as pd
@@ -997,7 +1007,9 @@ def _open_actions(
         s,
         "SELECT ai.action_id, ai.item_id, "
         f"CASE WHEN i.status = '{ItemStatus.OPEN.value}' AND i.remaining > 0 "
-        "THEN 1 ELSE 0 END "
+        "THEN 1 ELSE 0 END, "
+        f"CASE WHEN i.status = '{ItemStatus.CLOSED.value}' "
+        "THEN COALESCE(i.closed_reason, '') ELSE '' END, i.number "
         "FROM action_item ai JOIN item i ON i.id = ai.item_id "
         f"WHERE ai.action_id IN ({open_actions})",
     )
@@ -1013,7 +1025,7 @@ def _open_actions(
         f"JOIN ({_CURRENT_VERSIONS}) cur ON cur.case_id = pi.case_id "
         f"WHERE ax.action_id IN ({open_actions})",
     )
-    cols = _columns(rows, 3)
+    cols = _columns(rows, 5)
     held = np.unique(_ints(cols[1]))
     icols = _columns(inst_rows, 3)
     where = {_hex(k): -(n + 1) for n, k in enumerate(plans.keys)}
@@ -1021,7 +1033,7 @@ def _open_actions(
         np.array([where[h] for h in map(_hex, icols[1]) if h in where], dtype=np.int64)
     )
     if not rows and not inst_rows:
-        return held, held_instalments, [], []
+        return held, held_instalments, [], [], []
     is_small = np.isin(_ints(cols[1]), small)
     frame = pd.DataFrame(
         {
@@ -1035,12 +1047,19 @@ def _open_actions(
         owed=("owed", "max"), small=("small", "max")
     )
     settled = per_action[per_action["owed"].to_numpy() == 0]
+    voided: dict[Any, tuple[str, list[str]]] = {}
+    settled_ids = set(settled.index.tolist())
+    for action, why, number in zip(cols[0], cols[3], cols[4], strict=True):
+        if why and why != PAID and action in settled_ids:
+            voided.setdefault(action, (why, []))[1].append(number)
     tiny = settled["small"].to_numpy(bool)
+    plain = [a for a in settled.index[~tiny].tolist() if a not in voided]
     return (
         held,
         held_instalments,
-        settled.index[~tiny].tolist(),
+        plain,
         settled.index[tiny].tolist(),
+        [(a, why, ", ".join(sorted(ns))) for a, (why, ns) in voided.items()],
     )
 
 
@@ -1092,6 +1111,62 @@ def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
     np.maximum.at(suspended, at[promise], until[promise])
     suspended[at[known & (kinds == CaseKind.PAYMENT_PLAN.value)]] = _FOREVER
     items["suspended_until"] = suspended
+
+
+def _void(
+    s: Session, voided: list[tuple[Any, str, str]], now: dt.datetime, user: str | None
+) -> None:
+    """Cancel reminders whose invoices the ERP closed unpaid; tell the collector.
+
+    The customer may have had a reminder for an invoice that no longer
+    exists: the reason stays on the action (the timeline shows it) and the
+    collector, or the one who created it, gets a notification (issue 16).
+    """
+    for action_id, why, numbers in voided:
+        reason = f"{why} in the ERP: {numbers}"[:300]
+        _cancel_paid(s, [action_id], now, user, reason=reason)
+        action = s.get(Action, uuid.UUID(hex=_hex(action_id)))
+        if action is None or action.reason != reason:
+            continue  # being sent: it has left already
+        to = action.assigned_to_id or action.created_by_id
+        if to is None:
+            continue
+        language = s.scalar(
+            select(Entity.language)
+            .join(Customer, Customer.entity_id == Entity.id)
+            .where(Customer.id == action.customer_id)
+        )
+        words = translator(language or "en").gettext
+        message = _CLOSED_UNPAID.get(why, _CLOSED_OTHERWISE)
+        s.add(
+            Notification(
+                user_id=to,
+                customer_id=action.customer_id,
+                action_id=action.id,
+                message=words(message).format(numbers=numbers, reason=why),
+            )
+        )
+    s.flush()
+
+
+_CLOSED_UNPAID = {
+    "cancelled": N_(
+        "{numbers} was cancelled in the ERP after a reminder was prepared: "
+        "the reminder is cancelled. Check what the customer was told."
+    ),
+    "credited": N_(
+        "{numbers} was credited in the ERP after a reminder was prepared: "
+        "the reminder is cancelled. Check what the customer was told."
+    ),
+    "written_off": N_(
+        "{numbers} was written off in the ERP after a reminder was prepared: "
+        "the reminder is cancelled. Check what the customer was told."
+    ),
+}
+_CLOSED_OTHERWISE = N_(
+    "{numbers} was closed in the ERP ({reason}) after a reminder was prepared: "
+    "the reminder is cancelled. Check what the customer was told."
+)
 
 
 def _rewind_unsent(s: Session, action_ids: list[Any]) -> None:

@@ -21,7 +21,16 @@ from o2c_desktop.engine.types import (
     ItemKind,
     ItemStatus,
 )
-from o2c_desktop.models import Action, ActionItem, Customer, Document, Item, User
+from o2c_desktop.i18n import translator
+from o2c_desktop.models import (
+    Action,
+    ActionItem,
+    Customer,
+    Document,
+    Item,
+    Notification,
+    User,
+)
 from o2c_desktop.services.documents import DocumentService, seed_default_templates
 from o2c_desktop.services.dunning import UNDER_TOLERANCE
 from o2c_desktop.services.importing import ImportService
@@ -397,3 +406,38 @@ def test_interest_runs_on_what_was_late_each_day_between_payments(
     assert f"1 000,00 € 02/01/2026 {dash} 10/02/2026 40 12,15 % 13,32 €" in text
     assert f"600,00 € 11/02/2026 {dash} 02/03/2026 20 12,15 % 3,99 €" in text
     assert "Total des intérêts de retard 17,31 €" in text
+
+
+def test_an_invoice_cancelled_in_the_erp_cancels_its_reminder_and_tells_claire(
+    db: Database,
+) -> None:
+    ids = standard_book(db, {"Monnier": [("F1", "2026-03-01", "500.00")]})
+    nightly(db, mail=False).run(d("2026-03-01"))  # waits for Claire's click
+    with db.session() as s:  # the ERP sync: F1 was cancelled, not paid
+        s.execute(
+            update(Item).values(
+                remaining=0,
+                status=ItemStatus.CLOSED,
+                closed_on=d("2026-03-02"),
+                closed_reason="cancelled",
+            )
+        )
+    assert nightly(db, mail=False).run(d("2026-03-02")).cancelled_paid == 1
+    with db.session() as s:
+        action = s.scalars(select(Action)).one()
+        assert (action.status, action.reason) == (
+            ActionStatus.CANCELLED,
+            "cancelled in the ERP: F1",
+        )
+        note = s.scalars(select(Notification)).one()
+        assert (note.user_id, note.customer_id, note.action_id) == (
+            ids.collector,
+            ids.customers["Monnier"],
+            action.id,
+        )
+    # In the entity's language (Acme France: French, once translated).
+    french = translator("fr").gettext(
+        "{numbers} was cancelled in the ERP after a reminder was prepared: "
+        "the reminder is cancelled. Check what the customer was told."
+    )
+    assert note.message == french.format(numbers="F1")

@@ -27,9 +27,15 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("import_change", schema=None) as batch_op:
         batch_op.create_index("ix_import_change_item", ["item_id"], unique=False)
+    with op.batch_alter_table("item", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("closed_reason", sa.String(length=20), nullable=True)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("item", schema=None) as batch_op:
+        batch_op.drop_column("closed_reason")
     with op.batch_alter_table("import_change", schema=None) as batch_op:
         batch_op.drop_index("ix_import_change_item")
     with op.batch_alter_table("scenario", schema=None) as batch_op:
