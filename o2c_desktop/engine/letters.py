@@ -13,6 +13,7 @@ customer's language, never from the UI translation.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import logging
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 DASH = "\u2013"  # en dash, as French typography separates parts
 
 # Babel formatting costs ~0.1 ms a call; a run repeats the same amounts and
@@ -179,6 +181,15 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Fee:
+    """A dunning fee a step charged on an item (once per item and step)."""
+
+    number: str
+    step: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class Amounts:
     """A customer's account summed up, in one currency.
 
@@ -198,11 +209,17 @@ class Amounts:
     principal_claimed: Decimal
     interest: Decimal
     indemnities: Decimal
+    fees: Decimal = ZERO  # dunning fees of the steps done (issue 16)
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What a reminder asks for: the principal claimed and the fees."""
+        return self.principal_claimed + self.fees
 
     @property
     def total_claimed(self) -> Decimal:
-        """Principal, interest and indemnities."""
-        return self.principal_claimed + self.interest + self.indemnities
+        """Principal, interest, indemnities and fees."""
+        return self.principal_claimed + self.interest + self.indemnities + self.fees
 
 
 @dataclass(frozen=True)
@@ -220,6 +237,7 @@ class LetterContext:
     claim: LatePaymentClaim
     deadline: dt.date
     action_reference: str = ""
+    fees: tuple[Fee, ...] = ()
     promise: Promise | None = None
     plan: Plan | None = None
     notes: tuple[str, ...] = field(default=())
@@ -244,6 +262,8 @@ def build_context(
     contractual_rate: Decimal | None = None,
     payment_days: int = 8,
     action_reference: str = "",
+    fees: Sequence[Fee] = (),
+    waive_indemnity: bool = False,
 ) -> LetterContext:
     """Gather a customer's account for a document.
 
@@ -262,6 +282,10 @@ def build_context(
         contractual_rate: the contract's late-payment rate, if any.
         payment_days: days given to pay (the deadline of reminders).
         action_reference: the action's number, printed as "our reference".
+        fees: the dunning fees the steps done charged on the items
+            concerned; none is claimed under insolvency.
+        waive_indemnity: the company waives the fixed recovery indemnity
+            for this customer.
 
     Returns:
         The context, with amounts in the entity's currency.
@@ -317,6 +341,17 @@ def build_context(
         contractual_rate=contractual_rate,
         insolvency=customer.insolvency or None,
     )
+    if waive_indemnity:
+        claim = dataclasses.replace(
+            claim,
+            debts=tuple(dataclasses.replace(x, indemnity=ZERO) for x in claim.debts),
+        )
+    # Like interest, no fee is claimed from a customer under insolvency.
+    charged = (
+        ()
+        if customer.insolvency
+        else tuple(f for f in fees if f.amount > 0 and f.number in claimed)
+    )
     amounts = Amounts(
         currency=currency,
         total=_sum(i.remaining for i in debits),
@@ -330,6 +365,7 @@ def build_context(
         principal_claimed=max(ZERO, items_total - unapplied - credit_notes),
         interest=claim.interest,
         indemnities=claim.indemnities,
+        fees=_sum(f.amount for f in charged),
     )
     return LetterContext(
         today=today,
@@ -343,6 +379,7 @@ def build_context(
         claim=claim,
         deadline=today + dt.timedelta(days=payment_days),
         action_reference=action_reference,
+        fees=charged,
         promise=promise,
         plan=plan,
         notes=tuple(notes),
@@ -369,6 +406,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "remaining": "Reste dû",
         "paid": "Déjà réglé",
         "net_claimed": "Montant net réclamé",
+        "fees": "Frais de relance",
+        "amount_due": "Total à régler",
         "status": "Statut",
         "total": "Total",
         "disputed": "En litige",
@@ -442,6 +481,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "remaining": "Balance due",
         "paid": "Paid",
         "net_claimed": "Net amount claimed",
+        "fees": "Dunning fees",
+        "amount_due": "Total to pay",
         "status": "Status",
         "total": "Total",
         "disputed": "Disputed",
@@ -512,6 +553,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "remaining": "Pendiente",
         "paid": "Pagado",
         "net_claimed": "Importe neto reclamado",
+        "fees": "Gastos de reclamación",
+        "amount_due": "Total a pagar",
         "status": "Estado",
         "total": "Total",
         "disputed": "En disputa",
@@ -585,6 +628,8 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "remaining": "Offen",
         "paid": "Bezahlt",
         "net_claimed": "Geforderter Nettobetrag",
+        "fees": "Mahngebühren",
+        "amount_due": "Zu zahlender Betrag",
         "status": "Status",
         "total": "Summe",
         "disputed": "Strittig",
@@ -820,6 +865,8 @@ def merge_fields(ctx: LetterContext, language: str) -> dict[str, Any]:
             "principal_claimed": money(a.principal_claimed),
             "interest": money(a.interest),
             "indemnities": money(a.indemnities),
+            "fees": money(a.fees),
+            "amount_due": money(a.amount_due),
             "total_claimed": money(a.total_claimed),
         },
         "law": {
@@ -851,6 +898,7 @@ def merge_fields(ctx: LetterContext, language: str) -> dict[str, Any]:
         "item_count": len(ctx.concerned),
         # Whether there is principal to claim (a notice never says "0.00").
         "claims_principal": a.principal_claimed > 0,
+        "claims_fees": a.fees > 0,
         "today": day(ctx.today),
         "deadline": day(ctx.deadline),
     }
@@ -992,6 +1040,9 @@ def items_table(
         if shown or a.principal_claimed != total:
             footer.extend(total_row(label, -value) for label, value in shown)
             footer.append(total_row(lab["net_claimed"], a.principal_claimed))
+        if a.fees:
+            footer.append(total_row(lab["fees"], a.fees))
+            footer.append(total_row(lab["amount_due"], a.amount_due))
     return PrintedTable(
         headers=(
             lab["number"],
@@ -1171,7 +1222,15 @@ def printed_interest_statement(ctx: LetterContext, language: str) -> PrintedRepo
         summary=(
             (lab["sum_interest"], format_money(totals[0], cur, language)),
             (lab["sum_indemnities"], format_money(totals[1], cur, language)),
-            (lab["sum_claimed"], format_money(totals[0] + totals[1], cur, language)),
+            *(
+                [(lab["fees"], format_money(ctx.amounts.fees, cur, language))]
+                if ctx.amounts.fees
+                else []
+            ),
+            (
+                lab["sum_claimed"],
+                format_money(totals[0] + totals[1] + ctx.amounts.fees, cur, language),
+            ),
         ),
         notes=tuple(notes),
         empty_text="" if claim.excluded_reason else lab["nothing_late"],

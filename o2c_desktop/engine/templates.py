@@ -139,6 +139,8 @@ FIELDS: Mapping[str, frozenset[str] | None] = {
             "principal_claimed",
             "interest",
             "indemnities",
+            "fees",
+            "amount_due",
             "total_claimed",
         }
     ),
@@ -154,6 +156,7 @@ FIELDS: Mapping[str, frozenset[str] | None] = {
     "items_table": None,
     "item_count": None,
     "claims_principal": None,  # whether principal is claimed (bool)
+    "claims_fees": None,  # whether dunning fees are claimed (bool)
     "today": None,
     "deadline": None,
 }

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from o2c_desktop.engine.cases import DEFAULT_PLAN_GRACE_DAYS
 from o2c_desktop.engine.types import ActionType, CatchUp, Channel, StepMode
 from o2c_desktop.models._columns import enum_column
-from o2c_desktop.models.base import Base, IntPk, Money, Versioned
+from o2c_desktop.models.base import Base, IntPk, Money, Rate, Versioned
 
 
 class Scenario(IntPk, Versioned, Base):
@@ -78,6 +78,10 @@ class Step(IntPk, Base):
     attach_statement: Mapped[bool] = mapped_column(Boolean, default=False)
     attach_interest: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_role: Mapped[str | None] = mapped_column(String(60))
+    # A fee charged once per item when it reaches the step: fixed, or a
+    # percentage of the item's original amount (issue 16).
+    fee_amount: Mapped[Decimal | None] = mapped_column(Money)
+    fee_percent: Mapped[Decimal | None] = mapped_column(Rate)
 
     scenario: Mapped[Scenario] = relationship(back_populates="steps")
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from o2c_desktop.engine import letters, pdf
 from o2c_desktop.engine import templates as tpl
@@ -31,6 +32,7 @@ from o2c_desktop.engine.types import (
 from o2c_desktop.i18n import _
 from o2c_desktop.models import (
     Action,
+    ActionItem,
     Case,
     CaseItem,
     Contact,
@@ -53,8 +55,7 @@ from o2c_desktop.sync import mail as mailer
 if TYPE_CHECKING:
     import datetime as dt
     import uuid
-    from collections.abc import Callable, Iterator, Sequence
-    from decimal import Decimal
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
     from sqlalchemy.orm import Session
@@ -939,10 +940,11 @@ def _context(
     promise, plan = _case_values(case, reminded)
     paid = item_payments(s, items)
     entity = customer.entity
+    lines = {i.id: account_item_of(i, paid.get(i.id, ())) for i in items}
     return letters.build_context(
         party_of(customer),
         letterhead_of(entity),
-        [account_item_of(i, paid.get(i.id, ())) for i in items],
+        list(lines.values()),
         day,
         law_for(entity.country),
         contractual_rate=agreed_rate(
@@ -954,4 +956,39 @@ def _context(
         promise=promise,
         plan=plan,
         action_reference=reference,
+        fees=_fees(s, customer.id, {i.id: (lines[i.id], i.amount) for i in items}),
+        waive_indemnity=customer.waive_indemnity,
     )
+
+
+def _fees(
+    s: Session,
+    customer_id: int,
+    items: Mapping[int, tuple[letters.AccountItem, Decimal]],
+) -> list[letters.Fee]:
+    """The fees the steps reached charged on the customer's open items.
+
+    Once per item and step: a step's line is unique per item, and one
+    cancelled unsent charged nothing (issue 16).
+    """
+    rows = s.execute(
+        select(ActionItem.item_id, Step.name, Step.fee_amount, Step.fee_percent)
+        .join(Action, Action.id == ActionItem.action_id)
+        .join(Step, Step.id == ActionItem.step_id)
+        .where(
+            Action.customer_id == customer_id,
+            Action.status != ActionStatus.CANCELLED,
+            or_(Step.fee_amount.is_not(None), Step.fee_percent.is_not(None)),
+        )
+        .order_by(Step.offset_days)
+    ).all()
+    out = []
+    for item_id, step, fixed, percent in rows:
+        if item_id not in items:
+            continue
+        line, amount = items[item_id]
+        fee = fixed if fixed is not None else amount * (percent or 0) / 100
+        out.append(
+            letters.Fee(line.number, step, fee.quantize(letters.CENT, ROUND_HALF_UP))
+        )
+    return out

@@ -29,6 +29,7 @@ from o2c_desktop.models import (
     Document,
     Item,
     Notification,
+    Step,
     User,
 )
 from o2c_desktop.services.documents import DocumentService, seed_default_templates
@@ -441,3 +442,63 @@ def test_an_invoice_cancelled_in_the_erp_cancels_its_reminder_and_tells_claire(
         "the reminder is cancelled. Check what the customer was told."
     )
     assert note.message == french.format(numbers="F1")
+
+
+def test_step_fees_are_charged_once_per_item_and_shown_on_the_notice(
+    db: Database,
+) -> None:
+    # Letter 1 charges a fixed 15.00, the formal notice 2 % of the invoice.
+    ids = standard_book(db, {"Monnier": [("F1", "2026-01-01", "1000.00")]})
+    with db.session() as s:
+        seed_default_templates(s)
+        s.execute(update(Step).where(Step.offset_days == 10).values(fee_amount="15.00"))
+        s.execute(
+            update(Step)
+            .where(Step.offset_days == 45)
+            .values(fee_percent="2", template_code="FORMAL_NOTICE")
+        )
+        s.execute(
+            update(Item).values(
+                dunning_step_id=ids.steps[5], dunning_date=d("2026-01-06")
+            )
+        )
+    documents = DocumentService(ctx(db))
+    nightly(db, documents).run(d("2026-01-11"))  # letter 1, with its fee
+    with db.session() as s:
+        letter = s.scalars(select(Action)).one()
+    documents.render_action(letter.id, today=d("2026-01-11"))  # printed again
+    text = letter_text(db, letter.id)
+    assert "Frais de relance 15,00 € Total à régler 1 015,00 €" in text
+    assert "règlement de la somme de 1 015,00 €" in text
+    with db.session() as s:  # the call was made; F1 stands at the call
+        s.execute(
+            update(Item).values(
+                dunning_step_id=ids.steps[30], dunning_date=d("2026-02-01")
+            )
+        )
+    nightly(db).run(d("2026-02-15"))  # the formal notice, for Claire to send
+    with db.session() as s:
+        notice = s.scalars(select(Action).where(Action.step_id == ids.steps[45])).one()
+    result = documents.render_action(notice.id, today=d("2026-02-15"))
+    text = letter_text(db, notice.id)
+    # Fees: 15.00 once for letter 1, 20.00 (2 % of 1,000.00) for the notice.
+    assert "\u2013 frais de relance : 35,00 € ;" in text
+    interest = " ".join(
+        (
+            PdfReader(io.BytesIO(result.documents[-1].content)).pages[0].extract_text()
+            or ""
+        )
+        .replace("\u202f", " ")
+        .split()
+    )
+    assert "Frais de relance 35,00 €" in interest
+    # Under insolvency, and for a customer whose indemnity is waived: none.
+    with db.session() as s:
+        s.execute(update(Customer).values(waive_indemnity=True))
+    documents.render_action(notice.id, today=d("2026-02-15"))
+    text = letter_text(db, notice.id)
+    assert "frais de recouvrement : 0,00 €" in text
+    with db.session() as s:
+        s.execute(update(Customer).values(insolvency="redressement judiciaire"))
+    documents.render_action(notice.id, today=d("2026-02-15"))
+    assert "frais de relance" not in letter_text(db, notice.id)

@@ -1,4 +1,4 @@
-"""action.performed_on, scenario.plan_grace_days, import_change by item (issue 16)
+"""dunning issue 16: action.performed_on, plan grace, close reason, step fees
 
 Revision ID: 0014
 Revises: 0009
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from o2c_desktop.models.base import Money, Rate
 
 revision = "0014"
 down_revision = "0009"
@@ -31,9 +33,30 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("closed_reason", sa.String(length=20), nullable=True)
         )
+    with op.batch_alter_table("scenario_step", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("fee_amount", Money(precision=18, scale=2), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("fee_percent", Rate(precision=7, scale=4), nullable=True)
+        )
+    with op.batch_alter_table("customer", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "waive_indemnity",
+                sa.Boolean(),
+                server_default=sa.false(),
+                nullable=False,
+            )
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("customer", schema=None) as batch_op:
+        batch_op.drop_column("waive_indemnity")
+    with op.batch_alter_table("scenario_step", schema=None) as batch_op:
+        batch_op.drop_column("fee_percent")
+        batch_op.drop_column("fee_amount")
     with op.batch_alter_table("item", schema=None) as batch_op:
         batch_op.drop_column("closed_reason")
     with op.batch_alter_table("import_change", schema=None) as batch_op:
