@@ -515,21 +515,31 @@ def under_tolerance(book: Book, scenarios: Sequence[DunningScenario]) -> IntArra
     import pandas as pd
 
     items, customers = book.items, book.customers
+    ceiling = max(
+        (to_cents(t) for s in scenarios for t in (s.tolerance, *s.tolerances.values())),
+        default=0,
+    )
+    remaining = items["remaining_cents"].to_numpy(np.int64)
+    # Only the few small remainders need their scenario (1M rows: milliseconds).
+    rows = np.flatnonzero((remaining > 0) & (remaining < ceiling))
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64)
     steps = _Steps(scenarios)
     c_scen = _resolve_scenarios(customers, steps)
     pos = pd.Index(customers["customer_id"].to_numpy(np.int64)).get_indexer(
-        items["customer_id"]
+        items["customer_id"].to_numpy(np.int64)[rows]
     )
     scen = np.where(pos >= 0, c_scen[np.maximum(pos, 0)], -1)
-    remaining = items["remaining_cents"].to_numpy(np.int64)
-    tol = np.zeros(len(items), dtype=np.int64)
-    currency = items["currency"].astype(str).to_numpy()
-    for s_pos, scenario in enumerate(steps.scenarios):
-        mine = scen == s_pos
-        for code in np.unique(currency[mine]).tolist():
-            tol[mine & (currency == code)] = scenario.tolerance_cents(code)
-    small = (remaining > 0) & (remaining < tol)
-    out: IntArray = items["item_id"].to_numpy(np.int64)[small]
+    currency = items["currency"].iloc[rows].to_numpy(object)
+    tol = np.array(
+        [
+            steps.scenarios[k].tolerance_cents(str(c)) if k >= 0 else 0
+            for k, c in zip(scen.tolist(), currency.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    small = remaining[rows] < tol
+    out: IntArray = items["item_id"].to_numpy(np.int64)[rows[small]]
     return out
 
 
