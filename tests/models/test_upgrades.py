@@ -107,14 +107,16 @@ def snapshot(engine: Engine, columns: dict[str, list[str]] | None = None) -> Row
                 if t != "alembic_version"
             }
         rows = {}
+        # Quoted: import_batch has a column named "full", reserved on PostgreSQL.
+        quote = conn.dialect.identifier_preparer.quote
         for table, names in columns.items():
             key = found.get_pk_constraint(table)["constrained_columns"] or names
             rows[table] = [
                 tuple(row)
                 for row in conn.execute(
                     text(
-                        f"SELECT {', '.join(names)} FROM {table}"
-                        f" ORDER BY {', '.join(key)}"
+                        f"SELECT {', '.join(map(quote, names))} FROM {table}"
+                        f" ORDER BY {', '.join(map(quote, key))}"
                     )
                 )
             ]
