@@ -43,6 +43,7 @@ class Action(UuidPk, Versioned, Base):
         Index("ix_action_agenda", "assigned_to_id", "status", "planned_date"),
         Index("ix_action_customer", "customer_id", "planned_date"),
         Index("ix_action_case", "case_id"),
+        Index("ix_action_performed_on", "performed_on"),
     )
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))

@@ -873,13 +873,18 @@ def _load(s: Session, day: dt.date) -> _Loaded:
     # performed counts from its planned day.
     max_gap = max((sc.min_gap_days for sc in scenarios), default=0)
     since = q.date(day - dt.timedelta(days=max_gap))
+    reminder = (
+        f"FROM action WHERE step_id IS NOT NULL "
+        f"AND status <> '{ActionStatus.CANCELLED.value}'"
+    )
+    # Two index-friendly halves, not one OR (which read every action row).
     reminder_rows = _fetch(
         s,
-        "SELECT customer_id, "
-        f"MAX({q.day('COALESCE(performed_on, planned_date)')}) FROM action "
-        f"WHERE step_id IS NOT NULL AND status <> '{ActionStatus.CANCELLED.value}' "
-        f"AND (planned_date >= {since} OR performed_on >= {since}) "
-        "GROUP BY customer_id",
+        f"SELECT customer_id, MAX({q.day('day')}) FROM ("
+        "SELECT customer_id, COALESCE(performed_on, planned_date) AS day "
+        f"{reminder} AND planned_date >= {since} UNION ALL "
+        f"SELECT customer_id, performed_on {reminder} AND performed_on >= {since}"
+        ") recent GROUP BY customer_id",
     )
     rc = _columns(reminder_rows, 2)
     reminders = pd.DataFrame({"customer_id": _ints(rc[0]), "last_date": _days(rc[1])})

@@ -21,6 +21,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("action", schema=None) as batch_op:
         batch_op.add_column(sa.Column("performed_on", sa.Date(), nullable=True))
+        batch_op.create_index("ix_action_performed_on", ["performed_on"], unique=False)
     with op.batch_alter_table("scenario", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -64,4 +65,5 @@ def downgrade() -> None:
     with op.batch_alter_table("scenario", schema=None) as batch_op:
         batch_op.drop_column("plan_grace_days")
     with op.batch_alter_table("action", schema=None) as batch_op:
+        batch_op.drop_index("ix_action_performed_on")
         batch_op.drop_column("performed_on")
