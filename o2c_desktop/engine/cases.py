@@ -38,6 +38,9 @@ ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
 DEFAULT_GRACE_DAYS = 3
+# A plan instalment waits longer than a promise: bank transfers of a
+# monthly schedule often land a week late (issue 16). Scenarios may change it.
+DEFAULT_PLAN_GRACE_DAYS = 10
 RELIABILITY_MONTHS = 12
 
 

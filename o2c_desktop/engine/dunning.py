@@ -505,6 +505,44 @@ def _jump(hi: IntArray, lo: IntArray, targets: tuple[IntArray, IntArray]) -> Int
     return out
 
 
+def under_tolerance(book: Book, scenarios: Sequence[DunningScenario]) -> IntArray:
+    """Ids of the debit items whose remainder is under their scenario's tolerance.
+
+    Such a remainder (a payment left 0.05) is not chased: a reminder still
+    pending for it is cancelled, as for a full payment (issue 16).
+    """
+    import numpy as np
+    import pandas as pd
+
+    items, customers = book.items, book.customers
+    ceiling = max(
+        (to_cents(t) for s in scenarios for t in (s.tolerance, *s.tolerances.values())),
+        default=0,
+    )
+    remaining = items["remaining_cents"].to_numpy(np.int64)
+    # Only the few small remainders need their scenario (1M rows: milliseconds).
+    rows = np.flatnonzero((remaining > 0) & (remaining < ceiling))
+    if not len(rows):
+        return np.zeros(0, dtype=np.int64)
+    steps = _Steps(scenarios)
+    c_scen = _resolve_scenarios(customers, steps)
+    pos = pd.Index(customers["customer_id"].to_numpy(np.int64)).get_indexer(
+        items["customer_id"].to_numpy(np.int64)[rows]
+    )
+    scen = np.where(pos >= 0, c_scen[np.maximum(pos, 0)], -1)
+    currency = items["currency"].iloc[rows].to_numpy(object)
+    tol = np.array(
+        [
+            steps.scenarios[k].tolerance_cents(str(c)) if k >= 0 else 0
+            for k, c in zip(scen.tolist(), currency.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    small = remaining[rows] < tol
+    out: IntArray = items["item_id"].to_numpy(np.int64)[rows[small]]
+    return out
+
+
 def _optional(items: pd.DataFrame, column: str, n: int) -> IntArray:
     """An optional item column as int64 (day numbers for dates), absent = none."""
     import numpy as np

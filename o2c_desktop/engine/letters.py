@@ -13,6 +13,7 @@ customer's language, never from the UI translation.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import logging
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 DASH = "\u2013"  # en dash, as French typography separates parts
 
 # Babel formatting costs ~0.1 ms a call; a run repeats the same amounts and
@@ -122,10 +124,32 @@ class AccountItem:
     reference: str = ""
     disputed: bool = False
     in_litigation: bool = False
+    # The part under dispute; zero while disputed means the whole item.
+    disputed_amount: Decimal = ZERO
+    # (day, amount) of the payments seen on it, oldest first: interest runs
+    # on what was actually late each day (issue 16).
+    payments: tuple[tuple[dt.date, Decimal], ...] = ()
 
     def days_late(self, today: dt.date) -> int:
         """Days past due on `today` (negative before the due date)."""
         return (today - self.due_date).days
+
+    @property
+    def paid(self) -> Decimal:
+        """What was paid (or credited) on a debit item so far."""
+        return self.amount - self.remaining if self.kind in _DEBITS else ZERO
+
+    @property
+    def claimed(self) -> Decimal:
+        """What a reminder claims of it: the remaining less the disputed part.
+
+        The engine's rule (`engine.dunning`, rule 6): a partial dispute keeps
+        the rest dunned; a whole one claims nothing.
+        """
+        if not self.disputed:
+            return self.remaining
+        part = self.disputed_amount
+        return self.remaining - part if ZERO < part < self.remaining else ZERO
 
 
 @dataclass(frozen=True)
@@ -157,6 +181,15 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Fee:
+    """A dunning fee a step charged on an item (once per item and step)."""
+
+    number: str
+    step: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class Amounts:
     """A customer's account summed up, in one currency.
 
@@ -176,11 +209,17 @@ class Amounts:
     principal_claimed: Decimal
     interest: Decimal
     indemnities: Decimal
+    fees: Decimal = ZERO  # dunning fees of the steps done (issue 16)
+
+    @property
+    def amount_due(self) -> Decimal:
+        """What a reminder asks for: the principal claimed and the fees."""
+        return self.principal_claimed + self.fees
 
     @property
     def total_claimed(self) -> Decimal:
-        """Principal, interest and indemnities."""
-        return self.principal_claimed + self.interest + self.indemnities
+        """Principal, interest, indemnities and fees."""
+        return self.principal_claimed + self.interest + self.indemnities + self.fees
 
 
 @dataclass(frozen=True)
@@ -198,6 +237,7 @@ class LetterContext:
     claim: LatePaymentClaim
     deadline: dt.date
     action_reference: str = ""
+    fees: tuple[Fee, ...] = ()
     promise: Promise | None = None
     plan: Plan | None = None
     notes: tuple[str, ...] = field(default=())
@@ -222,6 +262,8 @@ def build_context(
     contractual_rate: Decimal | None = None,
     payment_days: int = 8,
     action_reference: str = "",
+    fees: Sequence[Fee] = (),
+    waive_indemnity: bool = False,
 ) -> LetterContext:
     """Gather a customer's account for a document.
 
@@ -240,6 +282,10 @@ def build_context(
         contractual_rate: the contract's late-payment rate, if any.
         payment_days: days given to pay (the deadline of reminders).
         action_reference: the action's number, printed as "our reference".
+        fees: the dunning fees the steps done charged on the items
+            concerned; none is claimed under insolvency.
+        waive_indemnity: the company waives the fixed recovery indemnity
+            for this customer.
 
     Returns:
         The context, with amounts in the entity's currency.
@@ -258,26 +304,53 @@ def build_context(
     else:
         wanted = set(concerned)
         chosen = tuple(i for i in items if i.number in wanted)
+    # Netted as the engine nets them: every undisputed credit of the currency,
+    # so that the letter claims the action's amount (issue 16).
     unapplied = -_sum(
         i.remaining
         for i in same
         if i.kind in (ItemKind.UNAPPLIED_CASH, ItemKind.PAYMENT)
+        and i.remaining < 0
+        and not i.disputed
     )
-    credit_notes = -_sum(i.remaining for i in same if i.kind is ItemKind.CREDIT_NOTE)
-    items_total = _sum(i.remaining for i in chosen if not i.disputed)
+    credit_notes = -_sum(
+        i.remaining
+        for i in same
+        if i.kind is ItemKind.CREDIT_NOTE and i.remaining < 0 and not i.disputed
+    )
+    items_total = _sum(
+        i.claimed for i in chosen if i.currency == currency and i.remaining > 0
+    )
     # Interest is claimed on what the letter claims: the overdue, undisputed
     # debits among the items concerned (all of them for a plain statement).
     claimed = {i.number for i in chosen}
     claim = late_payment_claim(
         [
-            LateDebt(i.number, i.due_date, i.remaining, i.currency)
+            LateDebt(
+                i.number,
+                i.due_date,
+                i.claimed + _sum(paid for _day, paid in i.payments),
+                i.currency,
+                payments=i.payments,
+            )
             for i in overdue
-            if not i.disputed and i.number in claimed
+            if i.claimed > 0 and i.number in claimed
         ],
         today,
         law,
         contractual_rate=contractual_rate,
         insolvency=customer.insolvency or None,
+    )
+    if waive_indemnity:
+        claim = dataclasses.replace(
+            claim,
+            debts=tuple(dataclasses.replace(x, indemnity=ZERO) for x in claim.debts),
+        )
+    # Like interest, no fee is claimed from a customer under insolvency.
+    charged = (
+        ()
+        if customer.insolvency
+        else tuple(f for f in fees if f.amount > 0 and f.number in claimed)
     )
     amounts = Amounts(
         currency=currency,
@@ -292,6 +365,7 @@ def build_context(
         principal_claimed=max(ZERO, items_total - unapplied - credit_notes),
         interest=claim.interest,
         indemnities=claim.indemnities,
+        fees=_sum(f.amount for f in charged),
     )
     return LetterContext(
         today=today,
@@ -305,6 +379,7 @@ def build_context(
         claim=claim,
         deadline=today + dt.timedelta(days=payment_days),
         action_reference=action_reference,
+        fees=charged,
         promise=promise,
         plan=plan,
         notes=tuple(notes),
@@ -329,6 +404,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "late_short": "Retard (j)",
         "amount": "Montant TTC",
         "remaining": "Reste dû",
+        "paid": "Déjà réglé",
+        "net_claimed": "Montant net réclamé",
+        "fees": "Frais de relance",
+        "amount_due": "Total à régler",
         "status": "Statut",
         "total": "Total",
         "disputed": "En litige",
@@ -400,6 +479,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "late_short": "Days late",
         "amount": "Amount",
         "remaining": "Balance due",
+        "paid": "Paid",
+        "net_claimed": "Net amount claimed",
+        "fees": "Dunning fees",
+        "amount_due": "Total to pay",
         "status": "Status",
         "total": "Total",
         "disputed": "Disputed",
@@ -468,6 +551,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "late_short": "Días retraso",
         "amount": "Importe",
         "remaining": "Pendiente",
+        "paid": "Pagado",
+        "net_claimed": "Importe neto reclamado",
+        "fees": "Gastos de reclamación",
+        "amount_due": "Total a pagar",
         "status": "Estado",
         "total": "Total",
         "disputed": "En disputa",
@@ -539,6 +626,10 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "late_short": "Verzug (Tage)",
         "amount": "Betrag",
         "remaining": "Offen",
+        "paid": "Bezahlt",
+        "net_claimed": "Geforderter Nettobetrag",
+        "fees": "Mahngebühren",
+        "amount_due": "Zu zahlender Betrag",
         "status": "Status",
         "total": "Summe",
         "disputed": "Strittig",
@@ -661,8 +752,12 @@ def legal_mentions(entity: Letterhead, language: str) -> str:
 
 
 def signature_text(ctx: LetterContext, language: str) -> str:
-    """The collector's signature, or one made from their name and phone."""
-    if ctx.collector.signature:
+    """The collector's signature, or one made from their name and phone.
+
+    A stored signature is written in the entity's language; a letter in
+    another language is signed with one made in its own (issue 16).
+    """
+    if ctx.collector.signature and language == ctx.entity.language:
         return ctx.collector.signature
     lab = labels(language)
     lines = [ctx.collector.name, f"{lab['collection_dept']} {DASH} {ctx.entity.name}"]
@@ -691,6 +786,7 @@ def merge_fields(ctx: LetterContext, language: str) -> dict[str, Any]:
             "issue_date": day(i.issue_date),
             "due_date": day(i.due_date),
             "amount": format_money(i.amount, i.currency, language),
+            "paid": format_money(i.paid, i.currency, language),
             "remaining": format_money(i.remaining, i.currency, language),
             "days_late": max(0, i.days_late(ctx.today)),
             "disputed": i.disputed,
@@ -769,6 +865,8 @@ def merge_fields(ctx: LetterContext, language: str) -> dict[str, Any]:
             "principal_claimed": money(a.principal_claimed),
             "interest": money(a.interest),
             "indemnities": money(a.indemnities),
+            "fees": money(a.fees),
+            "amount_due": money(a.amount_due),
             "total_claimed": money(a.total_claimed),
         },
         "law": {
@@ -798,6 +896,9 @@ def merge_fields(ctx: LetterContext, language: str) -> dict[str, Any]:
         "instalments": [instalment_row(x) for x in plan_rows],
         "instalments_due": [instalment_row(x) for x in due_rows],
         "item_count": len(ctx.concerned),
+        # Whether there is principal to claim (a notice never says "0.00").
+        "claims_principal": a.principal_claimed > 0,
+        "claims_fees": a.fees > 0,
         "today": day(ctx.today),
         "deadline": day(ctx.deadline),
     }
@@ -902,9 +1003,15 @@ def _country_name(code: str, language: str) -> str:
 def items_table(
     ctx: LetterContext, language: str, items: Sequence[AccountItem] | None = None
 ) -> PrintedTable:
-    """The table of items concerned (or `items`), with their total."""
+    """The table of items concerned (or `items`), with their total.
+
+    Each item shows its amount, what was paid so far and what remains; the
+    items concerned are followed by the unapplied payments and credit notes
+    netted, then the net amount claimed: the action's amount (issue 16).
+    """
     lab = labels(language)
     rows = tuple(items if items is not None else ctx.concerned)
+    cur = ctx.amounts.currency
 
     def line(i: AccountItem) -> tuple[str, ...]:
         late = i.days_late(ctx.today)
@@ -914,10 +1021,28 @@ def items_table(
             format_date(i.due_date, language),
             str(late) if late > 0 else "",
             format_money(i.amount, i.currency, language),
+            format_money(i.paid, i.currency, language) if i.paid else "",
             format_money(i.remaining, i.currency, language),
         )
 
-    total = _sum(i.remaining for i in rows if i.currency == ctx.amounts.currency)
+    def total_row(label: str, value: Decimal) -> tuple[str, ...]:
+        return (label, "", "", "", "", "", format_money(value, cur, language))
+
+    total = _sum(i.remaining for i in rows if i.currency == cur)
+    footer = [total_row(lab["total"], total)]
+    a = ctx.amounts
+    if items is None:
+        netted = [
+            (lab["sum_unapplied"], a.unapplied),
+            (lab["sum_credits"], a.credit_notes),
+        ]
+        shown = [(label, value) for label, value in netted if value > 0]
+        if shown or a.principal_claimed != total:
+            footer.extend(total_row(label, -value) for label, value in shown)
+            footer.append(total_row(lab["net_claimed"], a.principal_claimed))
+        if a.fees:
+            footer.append(total_row(lab["fees"], a.fees))
+            footer.append(total_row(lab["amount_due"], a.amount_due))
     return PrintedTable(
         headers=(
             lab["number"],
@@ -925,22 +1050,14 @@ def items_table(
             lab["due_date"],
             lab["days_late"],
             lab["amount"],
+            lab["paid"],
             lab["remaining"],
         ),
         rows=tuple(line(i) for i in rows),
-        widths=(30, 22, 22, 20, 28, 28),
-        align=("L", "L", "L", "R", "R", "R"),
+        widths=(30, 20, 20, 16, 26, 24, 26),
+        align=("L", "L", "L", "R", "R", "R", "R"),
         marked=frozenset(n for n, i in enumerate(rows) if i.disputed),
-        footer=(
-            (
-                lab["total"],
-                "",
-                "",
-                "",
-                "",
-                format_money(total, ctx.amounts.currency, language),
-            ),
-        ),
+        footer=tuple(footer),
     )
 
 
@@ -1105,7 +1222,15 @@ def printed_interest_statement(ctx: LetterContext, language: str) -> PrintedRepo
         summary=(
             (lab["sum_interest"], format_money(totals[0], cur, language)),
             (lab["sum_indemnities"], format_money(totals[1], cur, language)),
-            (lab["sum_claimed"], format_money(totals[0] + totals[1], cur, language)),
+            *(
+                [(lab["fees"], format_money(ctx.amounts.fees, cur, language))]
+                if ctx.amounts.fees
+                else []
+            ),
+            (
+                lab["sum_claimed"],
+                format_money(totals[0] + totals[1] + ctx.amounts.fees, cur, language),
+            ),
         ),
         notes=tuple(notes),
         empty_text="" if claim.excluded_reason else lab["nothing_late"],

@@ -80,6 +80,7 @@ _ITEM_ROW = frozenset(
         "issue_date",
         "due_date",
         "amount",
+        "paid",
         "remaining",
         "days_late",
         "disputed",
@@ -138,6 +139,8 @@ FIELDS: Mapping[str, frozenset[str] | None] = {
             "principal_claimed",
             "interest",
             "indemnities",
+            "fees",
+            "amount_due",
             "total_claimed",
         }
     ),
@@ -152,6 +155,8 @@ FIELDS: Mapping[str, frozenset[str] | None] = {
     "instalments_due": None,  # the instalments an instalment reminder is about
     "items_table": None,
     "item_count": None,
+    "claims_principal": None,  # whether principal is claimed (bool)
+    "claims_fees": None,  # whether dunning fees are claimed (bool)
     "today": None,
     "deadline": None,
 }

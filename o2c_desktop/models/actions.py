@@ -44,6 +44,7 @@ class Action(UuidPk, Versioned, ChangeTracked, Base):
         Index("ix_action_agenda", "assigned_to_id", "status", "planned_date"),
         Index("ix_action_customer", "customer_id", "planned_date"),
         Index("ix_action_case", "case_id"),
+        Index("ix_action_performed_on", "performed_on"),
     )
 
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
@@ -62,6 +63,10 @@ class Action(UuidPk, Versioned, ChangeTracked, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     performed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     performed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The business day it was performed (reached the customer), which a run
+    # dated with --date may set apart from the clock: the minimum gap and the
+    # next step count from it (issue 16). None: not performed, or before 0014.
+    performed_on: Mapped[dt.date | None] = mapped_column(Date)
     contact_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("contact.id"))
     outcome: Mapped[str | None] = mapped_column(String(60))
     # What the action did to its case: case_opened, case_broken, case_escalated...

@@ -17,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false
 
 from o2c_desktop.models.base import Base, IntPk, Money, Rate, UuidPk, Versioned
 from o2c_desktop.models.change_seq import ChangeTracked
@@ -64,6 +65,10 @@ class Customer(IntPk, Versioned, ChangeTracked, Base):
     hold_until: Mapped[dt.date | None] = mapped_column(Date)
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     insolvency: Mapped[str | None] = mapped_column(String(60))
+    # The company waives the fixed recovery indemnity (L441-10) for it.
+    waive_indemnity: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     insolvency_since: Mapped[dt.date | None] = mapped_column(Date)
     # A ratio, not money: predicted payment behaviour (0 = bad, 10 = good).
     risk_score: Mapped[float | None] = mapped_column(Float)

@@ -49,6 +49,8 @@ class ImportChange(Base):
     """An item an import updated or closed, with its values before the import."""
 
     __tablename__ = "import_change"
+    # A letter reads an item's payments from its changes (issue 16).
+    __table_args__ = (Index("ix_import_change_item", "item_id"),)
 
     import_id: Mapped[int] = mapped_column(
         ForeignKey("import_batch.id", ondelete="CASCADE"), primary_key=True

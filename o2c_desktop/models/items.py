@@ -71,6 +71,9 @@ class Item(Timestamped, ChangeTracked, Base):
         enum_column(ItemStatus), default=ItemStatus.OPEN
     )
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Why the ERP closed it when not paid: cancelled, credited, written_off
+    # (None: paid). A reminder still open for it is cancelled with it (#16).
+    closed_reason: Mapped[str | None] = mapped_column(String(20))
     disputed: Mapped[bool] = mapped_column(default=False)
     # Part of the remaining amount under dispute; None = the whole item.
     disputed_amount: Mapped[Decimal | None] = mapped_column(Money)

@@ -16,9 +16,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from o2c_desktop.engine.cases import DEFAULT_PLAN_GRACE_DAYS
 from o2c_desktop.engine.types import ActionType, CatchUp, Channel, StepMode
 from o2c_desktop.models._columns import enum_column
-from o2c_desktop.models.base import Base, IntPk, Money, Versioned
+from o2c_desktop.models.base import Base, IntPk, Money, Rate, Versioned
 
 
 class Scenario(IntPk, Versioned, Base):
@@ -36,6 +37,10 @@ class Scenario(IntPk, Versioned, Base):
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entity.id"))
     default_language: Mapped[str] = mapped_column(String(2), default="fr")
     min_gap_days: Mapped[int] = mapped_column(Integer, default=7)
+    # Days a missed plan instalment may wait before the plan breaks (issue 16).
+    plan_grace_days: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_PLAN_GRACE_DAYS, server_default="10"
+    )
     tolerance: Mapped[Decimal] = mapped_column(Money, default=Decimal("5.00"))
     # Per-currency minimum worth chasing, {"GBP": "5.00"}; `tolerance` otherwise.
     tolerances: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
@@ -73,6 +78,10 @@ class Step(IntPk, Base):
     attach_statement: Mapped[bool] = mapped_column(Boolean, default=False)
     attach_interest: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_role: Mapped[str | None] = mapped_column(String(60))
+    # A fee charged once per item when it reaches the step: fixed, or a
+    # percentage of the item's original amount (issue 16).
+    fee_amount: Mapped[Decimal | None] = mapped_column(Money)
+    fee_percent: Mapped[Decimal | None] = mapped_column(Rate)
 
     scenario: Mapped[Scenario] = relationship(back_populates="steps")
 

@@ -44,6 +44,7 @@ from o2c_desktop.engine.cases import (
     CASE_KIND_LABELS,
     DEFAULT_DISPUTE_REASONS,
     DEFAULT_GRACE_DAYS,
+    DEFAULT_PLAN_GRACE_DAYS,
     FOLLOW_UP_ACTION_TYPES,
     FOLLOW_UP_LABELS,
     ZERO,
@@ -96,6 +97,7 @@ from o2c_desktop.models import (
     Item,
     Notification,
     PlanInstalment,
+    Scenario,
     User,
 )
 from o2c_desktop.models.base import utcnow
@@ -510,7 +512,7 @@ class CasesService:
         every_months: int = 1,
         schedule: Sequence[tuple[dt.date, Decimal]] | None = None,
         annual_rate: Decimal | None = None,
-        grace_days: int = DEFAULT_GRACE_DAYS,
+        grace_days: int | None = None,
         contact_id: str | uuid.UUID | None = None,
         comment: str | None = None,
     ) -> CaseChange:
@@ -519,6 +521,8 @@ class CasesService:
         Either `count` instalments from `first_due` every `every_months`
         months (equal split, remainder on the last, optional `annual_rate`
         interest in percent), or an explicit `schedule` of (date, amount).
+        An instalment may be `grace_days` late before the plan breaks;
+        default: the customer's scenario's plan grace (10 days without one).
 
         Raises:
             ValueError: no item, no schedule, or a schedule not covering the debt.
@@ -532,6 +536,15 @@ class CasesService:
             )
             case = self._new_case(s, customer, CaseKind.PAYMENT_PLAN, today, contact_id)
             case.amount = principal
+            if grace_days is None:
+                scenario = (
+                    s.get(Scenario, customer.scenario_id)
+                    if customer.scenario_id
+                    else None
+                )
+                grace_days = (
+                    scenario.plan_grace_days if scenario else DEFAULT_PLAN_GRACE_DAYS
+                )
             case.grace_days = grace_days
             case.comment = comment
             covered = [(i, i.remaining) for i in items]

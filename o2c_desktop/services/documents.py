@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
 from o2c_desktop.engine import letters, pdf
 from o2c_desktop.engine import templates as tpl
@@ -31,12 +32,15 @@ from o2c_desktop.engine.types import (
 from o2c_desktop.i18n import _
 from o2c_desktop.models import (
     Action,
+    ActionItem,
     Case,
     CaseItem,
     Contact,
     Customer,
     Document,
     Entity,
+    ImportBatch,
+    ImportChange,
     Item,
     Step,
     Template,
@@ -51,7 +55,7 @@ from o2c_desktop.sync import mail as mailer
 if TYPE_CHECKING:
     import datetime as dt
     import uuid
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
     from sqlalchemy.orm import Session
@@ -256,8 +260,10 @@ def _person(u: User | Contact | None) -> letters.Person:
     )
 
 
-def account_item_of(i: Item) -> letters.AccountItem:
-    """An item as a line of a letter or statement."""
+def account_item_of(
+    i: Item, payments: tuple[tuple[dt.date, Decimal], ...] = ()
+) -> letters.AccountItem:
+    """An item as a line of a letter or statement, with its payments seen."""
     return letters.AccountItem(
         number=i.number if not i.instalment else f"{i.number}/{i.instalment}",
         kind=i.kind,
@@ -269,7 +275,48 @@ def account_item_of(i: Item) -> letters.AccountItem:
         reference=_text(i.reference),
         disputed=i.disputed,
         in_litigation=i.in_litigation,
+        disputed_amount=i.disputed_amount or letters.ZERO,
+        payments=payments,
     )
+
+
+def item_payments(
+    s: Session, items: Sequence[Item]
+) -> dict[int, tuple[tuple[dt.date, Decimal], ...]]:
+    """The payments each debit item received, as the imports saw them.
+
+    Each import keeps an item's values from before it (`ImportChange`): a
+    remainder that went down was paid on that import's date (issue 16).
+    """
+    remaining = {i.id: i.remaining for i in items if i.remaining > 0}
+    if not remaining:
+        return {}
+    before: dict[int, list[tuple[dt.date, Decimal]]] = {}
+    for chunk in _chunks(list(remaining)):
+        rows = s.execute(
+            select(ImportChange.item_id, ImportBatch.as_of, ImportChange.remaining)
+            .join(ImportBatch, ImportBatch.id == ImportChange.import_id)
+            .where(ImportChange.item_id.in_(chunk), ImportBatch.undone_at.is_(None))
+            .order_by(ImportBatch.taken_at, ImportBatch.id)
+        )
+        for item_id, day, value in rows:
+            before.setdefault(item_id, []).append((day, value))
+    out: dict[int, tuple[tuple[dt.date, Decimal], ...]] = {}
+    for item_id, history in before.items():
+        afters = [value for _day, value in history[1:]] + [remaining[item_id]]
+        paid = tuple(
+            (day, value - after)
+            for (day, value), after in zip(history, afters, strict=True)
+            if value > after
+        )
+        if paid:
+            out[item_id] = paid
+    return out
+
+
+def _chunks(values: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _case_values(
@@ -437,7 +484,7 @@ class DocumentService:
             sent = mailer.send(outgoing, self._mail_config(), now)
         except (mailer.MailError, DocumentError, tpl.TemplateError) as exc:
             reason = _("Email not sent: {reason}").format(reason=exc)
-            self._record(action_uuid, None, reason, now)
+            self._record(action_uuid, None, reason, now, today=today)
             return SendResult(action_uuid, False, reason, changes=Changes(actions=True))
         eml = mailer.eml_bytes(outgoing, self._mail_config(), now)
         self._record(
@@ -445,6 +492,7 @@ class DocumentService:
             sent,
             None,
             now,
+            today=today,
             eml=GeneratedDocument(
                 DocumentKind.EMAIL,
                 letters.document_filename(
@@ -489,7 +537,9 @@ class DocumentService:
             return Outcome(False, "nothing to send: the entry names no action")
         now = self._now()
         try:
-            rendered = self.render_action(action_id, today=now.astimezone().date())
+            rendered = self.render_action(
+                action_id, today=self._business_day(action_id)
+            )
             if rendered.email is None:
                 return Outcome(True, ", ".join(d.filename for d in rendered.documents))
             outgoing = rendered.outgoing()
@@ -523,6 +573,16 @@ class DocumentService:
         return tpl.validate(subject, body)
 
     # -- internals --------------------------------------------------------
+
+    def _business_day(self, action_id: uuid.UUID) -> dt.date:
+        """The day a queued action is sent on: a click's, else its run's.
+
+        A run dated with --date decides on that business day: its letters
+        are dated so, with the days late the engine counted (issue 16).
+        """
+        with self._ctx.db.session() as s:
+            action = get_one(s, Action, action_id)
+            return action.performed_on or action.planned_date
 
     def _now(self) -> dt.datetime:
         return self._clock()
@@ -762,6 +822,7 @@ class DocumentService:
         reason: str | None,
         now: dt.datetime,
         eml: GeneratedDocument | None = None,
+        today: dt.date | None = None,
     ) -> None:
         with self._ctx.db.session(self._ctx.user_login) as s:
             action = get_one(s, Action, action_id)
@@ -775,6 +836,7 @@ class DocumentService:
             action.reason = None
             action.send_log = sent.to_json()
             action.performed_at = now
+            action.performed_on = today or now.astimezone().date()
             user = s.scalar(select(User).where(User.login == self._ctx.user_login))
             if user is not None:
                 action.performed_by_id = user.id
@@ -876,11 +938,13 @@ def _context(
         )
     ).all()
     promise, plan = _case_values(case, reminded)
+    paid = item_payments(s, items)
     entity = customer.entity
+    lines = {i.id: account_item_of(i, paid.get(i.id, ())) for i in items}
     return letters.build_context(
         party_of(customer),
         letterhead_of(entity),
-        [account_item_of(i) for i in items],
+        list(lines.values()),
         day,
         law_for(entity.country),
         contractual_rate=agreed_rate(
@@ -892,4 +956,39 @@ def _context(
         promise=promise,
         plan=plan,
         action_reference=reference,
+        fees=_fees(s, customer.id, {i.id: (lines[i.id], i.amount) for i in items}),
+        waive_indemnity=customer.waive_indemnity,
     )
+
+
+def _fees(
+    s: Session,
+    customer_id: int,
+    items: Mapping[int, tuple[letters.AccountItem, Decimal]],
+) -> list[letters.Fee]:
+    """The fees the steps reached charged on the customer's open items.
+
+    Once per item and step: a step's line is unique per item, and one
+    cancelled unsent charged nothing (issue 16).
+    """
+    rows = s.execute(
+        select(ActionItem.item_id, Step.name, Step.fee_amount, Step.fee_percent)
+        .join(Action, Action.id == ActionItem.action_id)
+        .join(Step, Step.id == ActionItem.step_id)
+        .where(
+            Action.customer_id == customer_id,
+            Action.status != ActionStatus.CANCELLED,
+            or_(Step.fee_amount.is_not(None), Step.fee_percent.is_not(None)),
+        )
+        .order_by(Step.offset_days)
+    ).all()
+    out = []
+    for item_id, step, fixed, percent in rows:
+        if item_id not in items:
+            continue
+        line, amount = items[item_id]
+        fee = fixed if fixed is not None else amount * (percent or 0) / 100
+        out.append(
+            letters.Fee(line.number, step, fee.quantize(letters.CENT, ROUND_HALF_UP))
+        )
+    return out

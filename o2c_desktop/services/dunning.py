@@ -46,6 +46,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from o2c_desktop.engine import dunning as engine
+from o2c_desktop.engine.cases import CaseEvent
 from o2c_desktop.engine.types import (
     ActionStatus,
     ActionType,
@@ -57,7 +58,20 @@ from o2c_desktop.engine.types import (
     StepMode,
 )
 from o2c_desktop.i18n import N_, translator
-from o2c_desktop.models import Action, DunningRun, Scenario, User
+from o2c_desktop.models import (
+    Action,
+    ActionInstalment,
+    ActionItem,
+    Customer,
+    DunningRun,
+    Entity,
+    Item,
+    Notification,
+    PlanInstalment,
+    Scenario,
+    Step,
+    User,
+)
 from o2c_desktop.models.base import utcnow, uuid4_hexes
 from o2c_desktop.models.bulk import BulkWriter
 from o2c_desktop.services.cases import CasesService, check_not_future
@@ -88,6 +102,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PAID = "paid"
+UNDER_TOLERANCE = "paid: the remainder is under the tolerance"
 NOT_SENT = "not sent: documents and email are not configured; confirm to send"
 _LOCK_KEY = 0x0D2C0004  # pg_advisory_xact_lock key of dunning runs (issue 4)
 _REVIEW_LOCK_KEY = 0x0D2C0005  # pg_advisory_lock key of the case review before it
@@ -133,7 +148,8 @@ class DunningRunResult:
         automatic_sends: automatic emails/letters/SMS (what the cap counts).
         send_cap: the cap in force.
         over_cap: a real run would stop without confirmation.
-        cancelled_paid: open actions cancelled because their items were paid.
+        cancelled_paid: open actions cancelled because their items were paid
+            (or left remainders under the tolerance).
         sent / failed / to_confirm / pending: outcome of a real run: performed,
             failed (now manual), waiting for a confirmation click, in an agenda.
         to_retry: sends not made because the mail server could not be
@@ -254,6 +270,10 @@ class _Loaded:
     scenarios: list[engine.DunningScenario]
     last_run: dt.date | None
     paid_actions: list[Any]  # ids as the driver returns them
+    # Open actions whose items are paid but for remainders under the tolerance.
+    small_actions: list[Any]
+    # Open actions whose items the ERP closed unpaid: (action id, why, numbers).
+    voided_actions: list[tuple[Any, str, str]]
     # Payment-plan instalments, dunned from their own due dates (rule 7).
     instalments: engine.Book
     plans: _Instalments
@@ -461,6 +481,7 @@ class DunningService:
         cap = self._ctx.settings.send_cap
         over_cap = sends > cap and not confirm
         paid = loaded.paid_actions
+        settled = len(paid) + len(loaded.small_actions) + len(loaded.voided_actions)
         channels = {t.value: str(engine.channel_of(t) or "none") for t in ActionType}
         step_names = {
             st.id: f"{sc.name} / {st.name}"
@@ -481,7 +502,7 @@ class DunningService:
             automatic_sends=sends,
             send_cap=cap,
             over_cap=over_cap,
-            cancelled_paid=len(paid),
+            cancelled_paid=settled,
             left_out=dict(decisions.left_out),
             review=dict(review or {}),
         )
@@ -492,6 +513,10 @@ class DunningService:
         now = utcnow()
         user = self._ctx.user_login or None
         _cancel_paid(s, paid, now, user)
+        _cancel_paid(s, loaded.small_actions, now, user, reason=UNDER_TOLERANCE)
+        _void(s, loaded.voided_actions, now, user)
+        voided = [a for a, _why, _numbers in loaded.voided_actions]
+        _rewind_unsent(s, [*paid, *loaded.small_actions, *voided])
         automatic = _write(
             s,
             decisions,
@@ -502,7 +527,7 @@ class DunningService:
             performer=self._outbox is not None,
         )
         modes = Counter(acts["mode"].tolist())
-        written = bool(len(acts)) or bool(paid)
+        written = bool(len(acts)) or bool(settled)
         return (
             dataclasses.replace(
                 result,
@@ -839,15 +864,28 @@ def _load(s: Session, day: dt.date) -> _Loaded:
         columns=list(engine.USER_COLUMNS),
     )
     plans = _load_instalments(s, q)
-    held, held_instalments, paid = _open_actions(s, plans)
-    # Only reminders recent enough to matter for the minimum gap.
+    small = engine.under_tolerance(
+        engine.Book(items=items, customers=customers), scenarios
+    )
+    held, held_instalments, paid, small_actions, voided = _open_actions(s, plans, small)
+    # Only reminders recent enough to matter for the minimum gap, which counts
+    # from the business day a reminder reached the customer, not the day it
+    # was proposed (a letter confirmed 24 days late, issue 16); one not yet
+    # performed counts from its planned day.
     max_gap = max((sc.min_gap_days for sc in scenarios), default=0)
-    since = day - dt.timedelta(days=max_gap)
+    since = q.date(day - dt.timedelta(days=max_gap))
+    reminder = (
+        f"FROM action WHERE step_id IS NOT NULL "
+        f"AND status <> '{ActionStatus.CANCELLED.value}'"
+    )
+    # Two index-friendly halves, not one OR (which read every action row).
     reminder_rows = _fetch(
         s,
-        f"SELECT customer_id, MAX({q.day('planned_date')}) FROM action "
-        f"WHERE step_id IS NOT NULL AND status <> '{ActionStatus.CANCELLED.value}' "
-        f"AND planned_date >= {q.date(since)} GROUP BY customer_id",
+        f"SELECT customer_id, MAX({q.day('day')}) FROM ("
+        "SELECT customer_id, COALESCE(performed_on, planned_date) AS day "
+        f"{reminder} AND planned_date >= {since} UNION ALL "
+        f"SELECT customer_id, performed_on {reminder} AND performed_on >= {since}"
+        ") recent GROUP BY customer_id",
     )
     rc = _columns(reminder_rows, 2)
     reminders = pd.DataFrame({"customer_id": _ints(rc[0]), "last_date": _days(rc[1])})
@@ -862,6 +900,8 @@ def _load(s: Session, day: dt.date) -> _Loaded:
         scenarios=scenarios,
         last_run=_last_run(s),
         paid_actions=paid,
+        small_actions=small_actions,
+        voided_actions=voided,
         # Invoice and instalment reminders are separate conversations: both
         # count from the reminders sent before today.
         instalments=engine.Book(
@@ -945,18 +985,27 @@ def _merge(items: engine.Decisions, plans: engine.Decisions) -> engine.Decisions
 
 
 def _open_actions(
-    s: Session, plans: _Instalments
-) -> tuple[IntArray, IntArray, list[Any]]:
+    s: Session, plans: _Instalments, small: IntArray
+) -> tuple[IntArray, IntArray, list[Any], list[Any], list[tuple[Any, str, str]]]:
     """Items and instalments held by open dunning actions; open actions now paid.
 
-    Instalments come back as the engine's (negative) ids of `plans`.
+    Instalments come back as the engine's (negative) ids of `plans`. An open
+    action whose items are all paid, some but for a remainder under the
+    tolerance (`small`: item ids), comes apart from the paid ones; so does
+    one with an item the ERP closed unpaid (cancelled, credited, written
+    off), with that reason and the items' numbers.
     """
     import numpy as np
     import pandas as pd
 
     statuses = ", ".join(f"'{st.value}'" for st in _OPEN_ACTION)
+    # A broken plan's items wait for the collector's decision too (re-plan,
+    # resume, escalate): dunning resumes once that action is done (issue 16).
     open_actions = (
-        f"SELECT id FROM action WHERE status IN ({statuses}) AND step_id IS NOT NULL"
+        f"SELECT a.id FROM action a LEFT JOIN case_file c ON c.id = a.case_id "
+        f"WHERE a.status IN ({statuses}) AND (a.step_id IS NOT NULL OR "
+        f"(a.case_event = '{CaseEvent.BROKEN.value}' "
+        f"AND c.kind = '{CaseKind.PAYMENT_PLAN.value}'))"
     )
     # Driven from the few open actions (IN), not from every action_item row:
     # the join the other way scanned the whole history (1 s at 1M items).
@@ -964,7 +1013,9 @@ def _open_actions(
         s,
         "SELECT ai.action_id, ai.item_id, "
         f"CASE WHEN i.status = '{ItemStatus.OPEN.value}' AND i.remaining > 0 "
-        "THEN 1 ELSE 0 END "
+        "THEN 1 ELSE 0 END, "
+        f"CASE WHEN i.status = '{ItemStatus.CLOSED.value}' "
+        "THEN COALESCE(i.closed_reason, '') ELSE '' END, i.number "
         "FROM action_item ai JOIN item i ON i.id = ai.item_id "
         f"WHERE ai.action_id IN ({open_actions})",
     )
@@ -980,7 +1031,7 @@ def _open_actions(
         f"JOIN ({_CURRENT_VERSIONS}) cur ON cur.case_id = pi.case_id "
         f"WHERE ax.action_id IN ({open_actions})",
     )
-    cols = _columns(rows, 3)
+    cols = _columns(rows, 5)
     held = np.unique(_ints(cols[1]))
     icols = _columns(inst_rows, 3)
     where = {_hex(k): -(n + 1) for n, k in enumerate(plans.keys)}
@@ -988,16 +1039,34 @@ def _open_actions(
         np.array([where[h] for h in map(_hex, icols[1]) if h in where], dtype=np.int64)
     )
     if not rows and not inst_rows:
-        return held, held_instalments, []
+        return held, held_instalments, [], [], []
+    is_small = np.isin(_ints(cols[1]), small)
     frame = pd.DataFrame(
         {
             # Ids as the driver returns them, both queries alike (no per-row work).
             "action": [*cols[0], *icols[0]],
-            "owed": np.concatenate([_ints(cols[2]), _ints(icols[2])]),
+            "owed": np.concatenate([_ints(cols[2]) & ~is_small, _ints(icols[2])]),
+            "small": np.concatenate([is_small, np.zeros(len(inst_rows), bool)]),
         }
     )
-    owed = frame.groupby("action", sort=True)["owed"].max()
-    return held, held_instalments, owed.index[owed.to_numpy() == 0].tolist()
+    per_action = frame.groupby("action", sort=True).agg(
+        owed=("owed", "max"), small=("small", "max")
+    )
+    settled = per_action[per_action["owed"].to_numpy() == 0]
+    voided: dict[Any, tuple[str, list[str]]] = {}
+    settled_ids = set(settled.index.tolist())
+    for action, why, number in zip(cols[0], cols[3], cols[4], strict=True):
+        if why and why != PAID and action in settled_ids:
+            voided.setdefault(action, (why, []))[1].append(number)
+    tiny = settled["small"].to_numpy(bool)
+    plain = [a for a in settled.index[~tiny].tolist() if a not in voided]
+    return (
+        held,
+        held_instalments,
+        plain,
+        settled.index[tiny].tolist(),
+        [(a, why, ", ".join(sorted(ns))) for a, (why, ns) in voided.items()],
+    )
 
 
 def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
@@ -1050,6 +1119,127 @@ def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
     items["suspended_until"] = suspended
 
 
+def _void(
+    s: Session, voided: list[tuple[Any, str, str]], now: dt.datetime, user: str | None
+) -> None:
+    """Cancel reminders whose invoices the ERP closed unpaid; tell the collector.
+
+    The customer may have had a reminder for an invoice that no longer
+    exists: the reason stays on the action (the timeline shows it) and the
+    collector, or the one who created it, gets a notification (issue 16).
+    """
+    for action_id, why, numbers in voided:
+        reason = f"{why} in the ERP: {numbers}"[:300]
+        _cancel_paid(s, [action_id], now, user, reason=reason)
+        action = s.get(Action, uuid.UUID(hex=_hex(action_id)))
+        if action is None or action.reason != reason:
+            continue  # being sent: it has left already
+        to = action.assigned_to_id or action.created_by_id
+        if to is None:
+            continue
+        language = s.scalar(
+            select(Entity.language)
+            .join(Customer, Customer.entity_id == Entity.id)
+            .where(Customer.id == action.customer_id)
+        )
+        words = translator(language or "en").gettext
+        message = _CLOSED_UNPAID.get(why, _CLOSED_OTHERWISE)
+        s.add(
+            Notification(
+                user_id=to,
+                customer_id=action.customer_id,
+                action_id=action.id,
+                message=words(message).format(numbers=numbers, reason=why),
+            )
+        )
+    s.flush()
+
+
+_CLOSED_UNPAID = {
+    "cancelled": N_(
+        "{numbers} was cancelled in the ERP after a reminder was prepared: "
+        "the reminder is cancelled. Check what the customer was told."
+    ),
+    "credited": N_(
+        "{numbers} was credited in the ERP after a reminder was prepared: "
+        "the reminder is cancelled. Check what the customer was told."
+    ),
+    "written_off": N_(
+        "{numbers} was written off in the ERP after a reminder was prepared: "
+        "the reminder is cancelled. Check what the customer was told."
+    ),
+}
+_CLOSED_OTHERWISE = N_(
+    "{numbers} was closed in the ERP ({reason}) after a reminder was prepared: "
+    "the reminder is cancelled. Check what the customer was told."
+)
+
+
+def _rewind_unsent(s: Session, action_ids: list[Any]) -> None:
+    """Items and instalments of reminders cancelled unsent go back a step.
+
+    The step never reached the customer: should the payment be reversed, the
+    item is proposed that step again, not the one after it (issue 16). The
+    cancelled action keeps its lines, without a step, so that the unique
+    (item, step) index lets the step be proposed again. Only an item still
+    standing on the cancelled step moves (few rows: one statement each).
+    """
+    if not action_ids:
+        return
+    cancelled = select(Action.id).where(
+        Action.id.in_([uuid.UUID(hex=_hex(i)) for i in action_ids]),
+        Action.status == ActionStatus.CANCELLED,
+    )
+    cancelled_ids = list(s.scalars(cancelled))
+    if not cancelled_ids:
+        return
+    lines = (
+        (ActionItem, ActionItem.item_id, Item, Item.id, Item.dunning_step_id),
+        (
+            ActionInstalment,
+            ActionInstalment.instalment_id,
+            PlanInstalment,
+            PlanInstalment.id,
+            PlanInstalment.dunning_step_id,
+        ),
+    )
+    for line, target, owner, owner_id, step_col in lines:
+        touched = s.execute(
+            select(target, line.step_id).where(
+                line.action_id.in_(cancelled_ids), line.step_id.is_not(None)
+            )
+        ).all()
+        if not touched:
+            continue
+        s.execute(
+            update(line)
+            .where(line.action_id.in_(cancelled_ids))
+            .values(step_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        # The highest step still standing: that of a reminder not cancelled.
+        on = func.coalesce(Action.performed_on, Action.planned_date)
+        standing = (
+            select(line.step_id, on)
+            .join(Action, Action.id == line.action_id)
+            .join(Step, Step.id == line.step_id)
+            .where(target == owner_id, Action.status != ActionStatus.CANCELLED)
+            .order_by(Step.offset_days.desc())
+            .limit(1)
+        )
+        back = {
+            step_col: standing.with_only_columns(line.step_id).scalar_subquery(),
+            owner.dunning_date: standing.with_only_columns(on).scalar_subquery(),
+        }
+        for key, step_id in touched:
+            s.execute(
+                update(owner)
+                .where(owner_id == key, step_col == step_id)
+                .values(back)
+                .execution_options(synchronize_session=False)
+            )
+
+
 # -- writing -----------------------------------------------------------------
 
 
@@ -1070,7 +1260,12 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]
 
 
 def _cancel_paid(
-    s: Session, ids: list[Any], now: dt.datetime, user: str | None
+    s: Session,
+    ids: list[Any],
+    now: dt.datetime,
+    user: str | None,
+    *,
+    reason: str = PAID,
 ) -> None:
     # An automatic email waiting to be confirmed (or queued) is cancelled too:
     # never sent. One being sent has left already.
@@ -1082,7 +1277,7 @@ def _cancel_paid(
                 .where(Action.id.in_(chunk), Action.status.in_(_CANCELLABLE))
                 .values(
                     status=ActionStatus.CANCELLED,
-                    reason=PAID,
+                    reason=reason,
                     version=Action.version + 1,
                     updated_at=now,
                     updated_by=user,
@@ -1094,7 +1289,7 @@ def _cancel_paid(
     BulkWriter(s.connection()).audit(
         "action",
         [
-            (k.hex, "update", {"status": [None, "cancelled"], "reason": [None, PAID]})
+            (k.hex, "update", {"status": [None, "cancelled"], "reason": [None, reason]})
             for k in keys
         ],
         now,

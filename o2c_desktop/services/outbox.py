@@ -630,6 +630,7 @@ class Outbox:
                     status=ActionStatus.PENDING,
                     automatic=False,
                     reason=why,
+                    performed_on=None,
                 )
         return status
 
@@ -686,6 +687,12 @@ _AUDIT = insert(cast("Table", AuditEntry.__table__))
 @functools.cache
 def _action_update(names: tuple[str, ...]) -> Any:
     """UPDATE action SET `names`... WHERE id = :action AND status = :expected."""
+    # Sent: on the business day a click queued it, else on the run's day.
+    performed = (
+        {"performed_on": func.coalesce(_A.c.performed_on, _A.c.planned_date)}
+        if "performed_at" in names
+        else {}
+    )
     return (
         update(_A)
         .where(_A.c.id == bindparam("action"), _A.c.status == bindparam("expected"))
@@ -695,6 +702,7 @@ def _action_update(names: tuple[str, ...]) -> Any:
                     name: bindparam(f"v_{name}", type_=_A.c[name].type)
                     for name in names
                 },
+                **performed,
                 "version": _A.c.version + 1,
                 "updated_at": bindparam("now"),
                 "updated_by": bindparam("user"),

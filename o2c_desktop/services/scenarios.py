@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 
+from o2c_desktop.engine.cases import DEFAULT_PLAN_GRACE_DAYS
 from o2c_desktop.engine.types import ActionType, CatchUp, StepMode
 from o2c_desktop.models import Action, ActionItem, Item, Scenario, Step
 from o2c_desktop.services.context import Changes
@@ -51,6 +52,7 @@ class ScenarioService:
                 "description": scenario.description,
                 "default_language": scenario.default_language,
                 "min_gap_days": scenario.min_gap_days,
+                "plan_grace_days": scenario.plan_grace_days,
                 "tolerance": str(scenario.tolerance),
                 "tolerances": dict(scenario.tolerances or {}),
                 "catch_up": scenario.catch_up.value,
@@ -143,6 +145,9 @@ def _validate(data: Any) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
             "description": data.get("description"),
             "default_language": str(data.get("default_language", "fr")),
             "min_gap_days": int(data.get("min_gap_days", 7)),
+            "plan_grace_days": int(
+                data.get("plan_grace_days", DEFAULT_PLAN_GRACE_DAYS)
+            ),
             "tolerance": Decimal(str(data.get("tolerance", "5.00"))),
             "tolerances": _tolerances(data.get("tolerances") or {}),
             "catch_up": CatchUp(data.get("catch_up", CatchUp.ONE_STEP.value)),
@@ -169,6 +174,8 @@ def _validate(data: Any) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise ScenarioError(f"invalid scenario file: {exc!r}") from exc
     negative = any(Decimal(v) < 0 for v in values["tolerances"].values())
+    if values["plan_grace_days"] < 0:
+        raise ScenarioError("plan_grace_days can't be negative")
     if values["min_gap_days"] < 0 or values["tolerance"] < 0 or negative:
         raise ScenarioError("min_gap_days and tolerance can't be negative")
     return values, steps

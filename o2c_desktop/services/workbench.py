@@ -420,6 +420,8 @@ class WorkbenchService:
             for action in rows:
                 action.status = ActionStatus.QUEUED
                 action.reason = None
+                # Sent today, once the outbox has sent it (a failure clears it).
+                action.performed_on = today
                 if me is not None:
                     action.performed_by_id = me.id
             s.flush()
@@ -748,6 +750,9 @@ class WorkbenchService:
             action.status = ActionStatus.DONE
             action.performed_by_id = me.id if me else None
             action.performed_at = utcnow()
+            # The business day it reached the customer: the next step and the
+            # minimum gap count from it (issue 16).
+            action.performed_on = today
             action.outcome = request.outcome.value
             action.comment = request.comment.strip() or None
             action.reason = None
@@ -1106,7 +1111,7 @@ class WorkbenchService:
             with self._db.session(self._login) as s:
                 action = get_one(s, Action, aid)
                 names = tuple(d.filename for d in action.documents)
-                self._mark_sent(s, action, now, None)
+                self._mark_sent(s, action, now, None, today)
                 return MessageOutcome(
                     str(aid), True, attachments=names, action=_detail(s, action, today)
                 )
@@ -1164,7 +1169,7 @@ class WorkbenchService:
         with self._db.session(self._login) as s:
             action = get_one(s, Action, aid)
             _new_document(s, action, DocumentKind.EMAIL, name, eml, "message/rfc822")
-            self._mark_sent(s, action, now, sent.to_json())
+            self._mark_sent(s, action, now, sent.to_json(), today)
             return MessageOutcome(
                 str(aid), True, None, None, names, action=_detail(s, action, today)
             )
@@ -1238,7 +1243,9 @@ class WorkbenchService:
                     s, action, DocumentKind.EMAIL, name, content, "message/rfc822"
                 )
             record = {**json.loads(sent.to_json()), "saved_as_eml": str(path)}
-            self._mark_sent(s, action, now, json.dumps(record, ensure_ascii=False))
+            self._mark_sent(
+                s, action, now, json.dumps(record, ensure_ascii=False), today
+            )
             return MessageOutcome(
                 str(aid),
                 True,
@@ -1336,13 +1343,19 @@ class WorkbenchService:
             )
 
     def _mark_sent(
-        self, s: Session, action: Action, now: dt.datetime, send_log: str | None
+        self,
+        s: Session,
+        action: Action,
+        now: dt.datetime,
+        send_log: str | None,
+        today: dt.date,
     ) -> None:
         action.status = ActionStatus.DONE
         action.reason = None
         if send_log is not None:
             action.send_log = send_log
         action.performed_at = now
+        action.performed_on = today
         me = self._me(s)
         if me is not None:
             action.performed_by_id = me.id

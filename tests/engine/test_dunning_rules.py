@@ -12,6 +12,7 @@ from o2c_desktop.engine.dunning import (
     RunDateError,
     check_run_date,
     decide,
+    under_tolerance,
 )
 from o2c_desktop.engine.types import ActionType, CatchUp, StepMode
 from tests.engine._dunning import (
@@ -542,3 +543,26 @@ def test_dates_may_come_as_day_numbers() -> None:
     by_days = book([])
     by_days = type(by_days)(items=items, customers=by_dates.customers)
     assert run(by_days, "2026-03-01") == run(by_dates, "2026-03-01")
+
+
+# Issue 16: a payment leaving less than the tolerance settles the item.
+def test_remainders_under_the_tolerance_of_their_currency_are_settled() -> None:
+    scenario = standard(tolerance=Decimal("5.00"), tolerances={"GBP": Decimal("2.00")})
+    the_book = book(
+        [
+            item(1, "2026-03-01", "0.05"),  # EUR, under 5.00
+            item(2, "2026-03-01", "4.99"),
+            item(3, "2026-03-01", "5.00"),  # the tolerance itself is chased
+            item(4, "2026-03-01", "1.99", currency="GBP"),  # under 2.00
+            item(5, "2026-03-01", "2.00", currency="GBP"),
+            item(6, "2026-03-01", "-3.00"),  # a credit is not a remainder
+            item(7, "2026-03-01", "0.05", customer=2),  # no scenario: none
+        ],
+        [customer(1), customer(2, scenario=0)],
+    )
+    assert under_tolerance(the_book, [scenario]).tolist() == [1, 2, 4]
+
+
+def test_nothing_is_under_a_zero_tolerance() -> None:
+    the_book = book([item(1, "2026-03-01", "0.01")])
+    assert under_tolerance(the_book, [standard(tolerance=Decimal(0))]).tolist() == []

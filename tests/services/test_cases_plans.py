@@ -35,9 +35,11 @@ def test_a_plan_paid_on_time_runs_to_its_end_and_closes_as_kept(book: Book) -> N
         (dt.date(2026, 5, 1), D("500.00")),
         (dt.date(2026, 6, 1), D("500.00")),
     ]
-    # The plan replaces the items for dunning until its last instalment + grace.
-    assert book.item(book.f1).suspended_until == dt.date(2026, 6, 4)
-    assert book.item(book.f2).suspended_until == dt.date(2026, 6, 4)
+    # The plan replaces the items for dunning until its last instalment + grace
+    # (10 days by default, issue 16).
+    assert plan.grace_days == 10
+    assert book.item(book.f1).suspended_until == dt.date(2026, 6, 11)
+    assert book.item(book.f2).suspended_until == dt.date(2026, 6, 11)
 
     book.pay(book.f1, D("500.00"))  # first instalment, on 31 March
     assert not alice.review_due_cases(dt.date(2026, 4, 10)).report.changed
@@ -70,9 +72,9 @@ def test_a_missed_instalment_breaks_the_plan_and_puts_the_items_back(
     book.pay(book.f1, D("700.00"))
     assert not alice.review_due_cases(dt.date(2026, 4, 3)).report.changed
     book.pay(book.f1, D("100.00"))  # 100 of the 800 due on 30 April
-    assert not alice.review_due_cases(dt.date(2026, 5, 3)).report.changed  # grace
+    assert not alice.review_due_cases(dt.date(2026, 5, 10)).report.changed  # grace
 
-    report = alice.review_due_cases(dt.date(2026, 5, 4)).report
+    report = alice.review_due_cases(dt.date(2026, 5, 11)).report
     assert report.plans_broken == (plan.number,)
     assert alice.case(plan.id).status == CaseStatus.BROKEN
     assert book.item(book.f1).suspended_until is None
@@ -104,7 +106,7 @@ def test_editing_the_schedule_keeps_what_was_paid_and_the_history(book: Book) ->
         (4, dt.date(2026, 7, 15), D("250.00"), D("0.00")),
         (5, dt.date(2026, 8, 15), D("250.00"), D("0.00")),
     ]
-    assert book.item(book.f2).suspended_until == dt.date(2026, 8, 18)
+    assert book.item(book.f2).suspended_until == dt.date(2026, 8, 25)
     history = alice.schedule_history(plan.id)
     assert [i.plan_version for i in history] == [1, 1, 1, 2, 2, 2, 2, 2]
     events = [a.event for a in alice.case_actions(plan.id)]
@@ -112,7 +114,7 @@ def test_editing_the_schedule_keeps_what_was_paid_and_the_history(book: Book) ->
     # The old 1 May date no longer counts; the new 15 May one does.
     book.pay(book.f2, D("250.00"))
     assert not alice.review_due_cases(dt.date(2026, 6, 1)).report.changed
-    assert alice.review_due_cases(dt.date(2026, 6, 19)).report.plans_broken == (
+    assert alice.review_due_cases(dt.date(2026, 6, 26)).report.plans_broken == (
         plan.number,
     )
 

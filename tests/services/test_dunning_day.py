@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from o2c_desktop.engine.dunning import RunDateError
 from o2c_desktop.engine.types import ActionStatus, ItemStatus
@@ -72,7 +72,8 @@ def dunned(db: Database, item_id: int) -> list[tuple[str | None, str, Decimal]]:
         rows = s.execute(
             select(Step.name, Action.status, ActionItem.amount)
             .join(ActionItem, ActionItem.action_id == Action.id)
-            .join(Step, Step.id == ActionItem.step_id)
+            # A line cancelled unsent has given its step back (issue 16).
+            .join(Step, Step.id == func.coalesce(ActionItem.step_id, Action.step_id))
             .where(ActionItem.item_id == item_id, Action.step_id.is_not(None))
             .order_by(Action.planned_date)
         ).all()
@@ -243,9 +244,10 @@ def test_a_broken_promise_reaches_the_agenda_and_dunning_resumes(
     ]
 
 
-# Rule 9: paid -> the open reminder is cancelled; the payment bounces -> the
-# item comes back at its last step and goes on from there.
-def test_a_reversed_payment_resumes_the_item_at_its_last_step(db: Database) -> None:
+# Rule 9: paid -> the open reminder is cancelled unsent; the payment bounces ->
+# the item comes back at the step it had reached the customer with, so the
+# cancelled step is proposed again, not the one after it (issue 16).
+def test_a_reversed_payment_proposes_the_cancelled_step_again(db: Database) -> None:
     ids = standard_book(db, {"Monnier": [("F1", "2026-03-01", "500.00")]})
     nightly(db, mail=False).run(d("2026-03-01"))
     with db.session() as s:  # the import closes the paid item
@@ -262,11 +264,16 @@ def test_a_reversed_payment_resumes_the_item_at_its_last_step(db: Database) -> N
                 remaining=Decimal("500.00"), status=ItemStatus.OPEN, closed_on=None
             )
         )
-    assert nightly(db, mail=False).run(d("2026-03-04")).actions == 0  # +5 not reached
-    nightly(db, mail=False).run(d("2026-03-06"))
+    with db.session() as s:
+        item = s.get(Item, ids.items["F1"])
+        assert item is not None
+        assert (item.dunning_step_id, item.dunning_date) == (None, None)
+    # The statement never left: it is still the step reached on 4 March.
+    assert nightly(db, mail=False).run(d("2026-03-04")).actions == 1
+    nightly(db, mail=False).run(d("2026-03-06"))  # held: waiting for a click
     assert dunned(db, ids.items["F1"]) == [
         ("due today", "cancelled", Decimal("500.00")),
-        ("reminder 1", "to_confirm", Decimal("500.00")),
+        ("due today", "to_confirm", Decimal("500.00")),
     ]
     with db.session() as s:
         first = s.scalars(select(Action).order_by(Action.planned_date)).first()

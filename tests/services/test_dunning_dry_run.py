@@ -107,6 +107,7 @@ def cases_due_book(db: Database) -> None:
         today=d("2026-03-01"),
         item_ids=[ids.items["F1"]],
         schedule=[(d("2026-03-20"), D("400.00")), (d("2026-04-20"), D("600.00"))],
+        grace_days=3,
     )
     cases.open_promise(
         ids.customers["Denis"],
@@ -141,15 +142,15 @@ def test_the_dry_run_shows_what_the_real_run_does_review_included(
         "actions_created": 3,
         "notifications_sent": 1,
     }
-    # The broken plan's F1 resumes at its next step (no more instalment
-    # reminders), as does G1 of the broken promise; Roux, 24 days late and
-    # never reminded, gets her first late reminder (not the expired statement).
-    assert dry.by_step == {"Standard / reminder 1": 1, "Standard / letter 2": 2}
+    # The broken plan's F1 waits for Claire's decision (issue 16); G1 of the
+    # broken promise resumes at its next step; Roux, 24 days late and never
+    # reminded, gets her first late reminder (not the expired statement).
+    assert dry.by_step == {"Standard / reminder 1": 1, "Standard / letter 2": 1}
     with db.session() as s:
         created = s.scalar(
             select(func.count()).select_from(Action).where(Action.step_id.is_not(None))
         )
-    assert created == real.actions == 3
+    assert created == real.actions == 2
 
 
 def test_a_dry_run_of_the_review_alone_writes_nothing(db: Database) -> None:
@@ -219,7 +220,7 @@ def test_o2c_dunning_run_dry_run_prints_what_the_run_then_does(
     argv = ["dunning", "run", "--date", "2026-03-25"]
     assert main([*argv, "--dry-run"]) == 0
     text_ = capsys.readouterr().out
-    assert "would create 3 actions for 3 customers" in text_
+    assert "would create 2 actions for 2 customers" in text_
     assert "Case review first (would): promises_broken 1, plans_broken 1" in text_
     assert main([*argv, "--dry-run", "--json"]) == 0
     dry = json.loads(capsys.readouterr().out)

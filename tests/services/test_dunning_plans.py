@@ -2,8 +2,10 @@
 
 While a plan runs its invoices wait; each instalment is reminded from its own
 due date by the customer's scenario (the reminder before it, on the day...),
-once per step. A missed instalment breaks the plan: the collector gets a
-"broken plan" action and the invoices resume at their next step.
+once per step. An instalment missed past the plan grace (the scenario's, 10 days by
+default) breaks the plan: the collector gets a "broken plan" action to decide
+on, and the invoices wait for it, then resume at their next step for what is
+still unpaid.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 
 from o2c_desktop.engine.types import ActionStatus, CaseStatus
-from o2c_desktop.engine.workbench import TimelineTab
+from o2c_desktop.engine.workbench import CallOutcome, PerformRequest, TimelineTab
 from o2c_desktop.models import (
     Action,
     ActionInstalment,
@@ -24,6 +26,7 @@ from o2c_desktop.models import (
     Customer,
     Item,
     PlanInstalment,
+    Scenario,
 )
 from o2c_desktop.services.cases import CasesService
 from o2c_desktop.services.context import AppContext
@@ -160,43 +163,84 @@ def test_each_instalment_is_reminded_from_its_own_due_date_once_per_step(
     )
 
 
-def test_a_missed_instalment_breaks_the_plan_and_the_invoices_resume(
+def test_a_missed_instalment_breaks_the_plan_after_ten_days_and_the_collector_decides(
     db: Database,
 ) -> None:
     ids, number = plan_book(db)
     night = DunningService(ctx(db), Mailer())
-    night.run(d("2026-03-20"))  # first seen on its due date: "due today"
+    with db.session() as s:  # Monnier pays the first instalment, 400.00
+        s.execute(update(Item).values(remaining=Decimal("600.00")))
+    night.run(d("2026-03-20"))
+    night.run(d("2026-04-20"))  # the second one is due: "due today"
     assert [r[1:3] for r in reminders(db)] == [
-        (f"due today · Échéancier N°{number}", 1)
+        (f"due today · Échéancier N°{number}", 2)
     ]
-    # Three days of grace, then the plan is broken on the fourth.
-    assert night.run(d("2026-03-23")).review == {}
-    result = night.run(d("2026-03-24"))
+    # Ten days of grace (the scenario's plan grace), broken on the eleventh;
+    # the instalment had its +10 reminder meanwhile.
+    assert night.run(d("2026-04-30")).review == {}
+    assert [r[1] for r in reminders(db)] == [
+        f"due today · Échéancier N°{number}",
+        f"reminder 1 · Échéancier N°{number}",
+    ]
+    result = night.run(d("2026-05-01"))
     assert result.review["plans_broken"] == 1
     with db.session() as s:
         case = s.scalars(select(Case)).one()
-        assert case.status == CaseStatus.BROKEN
+        assert (case.status, case.grace_days) == (CaseStatus.BROKEN, 10)
         broken = s.scalars(
             select(Action).where(
                 Action.case_id == case.id, Action.status == ActionStatus.PENDING
             )
         ).one()
         assert broken.assigned_to_id == ids.collector
-        # F1 resumed at its next step (+20, a letter to confirm), in the same run.
-        resumed = s.scalars(
-            select(Action)
-            .join(ActionItem)
-            .where(
-                ActionItem.item_id == ids.items["F1"], ActionItem.step_id.is_not(None)
-            )
-        ).one()
-        assert (resumed.subject, resumed.status) == (
-            "letter 2",
-            ActionStatus.TO_CONFIRM,
-        )
+        assert broken.amount == Decimal("600.00")  # only what is still unpaid
+        broken_id, version = broken.id.hex, broken.version
+    # F1 waits for Claire's decision (re-plan, resume or escalate).
+    for day in ("2026-05-01", "2026-05-05"):
+        assert night.run(d(day)).left_out["held_by_pending_action"] == 1
+    assert item_reminders(db, ids.items["F1"]) == []
+    # She decides to resume dunning: F1 goes on from its step, for 600.00.
+    WorkbenchService(ctx(db)).perform_action(
+        PerformRequest(broken_id, version, CallOutcome.DONE, comment="resume"),
+        d("2026-05-06"),
+    )
+    night.run(d("2026-05-07"))
+    assert item_reminders(db, ids.items["F1"]) == [
+        ("letter 2", ActionStatus.TO_CONFIRM, Decimal("600.00"))
+    ]
     # No more instalment reminders for a broken plan.
-    night.run(d("2026-04-20"))
-    assert len(reminders(db)) == 1
+    night.run(d("2026-05-20"))
+    assert len(reminders(db)) == 2
+
+
+def item_reminders(
+    db: Database, item_id: int
+) -> list[tuple[str | None, ActionStatus, Decimal | None]]:
+    """(subject, status, amount) of the dunning actions about an item."""
+    with db.session() as s:
+        rows = s.execute(
+            select(Action.subject, Action.status, Action.amount)
+            .join(ActionItem)
+            .where(ActionItem.item_id == item_id, Action.step_id.is_not(None))
+            .order_by(Action.planned_date)
+        ).all()
+    return [(a, b, c) for a, b, c in rows]
+
+
+def test_the_plan_grace_is_a_scenario_setting(db: Database) -> None:
+    ids = standard_book(db, {"Monnier": [("F1", "2026-01-15", "1000.00")]})
+    with db.session() as s:
+        s.execute(update(Scenario).values(plan_grace_days=5))
+    change = CasesService(ctx(db)).open_payment_plan(
+        ids.customers["Monnier"],
+        today=d("2026-03-01"),
+        item_ids=[ids.items["F1"]],
+        schedule=[(d("2026-03-20"), Decimal("1000.00"))],
+    )
+    assert change.case.grace_days == 5
+    night = DunningService(ctx(db), Mailer())
+    assert night.run(d("2026-03-25")).review == {}
+    assert night.run(d("2026-03-26")).review["plans_broken"] == 1
 
 
 def test_a_pending_instalment_call_holds_it_and_is_cancelled_once_paid(

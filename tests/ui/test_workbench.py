@@ -364,7 +364,8 @@ def test_an_email_is_edited_and_sent_to_the_smtp_server(
     assert "compta@monnier.example" in editor.recipients_label.text()
     assert editor.body_edit.table_placeholder() in editor.body_edit.toPlainText()
     assert "[[ITEMS_TABLE]]" in editor.body_edit.markup()
-    assert "€1,234.56" in editor.body_edit.toPlainText()
+    # 1,234.56 overdue less the 100.00 credit note: the action's amount.
+    assert "€1,134.56" in editor.body_edit.toPlainText()
     opened: list[str] = []
     editor.open_file = opened.append
     editor.statement_button.click()

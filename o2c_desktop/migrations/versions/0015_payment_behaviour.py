@@ -1,7 +1,7 @@
 """payment behaviour: models, customer scores by date, item predictions (issue 21)
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-04 22:29:20.343246
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import o2c_desktop.models.base
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
