@@ -98,21 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
         score,
     )
 
-    # Feature modules, each with register(subparsers). Keep alphabetical.
-    for module in (
-        cases,
-        customers,
-        db,
-        demo,
-        documents,
-        dunning,
-        erp,
-        forecast,
-        importing,
-        risk,
-        scenario,
-        score,
-    ):
+    # Feature modules, each with register(subparsers): those imported above.
+    modules = (cases, customers, db, demo, documents, dunning, erp, forecast)
+    for module in (*modules, importing, risk, scenario, score):
         module.register(subparsers)
     return parser
 

@@ -74,6 +74,7 @@ from o2c_desktop.models import (
 )
 from o2c_desktop.models.base import utcnow, uuid4_hexes
 from o2c_desktop.models.bulk import BulkWriter
+from o2c_desktop.models.rawsql import NULL_DAY, RawSql, fetch
 from o2c_desktop.services.cases import CasesService, check_not_future
 from o2c_desktop.services.context import Changes
 from o2c_desktop.services.outbox import (
@@ -106,7 +107,6 @@ UNDER_TOLERANCE = "paid: the remainder is under the tolerance"
 NOT_SENT = "not sent: documents and email are not configured; confirm to send"
 _LOCK_KEY = 0x0D2C0004  # pg_advisory_xact_lock key of dunning runs (issue 4)
 _REVIEW_LOCK_KEY = 0x0D2C0005  # pg_advisory_lock key of the case review before it
-_NULL_DAY = -(10**9)  # a day number before any real date, for SQL NULLs
 _FOREVER = 10**7  # a day number far in the future (year 29349)
 _CHUNK = 5000
 # Open actions hold their items; a paid item cancels those not yet being sent.
@@ -691,45 +691,6 @@ def _is_race(exc: Exception) -> bool:
 # integer computed here, never user input.
 
 
-class _Sql:
-    """Dialect spellings of the few expressions the raw queries need."""
-
-    def __init__(self, dialect: str) -> None:
-        self.pg = dialect == "postgresql"
-
-    def day(self, col: str) -> str:
-        """A date column as days since 1970-01-01, NULL as `_NULL_DAY`."""
-        if self.pg:
-            expr = f"({col} - DATE '1970-01-01')"
-        else:
-            expr = f"CAST(julianday({col}) - 2440587.5 AS INTEGER)"
-        return f"COALESCE({expr}, {_NULL_DAY})"
-
-    def cents(self, col: str) -> str:
-        """A Money column as integer cents (SQLite already stores cents)."""
-        return f"CAST({col} * 100 AS BIGINT)" if self.pg else col
-
-    def flag(self, col: str) -> str:
-        """A boolean column as 0/1."""
-        return f"CAST({col} AS INTEGER)" if self.pg else col
-
-    @staticmethod
-    def date(day: dt.date) -> str:
-        """A date literal (an ISO string compares as a date on both engines)."""
-        return f"'{day.isoformat()}'"
-
-
-def _fetch(s: Session, sql: str) -> list[tuple[Any, ...]]:
-    """Rows of `sql` as plain tuples, from the driver's cursor."""
-    cursor = s.connection().connection.cursor()
-    try:
-        cursor.execute(sql)
-        rows: list[tuple[Any, ...]] = list(cursor.fetchall())
-    finally:
-        cursor.close()
-    return rows
-
-
 def _columns(rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
     return list(zip(*rows, strict=True)) if rows else [()] * width
 
@@ -741,11 +702,11 @@ def _ints(values: Sequence[Any]) -> IntArray:
 
 
 def _days(values: Sequence[Any]) -> IntArray:
-    """Day numbers from SQL, `_NULL_DAY` as the engine's `NO_DAY`."""
+    """Day numbers from SQL, `NULL_DAY` as the engine's `NO_DAY`."""
     import numpy as np
 
     arr = _ints(values)
-    out: IntArray = np.where(arr == _NULL_DAY, engine.NO_DAY, arr)
+    out: IntArray = np.where(arr == NULL_DAY, engine.NO_DAY, arr)
     return out
 
 
@@ -792,19 +753,19 @@ def _load(s: Session, day: dt.date) -> _Loaded:
     import numpy as np
     import pandas as pd
 
-    q = _Sql(s.get_bind().dialect.name)
+    q = RawSql(s.get_bind().dialect.name)
     scenarios = _scenarios(s)
     open_status = ItemStatus.OPEN.value
     # An item's own hold: until `hold_until`, or until lifted when only a
     # reason is set (never send a reminder someone asked to hold).
-    item_rows = _fetch(
+    item_rows = fetch(
         s,
         f"SELECT id, customer_id, currency, {q.day('due_date')}, "
         f"{q.cents('remaining')}, {q.flag('disputed')}, "
         f"COALESCE({q.cents('disputed_amount')}, 0), {q.flag('in_litigation')}, "
         f"{q.day('suspended_until')}, "
         f"CASE WHEN hold_until IS NOT NULL THEN {q.day('hold_until')} "
-        f"WHEN hold_reason IS NOT NULL THEN {_FOREVER} ELSE {_NULL_DAY} END, "
+        f"WHEN hold_reason IS NOT NULL THEN {_FOREVER} ELSE {NULL_DAY} END, "
         "COALESCE(dunning_step_id, 0) "
         f"FROM item WHERE status = '{open_status}' AND remaining <> 0",
     )
@@ -826,7 +787,7 @@ def _load(s: Session, day: dt.date) -> _Loaded:
     )
     _apply_cases(s, q, items)
 
-    cust_rows = _fetch(
+    cust_rows = fetch(
         s,
         "SELECT c.id, COALESCE(c.scenario_id, 0), "
         f"{q.flag('c.on_hold')}, {q.day('c.hold_until')}, "
@@ -879,7 +840,7 @@ def _load(s: Session, day: dt.date) -> _Loaded:
         f"AND status <> '{ActionStatus.CANCELLED.value}'"
     )
     # Two index-friendly halves, not one OR (which read every action row).
-    reminder_rows = _fetch(
+    reminder_rows = fetch(
         s,
         f"SELECT customer_id, MAX({q.day('day')}) FROM ("
         "SELECT customer_id, COALESCE(performed_on, planned_date) AS day "
@@ -915,12 +876,12 @@ def _load(s: Session, day: dt.date) -> _Loaded:
     )
 
 
-def _load_instalments(s: Session, q: _Sql) -> _Instalments:
+def _load_instalments(s: Session, q: RawSql) -> _Instalments:
     """Unpaid instalments of the current version of each running plan."""
     import numpy as np
     import pandas as pd
 
-    rows = _fetch(
+    rows = fetch(
         s,
         "SELECT pi.id, c.id, c.number, c.customer_id, "
         "COALESCE(c.currency, e.currency), "
@@ -1009,7 +970,7 @@ def _open_actions(
     )
     # Driven from the few open actions (IN), not from every action_item row:
     # the join the other way scanned the whole history (1 s at 1M items).
-    rows = _fetch(
+    rows = fetch(
         s,
         "SELECT ai.action_id, ai.item_id, "
         f"CASE WHEN i.status = '{ItemStatus.OPEN.value}' AND i.remaining > 0 "
@@ -1020,7 +981,7 @@ def _open_actions(
         f"WHERE ai.action_id IN ({open_actions})",
     )
     # An instalment is owed while unpaid in the current version of a running plan.
-    inst_rows = _fetch(
+    inst_rows = fetch(
         s,
         "SELECT ax.action_id, ax.instalment_id, "
         f"CASE WHEN c.status = '{CaseStatus.OPEN.value}' AND pi.amount > pi.paid "
@@ -1069,7 +1030,7 @@ def _open_actions(
     )
 
 
-def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
+def _apply_cases(s: Session, q: RawSql, items: pd.DataFrame) -> None:
     """Open cases act on their items: promises suspend, disputes and plans hold.
 
     A dispute case also gives the disputed part when the item does not
@@ -1078,7 +1039,7 @@ def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
     import numpy as np
     import pandas as pd
 
-    rows = _fetch(
+    rows = fetch(
         s,
         "SELECT ci.item_id, c.kind, "
         f"{q.day('c.promised_date')} + COALESCE(c.grace_days, 0), "
@@ -1113,7 +1074,7 @@ def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
 
     # A payment plan replaces its items by instalments: the items wait while it runs.
     suspended = items["suspended_until"].to_numpy(np.int64, copy=True)
-    promise = known & (kinds == CaseKind.PROMISE.value) & (until > _NULL_DAY // 2)
+    promise = known & (kinds == CaseKind.PROMISE.value) & (until > NULL_DAY // 2)
     np.maximum.at(suspended, at[promise], until[promise])
     suspended[at[known & (kinds == CaseKind.PAYMENT_PLAN.value)]] = _FOREVER
     items["suspended_until"] = suspended

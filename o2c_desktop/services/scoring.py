@@ -26,6 +26,7 @@ from o2c_desktop.engine import scoring_eval as ev
 from o2c_desktop.engine.types import CaseKind, CaseStatus, ItemKind, ItemStatus
 from o2c_desktop.models import Customer, CustomerScore, ItemPrediction, ScoreModel
 from o2c_desktop.models.base import utcnow
+from o2c_desktop.models.rawsql import NULL_DAY, RawSql, fetch
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVALUATION_DAYS: Final = 180  # `train` measures on the invoices of the last 6 months
-_NULL_DAY: Final = -(10**9)
 _EPOCH: Final = dt.date(1970, 1, 1)
 _BATCH: Final = 20_000
 
@@ -402,37 +402,13 @@ def _evaluation_json(
     return out
 
 
-class _Sql:
-    def __init__(self, dialect: str) -> None:
-        self.pg = dialect == "postgresql"
-
-    def day(self, col: str) -> str:
-        if self.pg:
-            expr = f"({col} - DATE '1970-01-01')"
-        else:
-            expr = f"CAST(julianday({col}) - 2440587.5 AS INTEGER)"
-        return f"COALESCE({expr}, {_NULL_DAY})"
-
-    def cents(self, col: str) -> str:
-        return f"CAST({col} * 100 AS BIGINT)" if self.pg else col
-
-
-def _fetch(s: Session, sql: str) -> list[tuple[Any, ...]]:
-    cursor = s.connection().connection.cursor()
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
-
-
 def _ints(values: Sequence[Any]) -> I64:
     return np.fromiter(values, dtype=np.int64, count=len(values))
 
 
 def _read_book(s: Session, today: dt.date | None) -> BookColumns:
-    q = _Sql(s.get_bind().dialect.name)
-    rows = _fetch(
+    q = RawSql(s.get_bind().dialect.name)
+    rows = fetch(
         s,
         f"SELECT id, customer_id, {q.day('issue_date')}, {q.day('due_date')}, "
         f"{q.cents('amount')}, {q.cents('remaining')}, currency, status, "
@@ -441,7 +417,7 @@ def _read_book(s: Session, today: dt.date | None) -> BookColumns:
     )
     cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 9
     issue, due = _ints(cols[2]), _ints(cols[3])
-    missing = (issue == _NULL_DAY) | (due == _NULL_DAY)
+    missing = (issue == NULL_DAY) | (due == NULL_DAY)
     if missing.any():
         raise sc.ScoringError(
             f"{int(missing.sum())} invoices have no issue or due date "
@@ -449,7 +425,7 @@ def _read_book(s: Session, today: dt.date | None) -> BookColumns:
         )
     closed = _ints(cols[8])
     status = np.asarray(cols[7], dtype=object)
-    paid = np.where((status == ItemStatus.CLOSED.value) & (closed != _NULL_DAY),
+    paid = np.where((status == ItemStatus.CLOSED.value) & (closed != NULL_DAY),
                     closed, sc.NO_DAY).astype(np.int64)  # fmt: skip
     is_open = paid == sc.NO_DAY
     keep = np.ones(len(issue), dtype=bool)
@@ -458,7 +434,7 @@ def _read_book(s: Session, today: dt.date | None) -> BookColumns:
         keep = issue <= t
         is_open = is_open | (paid > t)
         paid = np.where(paid > t, sc.NO_DAY, paid)
-    events = _fetch(
+    events = fetch(
         s,
         f"SELECT customer_id, kind, status, {q.day('opened_on')}, "
         f"{q.day('closed_on')} FROM case_file WHERE kind IN "
@@ -471,7 +447,7 @@ def _read_book(s: Session, today: dt.date | None) -> BookColumns:
             ev_c.append(customer)
             ev_d.append(opened)
             ev_k.append("dispute")
-        elif status_ == CaseStatus.BROKEN.value and closed_on != _NULL_DAY:
+        elif status_ == CaseStatus.BROKEN.value and closed_on != NULL_DAY:
             ev_c.append(customer)
             ev_d.append(closed_on)
             ev_k.append("broken")
