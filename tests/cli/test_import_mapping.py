@@ -26,7 +26,7 @@ def test_guessed_columns_are_refused_with_one_line_naming_them(
         err = capsys.readouterr().err
         assert err == (
             "o2c: error: guess.csv: not imported, these columns are mapped by a "
-            "guess: 5 'Bidule' -> customer_ref (values). Check them, then pass "
+            "guess: 5 'Bidule' -> issue_date (values). Check them, then pass "
             "--accept-mapping, or save a mapping profile in the app and use "
             "--profile NAME.\n"
         )
@@ -49,7 +49,7 @@ def test_a_saved_profile_answers_the_question(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = b.guessed_columns(tmp_path / "guess.csv")
-    # What the user does in the app: "Bidule" is not the customer; save.
+    # What the user does in the app: "Bidule" is not the issue date; save.
     checked = with_overrides(parse_file(path), {4: Field.IGNORE})
     save_profile("bidule", checked)
     assert main(["import", str(path), "--profile", "bidule", "--json"]) == 0

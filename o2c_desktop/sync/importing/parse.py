@@ -23,7 +23,6 @@ from o2c_desktop.sync.importing.detect import (
     fill_merged,
     find_layout,
     find_table,
-    guess_from_values,
     heading_rows,
     map_columns,
 )
@@ -47,6 +46,7 @@ from o2c_desktop.sync.importing.values import (
     cents_to_decimal,
     date_column,
     find_date,
+    identifier_column,
     integer_column,
     text_column,
 )
@@ -100,6 +100,7 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 )
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
 _BANK_JOURNALS = ("BQ", "BAN", "BNK", "CAI", "CSH", "TRE")
+_IDENTIFIERS = frozenset({Field.CUSTOMER_REF, Field.NUMBER, Field.REFERENCE})
 
 
 @dataclass(frozen=True)
@@ -401,16 +402,16 @@ def parse_file(
     sheet, table = chosen
     layout = find_layout(table.headers)
     is_csv = not sheet.name
+    data = sheet.grid.iloc[table.header_row + 1 :]
     mapping = map_columns(
         table.headers,
         layout,
         profile=options.profile,
         overrides=options.overrides,
         letters=not is_csv,
+        first_col=sheet.first_col,
+        data=data,
     )
-    data = sheet.grid.iloc[table.header_row + 1 :]
-    if layout is None:
-        mapping = guess_from_values(mapping, data)
     preamble = fill_merged(sheet)[: table.header_row]
     hint = next(
         (d for row in preamble for c in row if c and (d := find_date(c)) is not None),
@@ -558,11 +559,15 @@ def _read_rows(
 
     def text(target: Field) -> np.ndarray[Any, Any]:
         c = col(target)
-        return text_column(c).values if c is not None else np.full(n, "", object)
+        if c is None:
+            return np.full(n, "", object)
+        if target in _IDENTIFIERS:
+            return identifier_column(c).values
+        return text_column(c).values
 
     number_col = col(Field.NUMBER)
     assert number_col is not None
-    number_parsed = text_column(number_col)
+    number_parsed = identifier_column(number_col)
     number = number_parsed.values
     no_number = number_parsed.empty
     # Totals, subtotals and headings have no item number: look only there.
