@@ -68,7 +68,7 @@ from o2c_desktop.models import (
 from o2c_desktop.models.base import utcnow
 from o2c_desktop.services.import_undo import CaseUndo
 from o2c_desktop.sync.importing.export import ExportRow, check_suffix, write_items
-from o2c_desktop.sync.importing.fields import Field
+from o2c_desktop.sync.importing.fields import Field, normalize
 from o2c_desktop.sync.importing.outcome import (
     EntityChoice,
     ImportCancelledError,
@@ -90,6 +90,7 @@ __all__ = [
     "ImportService",
     "UndoRefusedError",
     "UndoResult",
+    "detect_profile",
     "list_profiles",
     "load_profile",
     "save_profile",
@@ -1520,3 +1521,23 @@ def list_profiles() -> list[str]:
         except (ValueError, KeyError, OSError):
             log.warning("Ignoring unreadable import profile %s", path)
     return names
+
+
+def detect_profile(headers: list[str]) -> str | None:
+    """The saved profile made for a file with these headers, if one was (#17).
+
+    A profile is recognised by its header signature: the same headers,
+    folded as the mapper folds them, in any order.
+    """
+    signature = {normalize(h) for h in headers} - {""}
+    if not signature or not profiles_dir().exists():
+        return None
+    for path in sorted(profiles_dir().glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            saved = {normalize(h) for h in data.get("columns", {})} - {""}
+            if saved == signature:
+                return str(data["name"])
+        except (ValueError, KeyError, OSError, AttributeError):
+            log.warning("Ignoring unreadable import profile %s", path)
+    return None

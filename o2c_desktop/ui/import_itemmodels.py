@@ -65,6 +65,7 @@ _REASONS = {
     "words": N_("header words"),
     "empty": N_("empty column"),
     "index": N_("row numbers (an index)"),
+    "weaker": N_("another column fits better"),
 }
 _KIND_LABELS = {
     "invoice": N_("Invoice"),

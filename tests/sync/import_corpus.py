@@ -131,7 +131,7 @@ def _book(seed: int, rows: int) -> list[dict[str, Any]]:
 
 def _money(cents: int, style: str) -> Any:
     units = cents / 100
-    if style == "float":
+    if style == "float" or (style == "noise" and not cents):
         return units
     if style == "noise":
         # A float a few ulps off the cent, as pandas writes it: 1520.1299999999999.
@@ -898,7 +898,8 @@ def score(built: Built) -> Score:
         wrong,
         [m.header for m in parsed.questions],
         parsed.row_count,
-        parsed.error_count,
+        parsed.error_count
+        + (0 if parsed.settled is None else int((parsed.settled["error"] != "").sum())),
         built.open_rows,
     )
 

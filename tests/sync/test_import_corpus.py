@@ -6,7 +6,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import pandas as pd
 import pytest
 
 from o2c_desktop.sync.importing.fields import Field, normalize
@@ -148,6 +147,8 @@ def test_camel_case_and_snake_case_fold_alike() -> None:
 
 
 def test_identifiers_written_as_floats_are_text() -> None:
+    import pandas as pd
+
     cells = pd.Series(["4100023117.0", "4100023118.0", ""], dtype=object)
     assert list(identifier_column(cells).values) == ["4100023117", "4100023118", ""]
     kept = pd.Series(["0040012345", "1.0", "AB-1"], dtype=object)
@@ -157,6 +158,8 @@ def test_identifiers_written_as_floats_are_text() -> None:
 
 
 def test_float_noise_is_rounded_to_the_cent_but_a_third_decimal_is_refused() -> None:
+    import pandas as pd
+
     parsed = amount_column(
         pd.Series(
             [
@@ -169,6 +172,7 @@ def test_float_noise_is_rounded_to_the_cent_but_a_third_decimal_is_refused() -> 
         )
     )
     assert list(parsed.values[:3]) == [152013, 152013, -30]
+    assert parsed.decimals is not None
     assert list(parsed.decimals) == [2, 2, 2, 3]
 
 
@@ -176,3 +180,79 @@ def test_the_assignment_is_solved_as_a_whole() -> None:
     # Column 0 is a little better at field 0, but column 1 fits nothing else:
     # a column-by-column pick would leave column 1 out (total 0.9 + 0.1).
     assert assign([[0.9, 0.8], [0.85, 0.1]]) == [1, 0]
+
+
+HEAD = ["Customer number", "Invoice number", "Invoice date", "Due date"]
+HISTORY = [
+    [*HEAD, "Amount", "Paid amount", "Settled date", "Disputed"],
+    ["C1", "INV-1", "2026-01-05", "2026-02-04", "100.00", "100.00", "2026-02-10", "No"],
+    ["C1", "INV-2", "2026-01-20", "2026-02-19", "250.50", "", "2026-03-02", "Yes"],
+    ["C2", "INV-3", "2026-02-01", "2026-03-03", "80.00", "", "", ""],
+    ["C2", "CN-1", "2026-02-03", "2026-02-03", "-20.00", "-20.00", "2026-04-02", ""],
+]
+
+
+@pytest.mark.parametrize("spec", corpus.paid_history(), ids=lambda s: s.name)
+def test_settled_rows_are_history_and_open_rows_stay_open(
+    spec: corpus.Spec, tmp_path: Path
+) -> None:
+    built = corpus.build(spec, tmp_path)
+    scored = corpus.score(built)
+    assert (scored.wrong, scored.questions, scored.errors) == ([], [], 0)
+    parsed = parse_file(built.path)
+    assert (parsed.row_count, parsed.settled_count) == (
+        built.open_rows,
+        built.settled_rows,
+    )
+    assert parsed.settled is not None
+    assert (parsed.settled["error"] == "").all()
+
+
+def test_a_settled_row_keeps_its_payment_date_amount_and_dispute(
+    tmp_path: Path,
+) -> None:
+    from tests.sync.import_builders import write_csv
+
+    parsed = parse_file(write_csv(tmp_path / "paid.csv", HISTORY, sep=","))
+    assert parsed.settled is not None
+    settled = {
+        r["number"]: (str(r["paid_date"])[:10], r["paid_amount"], r["disputed"])
+        for r in parsed.settled.to_dict("records")
+    }
+    assert settled == {
+        "INV-1": ("2026-02-10", 10000, False),
+        "INV-2": ("2026-03-02", 25050, True),  # no paid amount: all of it
+        "CN-1": ("2026-04-02", -2000, False),
+    }
+    assert parsed.rows is not None
+    assert list(parsed.rows["number"]) == ["INV-3"]  # open, stays open
+
+
+def test_settled_after_the_balance_date_is_still_open(tmp_path: Path) -> None:
+    from o2c_desktop.sync.importing.parse import ImportOptions
+    from tests.sync.import_builders import write_csv
+
+    path = write_csv(tmp_path / "paid.csv", HISTORY, sep=",")
+    parsed = parse_file(path, ImportOptions(as_of=dt.date(2026, 3, 31)))
+    assert parsed.rows is not None
+    assert list(parsed.rows["number"]) == ["INV-3", "CN-1"]
+    assert parsed.settled_count == 2
+
+
+def test_forced_history_needs_a_settlement_date_on_every_row(tmp_path: Path) -> None:
+    from o2c_desktop.sync.importing.parse import ImportOptions
+    from tests.sync.import_builders import write_csv
+
+    path = write_csv(tmp_path / "paid.csv", HISTORY, sep=",")
+    parsed = parse_file(path, ImportOptions(history=True))
+    assert parsed.row_count == 0
+    assert parsed.settled_count == 4
+    assert [(p.row, p.message) for p in parsed.problems] == [
+        (4, "missing settlement date (--history)")
+    ]
+    no_column = write_csv(tmp_path / "open.csv", [r[:6] for r in HISTORY], sep=",")
+    refused = parse_file(no_column, ImportOptions(history=True))
+    assert refused.fatal
+    assert refused.problems[0].message == (
+        "missing required column: settlement date (a paid-history import needs one)"
+    )

@@ -690,6 +690,7 @@ REQUIRED_HELP = {
     Field.NUMBER: "item number",
     Field.REMAINING: "remaining amount (or amount, or debit and credit)",
     Field.DUE_DATE: "issue date or due date",
+    Field.SETTLED_DATE: "settlement date (a paid-history import needs one)",
 }
 
 # Values of a "type" column -> item kind (normalized text).

@@ -204,10 +204,13 @@ def _profile(col: pd.Series[Any]) -> ColumnProfile:
         and not (cents % 100).any()
         and (np.diff(whole) == 1).all()
     )
-    upper = texts[filled].str.upper()
-    distinct = int(texts[filled].nunique())
-    kinds = texts[filled].map(lambda v: normalize(v) in KIND_VALUES)
-    samples = tuple(str(v) for v in pd.unique(texts[filled])[:3])
+    cells = pd.Series(text[filled], dtype="str")  # pyarrow: vectorised .str
+    upper = cells.str.upper()
+    uniques = pd.unique(text[filled])
+    distinct = len(uniques)
+    known_kinds = {v for v in uniques if normalize(v) in KIND_VALUES}
+    kinds = cells.isin(known_kinds)
+    samples = tuple(str(v) for v in uniques[:3])
     return ColumnProfile(
         rows=n,
         filled=nf,
@@ -225,9 +228,9 @@ def _profile(col: pd.Series[Any]) -> ColumnProfile:
         currency=float(upper.str.match(_CURRENCY).mean()),
         debit_credit=float(upper.isin(["S", "H", "D", "C"]).mean()),
         kinds=float(kinds.mean()),
-        flags=float(texts[filled].str.lower().isin(_FLAGS).mean()),
-        texty=float(texts[filled].str.contains(r"[^\W\d_]", regex=True).mean()),
-        codes=float(texts[filled].str.fullmatch(r"[\w./-]{1,20}").mean()),
+        flags=float(cells.str.lower().isin(_FLAGS).mean()),
+        texty=float(cells.str.contains(r"[^\W\d_]", regex=True).mean()),
+        codes=float(cells.str.fullmatch(r"[\w./-]{1,20}").mean()),
         day=day,
         text=text,
         samples=samples,
@@ -522,6 +525,15 @@ def _explain(
                     best[1][0],
                     "values",
                     f"header reads as {best[0].value}, but its values are: {values}",
+                )
+            elif best is not None and best[0] in by_field and ev.ignore < 0.8:
+                other = by_field[best[0]]
+                out[c] = Choice(
+                    target,
+                    1 - best[1][0],
+                    "weaker",
+                    f"header reads a little as {best[0].value}; column "
+                    f"{headers[other]!r} is it",
                 )
             else:
                 reason = "header" if ev.ignore >= 0.8 else "unknown"

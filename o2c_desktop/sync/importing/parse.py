@@ -33,6 +33,11 @@ from o2c_desktop.sync.importing.fields import (
     Layout,
     normalize,
 )
+from o2c_desktop.sync.importing.history import (
+    disputed_flags,
+    paid_amounts,
+    settlement,
+)
 from o2c_desktop.sync.importing.reader import (
     CSV_HEAD_ROWS,
     FileError,
@@ -138,7 +143,9 @@ class ImportOptions:
         day_first: order of ambiguous text dates (None: from layout or values).
         default_terms_days: due date = issue date + this, when the file has
             none and the customer has no payment terms (FEC).
-        as_of: balance date; FEC entries lettered after it are still open.
+        as_of: balance date; FEC entries lettered after it are still open,
+            and so are rows settled after it.
+        history: every row is a settled item (a file of paid invoices).
     """
 
     sheet: str | None = None
@@ -147,6 +154,7 @@ class ImportOptions:
     day_first: bool | None = None
     default_terms_days: int = 30
     as_of: dt.date | None = None
+    history: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,6 +198,9 @@ class ParsedImport:
         options: how the file was read.
         complete: every row was parsed (False for a preview of the first rows).
         data_rows: lines below the header in the file, when known.
+        settled: the settled rows (paid history), `ROW_COLUMNS` plus
+            `history.SETTLED_COLUMNS`; None when the file has no settlement
+            date column.
     """
 
     path: Path
@@ -208,6 +219,12 @@ class ParsedImport:
     options: ImportOptions = field(default_factory=ImportOptions)
     complete: bool = True
     data_rows: int | None = None
+    settled: pd.DataFrame | None = None
+
+    @property
+    def settled_count(self) -> int:
+        """Settled rows (paid history), valid or not."""
+        return 0 if self.settled is None else len(self.settled)
 
     @property
     def fatal(self) -> bool:
@@ -441,7 +458,7 @@ def parse_file(
             )
         )
         return result
-    missing = _missing(mapping, layout)
+    missing = _missing(mapping, layout, history=options.history)
     if missing:
         for target in missing:
             result.problems.append(
@@ -518,9 +535,11 @@ def _needed_columns(
     return sorted({m.index for m in mapping_fields(mapping)} | {0, 1, 2})
 
 
-def _missing(mapping: list[ColumnMapping], layout: Layout | None) -> list[Field]:
+def _missing(
+    mapping: list[ColumnMapping], layout: Layout | None, *, history: bool = False
+) -> list[Field]:
     have = {m.field for m in mapping}
-    missing = []
+    missing = [Field.SETTLED_DATE] if history and Field.SETTLED_DATE not in have else []
     group_rows = layout is not None and layout.group_rows
     if not have & {Field.CUSTOMER_REF, Field.CUSTOMER_NAME} and not group_rows:
         missing.append(Field.CUSTOMER_REF)
@@ -601,6 +620,13 @@ def _read_rows(
     for target in (Field.ISSUE_DATE, Field.DUE_DATE):
         c = col(target)
         dates[target] = date_column(c, day_first) if c is not None else None
+    paid = settlement(
+        col(Field.SETTLED_DATE),
+        n,
+        day_first=day_first,
+        as_of=options.as_of,
+        forced=options.history,
+    )
     dated = np.zeros(n, dtype=bool)
     for parsed_date in dates.values():
         if parsed_date is not None:
@@ -794,30 +820,57 @@ def _read_rows(
             inst_col,
         )
         instalment = parsed_inst.values
+    settled = np.zeros(n, dtype=bool)
+    if paid is not None:
+        column = by_field.get(Field.SETTLED_DATE)
+        source = col(Field.SETTLED_DATE)
+        checks.flag(keep & paid.bad_date, "unknown date format", column, source)
+        checks.flag(keep & paid.missing, "missing settlement date (--history)", column)
+        settled = keep & paid.settled
+        keep &= ~settled
     # Lines with nothing left to pay are not open items.
     keep &= ~((remaining == 0) & has_remaining & (checks.error == ""))
-    frame = pd.DataFrame(
-        {
-            "row": rownums[keep],
-            "customer_ref": ref[keep],
-            "customer_name": pd.Series(name[keep], dtype=object).str.slice(0, 200),
-            "number": number[keep],
-            "instalment": instalment[keep],
-            "kind": kind[keep],
-            "reference": pd.Series(text(Field.REFERENCE)[keep], dtype=object).str.slice(
-                0, 100
-            ),
-            "issue_date": issue[keep],
-            "due_date": due[keep],
-            "amount": amount[keep].astype(np.int64),
-            "remaining": remaining[keep].astype(np.int64),
-            "currency": currency.to_numpy(dtype=object)[keep],
-            "entity": text(Field.ENTITY)[keep],
-            "error": checks.error[keep],
-        }
-    )
+    references = text(Field.REFERENCE)
+    entities = text(Field.ENTITY)
+    currencies = currency.to_numpy(dtype=object)
+
+    def rows_of(mask: np.ndarray[Any, Any]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "row": rownums[mask],
+                "customer_ref": ref[mask],
+                "customer_name": pd.Series(name[mask], dtype=object).str.slice(0, 200),
+                "number": number[mask],
+                "instalment": instalment[mask],
+                "kind": kind[mask],
+                "reference": pd.Series(references[mask], dtype=object).str.slice(
+                    0, 100
+                ),
+                "issue_date": issue[mask],
+                "due_date": due[mask],
+                "amount": amount[mask].astype(np.int64),
+                "remaining": remaining[mask].astype(np.int64),
+                "currency": currencies[mask],
+                "entity": entities[mask],
+                "error": checks.error[mask],
+            }
+        )
+
+    frame = rows_of(keep)
+    if paid is not None:
+        history = rows_of(settled)
+        history["paid_date"] = paid.paid_on[settled]
+        paid_cents = paid_amounts(col(Field.PAID_AMOUNT), amount)
+        history["paid_amount"] = paid_cents[settled]
+        history["disputed"] = disputed_flags(col(Field.DISPUTED), n)[settled]
+        # A settled item has nothing left to pay, whatever the file says.
+        history["remaining"] = np.zeros(len(history), dtype=np.int64)
+        result.settled = _instalments_and_duplicates(
+            history, checks, by_field, inst_col is not None
+        )
+    listed = keep | settled
     checks.problems = [
-        p for p in checks.problems if p.row is None or keep[p.row - rownums[0]]
+        p for p in checks.problems if p.row is None or listed[p.row - rownums[0]]
     ]
     label_col = by_field.get(Field.CUSTOMER_REF, by_field.get(Field.CUSTOMER_NAME))
     # Said apart from the problems: a total line is expected, not wrong.
@@ -827,7 +880,7 @@ def _read_rows(
     frame = _instalments_and_duplicates(frame, checks, by_field, inst_col is not None)
     result.rows = frame
     result.problems.extend(checks.problems)
-    result.skipped = int(n - keep.sum())
+    result.skipped = int(n - listed.sum())
 
 
 def _total_label(col: pd.Series[Any]) -> np.ndarray[Any, Any]:

@@ -162,8 +162,12 @@ def identifier_column(col: pd.Series[Any]) -> Parsed:
     filled = ~parsed.empty
     if not filled.any():
         return parsed
+    floated = r"^-?\d+\.0+$"
+    head = pa.array(parsed.values[filled][:200], type=pa.string())
+    if not pc.all(pc.match_substring_regex(head, floated)).as_py():
+        return parsed  # most columns: decided on their first cells
     cells = pa.array(parsed.values[filled], type=pa.string())
-    if not pc.all(pc.match_substring_regex(cells, r"^-?\d+\.0+$")).as_py():
+    if not pc.all(pc.match_substring_regex(cells, floated)).as_py():
         return parsed
     out = parsed.values.copy()
     trimmed = pc.replace_substring_regex(cells, r"\.0+$", "")
