@@ -13,8 +13,9 @@ from o2c_desktop.models.actions import (
 from o2c_desktop.models.audit import AuditEntry
 from o2c_desktop.models.base import Base
 from o2c_desktop.models.cases import Case, CaseItem, PlanInstalment
+from o2c_desktop.models.change_seq import ChangeCounter
 from o2c_desktop.models.customers import Contact, Customer
-from o2c_desktop.models.imports import ImportBatch, ImportChange
+from o2c_desktop.models.imports import ImportBatch, ImportChange, SyncCursor
 from o2c_desktop.models.items import BalanceSnapshot, Item, SnapshotLine
 from o2c_desktop.models.org import Entity, Portfolio, User
 from o2c_desktop.models.outbox import OutboxEntry
@@ -29,6 +30,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseItem",
+    "ChangeCounter",
     "Contact",
     "Customer",
     "Document",
@@ -44,6 +46,7 @@ __all__ = [
     "Scenario",
     "SnapshotLine",
     "Step",
+    "SyncCursor",
     "Template",
     "User",
 ]

@@ -32,10 +32,11 @@ from o2c_desktop.models.base import (
     UuidPk,
     Versioned,
 )
+from o2c_desktop.models.change_seq import ChangeTracked
 from o2c_desktop.models.customers import Contact, Customer
 
 
-class Action(UuidPk, Versioned, Base):
+class Action(UuidPk, Versioned, ChangeTracked, Base):
     """One thing to do, or done, for a customer: a reminder, a call, a task."""
 
     __tablename__ = "action"
@@ -80,7 +81,7 @@ class Action(UuidPk, Versioned, Base):
     documents: Mapped[list[Document]] = relationship(back_populates="action")
 
 
-class ActionItem(Base):
+class ActionItem(ChangeTracked, Base):
     """An item an action is about, with its amount and days late at that time.
 
     The unique index on (item, step) is what makes a dunning step happen once
@@ -110,7 +111,7 @@ class ActionItem(Base):
     action: Mapped[Action] = relationship(back_populates="items")
 
 
-class ActionInstalment(Base):
+class ActionInstalment(ChangeTracked, Base):
     """A payment-plan instalment an action reminds, with its amount then.
 
     Like `ActionItem` for items: the unique index on (instalment, step) makes
@@ -142,7 +143,7 @@ class ActionInstalment(Base):
     action: Mapped[Action] = relationship(back_populates="instalments")
 
 
-class Document(UuidPk, Timestamped, Base):
+class Document(UuidPk, Timestamped, ChangeTracked, Base):
     """A generated or attached file: letter, statement, email, invoice PDF."""
 
     __tablename__ = "document"

@@ -35,14 +35,17 @@ def record_key(*values: object) -> str:
 
 
 def audit_row(
-    at: dt.datetime,
+    at: dt.datetime | str,
     user_login: str | None,
     table: str,
     key: str,
     operation: str,
     changes: Any,
 ) -> dict[str, Any]:
-    """An `audit_log` row for a bulk insert, as the ORM hook would write it."""
+    """An `audit_log` row, as every write path records who, what and when.
+
+    `at` is the moment, or its stored text for a write through the driver.
+    """
     return {
         "at": at,
         "user_login": user_login,

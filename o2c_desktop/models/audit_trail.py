@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, insert, inspect
 
-from o2c_desktop.models.audit import AuditEntry, record_key
+from o2c_desktop.models.audit import AuditEntry, audit_row, record_key
 from o2c_desktop.models.base import utcnow
 
 if TYPE_CHECKING:
@@ -93,16 +93,8 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
         # The identity key isn't set yet for new rows; read the primary key.
         state = inspect(obj)
         key = state.mapper.primary_key_from_instance(obj)
-        rows.append(
-            {
-                "at": at,
-                "user_login": user,
-                "table_name": getattr(obj, "__tablename__", ""),
-                "record_id": record_key(*key),
-                "operation": operation,
-                "changes": changes,
-            }
-        )
+        table = getattr(obj, "__tablename__", "")
+        rows.append(audit_row(at, user, table, record_key(*key), operation, changes))
     # Core insert: adding ORM objects inside after_flush would need another flush.
     session.execute(insert(AuditEntry), rows)
 

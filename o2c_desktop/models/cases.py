@@ -12,9 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from o2c_desktop.engine.types import CaseKind, CaseStatus
 from o2c_desktop.models._columns import enum_column
 from o2c_desktop.models.base import Base, Money, Rate, UuidPk, Versioned
+from o2c_desktop.models.change_seq import ChangeTracked
 
 
-class Case(UuidPk, Versioned, Base):
+class Case(UuidPk, Versioned, ChangeTracked, Base):
     """A file grouping actions about some items of a customer.
 
     One table for the four kinds keeps the timeline a single query; fields
@@ -61,7 +62,7 @@ class Case(UuidPk, Versioned, Base):
     )
 
 
-class CaseItem(Base):
+class CaseItem(ChangeTracked, Base):
     """An item covered by a case, possibly for part of its amount."""
 
     __tablename__ = "case_item"
@@ -75,7 +76,7 @@ class CaseItem(Base):
     case: Mapped[Case] = relationship(back_populates="items")
 
 
-class PlanInstalment(UuidPk, Base):
+class PlanInstalment(UuidPk, ChangeTracked, Base):
     """One instalment of a payment plan; editing the plan adds a new version."""
 
     __tablename__ = "plan_instalment"

@@ -19,11 +19,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from o2c_desktop.models.base import Base, IntPk, Money, Rate, UuidPk, Versioned
+from o2c_desktop.models.change_seq import ChangeTracked
 from o2c_desktop.models.org import Entity, Portfolio, User
 from o2c_desktop.models.scenarios import Scenario
 
 
-class Customer(IntPk, Versioned, Base):
+class Customer(IntPk, Versioned, ChangeTracked, Base):
     """A customer of one entity, identified by its ERP reference."""
 
     __tablename__ = "customer"
@@ -82,7 +83,7 @@ class Customer(IntPk, Versioned, Base):
         return self.on_hold and (self.hold_until is None or day <= self.hold_until)
 
 
-class Contact(UuidPk, Versioned, Base):
+class Contact(UuidPk, Versioned, ChangeTracked, Base):
     """A person at the customer: accounts payable, management, purchasing..."""
 
     __tablename__ = "contact"

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from o2c_desktop import settings
-from o2c_desktop.models import audit_trail, dburl
+from o2c_desktop.models import audit_trail, change_seq, dburl
 from o2c_desktop.models.base import utcnow
 
 if TYPE_CHECKING:
@@ -125,16 +125,19 @@ def make_engine(url: str | URL, password: str | None = None) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
         if password and not parsed.password:
             parsed = parsed.set(password=password)
-        return create_engine(
+        engine = create_engine(
             parsed,
             pool_pre_ping=True,
             connect_args={"connect_timeout": 10, "application_name": "o2c-desktop"},
         )
+        change_seq.install(engine)
+        return engine
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _sqlite_folder(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        change_seq.install(engine)
         return engine
     raise DatabaseError(
         f"Unsupported database {backend!r}: use SQLite (embedded) or PostgreSQL."

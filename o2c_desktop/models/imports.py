@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,3 +68,18 @@ class ImportChange(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(24))
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class SyncCursor(Base):
+    """How far a feed (an ERP connector, a risk provider) has been applied.
+
+    Saved by `services.snapshot.apply_snapshot` in the transaction of the rows
+    it applied, so a crash never leaves the cursor ahead of the data.
+    """
+
+    __tablename__ = "sync_cursor"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(64))

@@ -13,16 +13,18 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from o2c_desktop.engine.types import ItemKind, ItemStatus
 from o2c_desktop.models._columns import enum_column
 from o2c_desktop.models.base import Base, IntPk, Money, Timestamped, UTCDateTime
+from o2c_desktop.models.change_seq import ChangeTracked
 from o2c_desktop.models.customers import Customer
 
 
-class Item(Timestamped, Base):
+class Item(Timestamped, ChangeTracked, Base):
     """One line of a customer's account, identified like the ERP identifies it.
 
     `remaining` is what is left to pay (negative for credits). The dunning
@@ -34,6 +36,16 @@ class Item(Timestamped, Base):
     __tablename__ = "item"
     __table_args__ = (
         UniqueConstraint("entity_id", "customer_id", "number", "instalment"),
+        # The ERP's own id, for connectors that upsert by it (issue 13).
+        # Partial: the rows without one (every file import's) cost no index entry.
+        Index(
+            "uq_item_entity_external_id",
+            "entity_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text("external_id IS NOT NULL"),
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
         Index("ix_item_customer_status", "customer_id", "status"),
         Index("ix_item_status_due", "status", "due_date"),
         Index("ix_item_number", "number"),
@@ -69,6 +81,7 @@ class Item(Timestamped, Base):
     dunning_step_id: Mapped[int | None] = mapped_column(ForeignKey("scenario_step.id"))
     dunning_date: Mapped[dt.date | None] = mapped_column(Date)
     pdf_path: Mapped[str | None] = mapped_column(String(400))
+    external_id: Mapped[str | None] = mapped_column(String(80))
 
     customer: Mapped[Customer] = relationship()
 

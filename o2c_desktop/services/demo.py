@@ -63,6 +63,7 @@ from o2c_desktop.models import (
     User,
 )
 from o2c_desktop.models.base import uuid4_hexes
+from o2c_desktop.models.bulk import BulkWriter
 from o2c_desktop.models.db import analyze
 from o2c_desktop.services.documents import seed_default_templates
 
@@ -646,8 +647,8 @@ class _Sink:
 
     def __init__(self, conn: Connection, stamp: dt.datetime) -> None:
         self.conn = conn
-        self.pg = conn.dialect.name == "postgresql"
-        self.raw: Any = conn.connection.driver_connection
+        self.writer = BulkWriter(conn)
+        self.pg = self.writer.pg
         self.counts: dict[str, int] = {}
         self.stamp = self.ts(stamp)
         if not self.pg:
@@ -665,10 +666,7 @@ class _Sink:
 
     def ts(self, moment: dt.datetime) -> str:
         """An aware timestamp as UTCDateTime stores it."""
-        utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
-        if self.pg:
-            return utc.isoformat(timespec="microseconds") + "+00:00"
-        return utc.isoformat(sep=" ", timespec="microseconds")
+        return self.writer.ts(moment)
 
     # column converters (numpy column -> list for rows [start, stop))
     def c_money(self, cents: I64, null: int | None = None) -> ChunkFn:
@@ -747,28 +745,8 @@ class _Sink:
     def _insert(
         self, table: str, names: Sequence[str], chunks: Iterable[list[tuple[Any, ...]]]
     ) -> None:
-        count = 0
         started = time.perf_counter()
-        cols = ", ".join(names)
-        if self.pg:
-            with (
-                self.raw.cursor() as cur,
-                cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy,
-            ):
-                for chunk in chunks:
-                    for row in chunk:
-                        copy.write_row(row)
-                    count += len(chunk)
-        else:
-            marks = ", ".join("?" * len(names))
-            sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
-            cur = self.raw.cursor()
-            try:
-                for chunk in chunks:
-                    cur.executemany(sql, chunk)
-                    count += len(chunk)
-            finally:
-                cur.close()
+        count = self.writer.insert_rows(table, names, chunks)
         self.counts[table] = self.counts.get(table, 0) + count
         level = logging.INFO if count >= 10_000 else logging.DEBUG
         log.log(

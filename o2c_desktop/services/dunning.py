@@ -59,6 +59,7 @@ from o2c_desktop.engine.types import (
 from o2c_desktop.i18n import N_, translator
 from o2c_desktop.models import Action, DunningRun, Scenario, User
 from o2c_desktop.models.base import utcnow, uuid4_hexes
+from o2c_desktop.models.bulk import BulkWriter
 from o2c_desktop.services.cases import CasesService, check_not_future
 from o2c_desktop.services.context import Changes
 from o2c_desktop.services.outbox import (
@@ -1052,53 +1053,6 @@ def _apply_cases(s: Session, q: _Sql, items: pd.DataFrame) -> None:
 # -- writing -----------------------------------------------------------------
 
 
-class _Writer:
-    """Bulk rows through the driver: COPY on PostgreSQL, executemany on SQLite.
-
-    Values arrive as the column stores them: uuid hex, ISO dates, cents on
-    SQLite / decimal text on PostgreSQL, UTC timestamps as text.
-    """
-
-    def __init__(self, s: Session) -> None:
-        conn = s.connection()
-        self.pg = conn.dialect.name == "postgresql"
-        self.raw: Any = conn.connection.driver_connection
-
-    def money(self, cents: IntArray) -> list[Any]:
-        """Money column values from int64 cents."""
-        values: list[Any] = cents.tolist()
-        if not self.pg:
-            return values
-        return [str(engine.from_cents(c)) for c in values]
-
-    def ts(self, moment: dt.datetime) -> str:
-        """An aware timestamp as `UTCDateTime` stores it."""
-        utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
-        if self.pg:
-            return utc.isoformat(timespec="microseconds") + "+00:00"
-        return utc.isoformat(sep=" ", timespec="microseconds")
-
-    def insert(self, table: str, names: Sequence[str], rows: list[Any]) -> None:
-        """Insert `rows` (tuples in `names` order)."""
-        if not rows:
-            return
-        cols = ", ".join(names)
-        if self.pg:
-            with (
-                self.raw.cursor() as cur,
-                cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-            return
-        marks = ", ".join("?" * len(names))
-        cur = self.raw.cursor()
-        try:
-            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
-        finally:
-            cur.close()
-
-
 def _uuid_hexes(n: int) -> list[str]:
     """`n` random (version 4) UUIDs as 32-digit hex."""
     import numpy as np
@@ -1137,32 +1091,14 @@ def _cancel_paid(
                 .execution_options(synchronize_session=False)
             )
         )
-    _audit(
-        _Writer(s),
+    BulkWriter(s.connection()).audit(
+        "action",
         [
             (k.hex, "update", {"status": [None, "cancelled"], "reason": [None, PAID]})
             for k in keys
         ],
         now,
         user,
-    )
-
-
-def _audit(
-    w: _Writer,
-    entries: list[tuple[str, str, dict[str, Any]]],
-    now: dt.datetime,
-    user: str | None,
-) -> None:
-    """Audit rows for records written in bulk (the ORM hook does not see them)."""
-    stamp = w.ts(now)
-    w.insert(
-        "audit_log",
-        ("at", "user_login", "table_name", "record_id", "operation", "changes"),
-        [
-            (stamp, user, "action", key, operation, json.dumps(changes))
-            for key, operation, changes in entries
-        ],
     )
 
 
@@ -1183,7 +1119,7 @@ def _write(
     m = len(acts)
     if not m:
         return []
-    w = _Writer(s)
+    w = BulkWriter(s.connection())
     day = decisions.today
     user_id = s.scalar(select(User.id).where(User.login == user)) if user else None
     ids = _uuid_hexes(m)
@@ -1315,8 +1251,8 @@ def _write(
         _update_instalments(w, keys, all_steps[rows].tolist(), day)
 
     counts = acts["item_count"].to_numpy(np.int64).tolist()
-    _audit(
-        w,
+    w.audit(
+        "action",
         [
             (
                 key,
@@ -1379,7 +1315,7 @@ def _write(
     return automatic
 
 
-def _enqueue(w: _Writer, automatic: list[AutomaticAction], stamp: str) -> None:
+def _enqueue(w: BulkWriter, automatic: list[AutomaticAction], stamp: str) -> None:
     """One outbox entry per automatic action, in the run's transaction."""
     rows = []
     for entry_id, send in zip(_uuid_hexes(len(automatic)), automatic, strict=True):
@@ -1415,26 +1351,19 @@ def _enqueue(w: _Writer, automatic: list[AutomaticAction], stamp: str) -> None:
 
 
 def _update_instalments(
-    w: _Writer, keys: list[str], step_ids: list[int], day: dt.date
+    w: BulkWriter, keys: list[str], step_ids: list[int], day: dt.date
 ) -> None:
     """Record the step each instalment reached and the day (few rows: plain SQL)."""
-    mark = "%s" if w.pg else "?"
-    cur = w.raw.cursor()
-    try:
-        cur.executemany(
-            f"UPDATE plan_instalment SET dunning_step_id = {mark}, "
-            f"dunning_date = {mark} WHERE id = {mark}",
-            [
-                (step, day if w.pg else day.isoformat(), key)
-                for step, key in zip(step_ids, keys, strict=True)
-            ],
-        )
-    finally:
-        cur.close()
+    mark = w.mark
+    w.executemany(
+        f"UPDATE plan_instalment SET dunning_step_id = {mark}, "
+        f"dunning_date = {mark}{w.change_set()} WHERE id = {mark}",
+        [(step, w.day(day), key) for step, key in zip(step_ids, keys, strict=True)],
+    )
 
 
 def _update_items(
-    w: _Writer,
+    w: BulkWriter,
     item_ids: IntArray,
     step_ids: IntArray,
     day: dt.date,
@@ -1443,32 +1372,28 @@ def _update_items(
     """Record the step each item reached (its `dunning_step_id`) and the day."""
     if not len(item_ids):
         return
+    marked = w.change_set()
     if w.pg:
         # One statement joined on unnest(): "id = ANY(array)" scanned the array
         # for every row.
-        with w.raw.cursor() as cur:
-            cur.execute(
-                "UPDATE item SET dunning_step_id = u.step, dunning_date = %s, "
-                "updated_at = %s FROM unnest(%s::bigint[], %s::integer[]) "
-                "AS u(id, step) WHERE item.id = u.id",
-                (day, stamp, item_ids.tolist(), step_ids.tolist()),
-            )
-        return
-    cur = w.raw.cursor()
-    try:
-        cur.executemany(
-            "UPDATE item SET dunning_step_id = ?, dunning_date = ?, updated_at = ? "
-            "WHERE id = ?",
-            zip(
-                step_ids.tolist(),
-                [day.isoformat()] * len(item_ids),
-                [stamp] * len(item_ids),
-                item_ids.tolist(),
-                strict=True,
-            ),
+        w.execute(
+            "UPDATE item SET dunning_step_id = u.step, dunning_date = %s, "
+            f"updated_at = %s{marked} FROM unnest(%s::bigint[], %s::integer[]) "
+            "AS u(id, step) WHERE item.id = u.id",
+            (day, stamp, item_ids.tolist(), step_ids.tolist()),
         )
-    finally:
-        cur.close()
+        return
+    w.executemany(
+        "UPDATE item SET dunning_step_id = ?, dunning_date = ?, updated_at = ?"
+        f"{marked} WHERE id = ?",
+        zip(
+            step_ids.tolist(),
+            [day.isoformat()] * len(item_ids),
+            [stamp] * len(item_ids),
+            item_ids.tolist(),
+            strict=True,
+        ),
+    )
 
 
 __all__ = [

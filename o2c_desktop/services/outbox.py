@@ -58,6 +58,7 @@ from o2c_desktop.models import (
     OutboxEntry,
     Step,
 )
+from o2c_desktop.models.audit import audit_row
 from o2c_desktop.models.base import utcnow
 
 if TYPE_CHECKING:
@@ -620,14 +621,7 @@ class Outbox:
         # Core updates escape the ORM's audit hook: the row is written here.
         s.execute(
             _AUDIT,
-            {
-                "at": now,
-                "user_login": self._user,
-                "table_name": "action",
-                "record_id": action_id.hex,
-                "operation": "update",
-                "changes": audited,
-            },
+            audit_row(now, self._user, "action", action_id.hex, "update", audited),
         )
         return True
 

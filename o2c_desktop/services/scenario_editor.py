@@ -47,6 +47,8 @@ from o2c_desktop.models import (
     Step,
     Template,
 )
+from o2c_desktop.models.audit import audit_row
+from o2c_desktop.models.base import utcnow
 from o2c_desktop.models.repo import ConflictError, describe_change
 from o2c_desktop.services.context import AppContext, Changes
 from o2c_desktop.services.documents import (
@@ -304,11 +306,14 @@ class ScenarioEditorService:
             if followers:
                 s.add(
                     AuditEntry(
-                        user_login=self._ctx.user_login,
-                        table_name="scenario",
-                        record_id=str(scenario.id),
-                        operation="confirm",
-                        changes={"customers": followers, "confirmed": True},
+                        **audit_row(
+                            utcnow(),
+                            self._ctx.user_login,
+                            "scenario",
+                            str(scenario.id),
+                            "confirm",
+                            {"customers": followers, "confirmed": True},
+                        )
                     )
                 )
         return Changes(scenarios=True)

@@ -25,7 +25,8 @@ from o2c_desktop.engine.desk import (
 )
 from o2c_desktop.engine.types import ActionStatus, Role
 from o2c_desktop.models import Action, AuditEntry, Customer, Entity, Portfolio, User
-from o2c_desktop.models.base import Versioned
+from o2c_desktop.models.audit import audit_row
+from o2c_desktop.models.base import Versioned, utcnow
 from o2c_desktop.models.repo import ConflictError, describe_change
 from o2c_desktop.services.context import Changes
 
@@ -333,11 +334,14 @@ class TeamService:
         # A bulk UPDATE bypasses the ORM audit hooks: record it as one entry.
         s.add(
             AuditEntry(
-                user_login=self._ctx.user_login,
-                table_name="action",
-                record_id=f"assigned_to:{from_id}",
-                operation="reassign",
-                changes={"from": from_id, "to": to_id, "actions": moved},
+                **audit_row(
+                    utcnow(),
+                    self._ctx.user_login,
+                    "action",
+                    f"assigned_to:{from_id}",
+                    "reassign",
+                    {"from": from_id, "to": to_id, "actions": moved},
+                )
             )
         )
         log.info("Reassigned %d actions from user %d to %d", moved, from_id, to_id)

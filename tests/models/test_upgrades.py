@@ -107,14 +107,16 @@ def snapshot(engine: Engine, columns: dict[str, list[str]] | None = None) -> Row
                 if t != "alembic_version"
             }
         rows = {}
+        q = '"'
         for table, names in columns.items():
             key = found.get_pk_constraint(table)["constrained_columns"] or names
             rows[table] = [
                 tuple(row)
                 for row in conn.execute(
                     text(
-                        f"SELECT {', '.join(names)} FROM {table}"
-                        f" ORDER BY {', '.join(key)}"
+                        # Quoted: import_batch has a column named "full".
+                        f"SELECT {', '.join(f'{q}{n}{q}' for n in names)} FROM {table}"
+                        f" ORDER BY {', '.join(f'{q}{n}{q}' for n in key)}"
                     )
                 )
             ]

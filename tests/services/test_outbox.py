@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from alembic import command
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import String, Uuid, column, func, inspect, select, table, update
 from sqlalchemy.orm import sessionmaker
 
 from o2c_desktop.engine.types import ActionStatus, ItemStatus, OutboxStatus
 from o2c_desktop.models import Action, Customer, Item, OutboxEntry
-from o2c_desktop.models.base import utcnow
+from o2c_desktop.models.base import UTCDateTime, utcnow
 from o2c_desktop.models.db import AuditedSession, Database, alembic_config, make_engine
 from o2c_desktop.services.context import AppContext
 from o2c_desktop.services.documents import DocumentService
@@ -361,7 +361,7 @@ def test_an_upgrade_gives_sends_left_by_the_previous_version_their_entries(
     engine = make_engine(db_url)
     try:
         cfg = alembic_config(engine)
-        command.upgrade(cfg, "0007")  # the previous version's schema
+        command.upgrade(cfg, "head")
         db = Database(
             engine=engine,
             factory=sessionmaker(engine, class_=AuditedSession, expire_on_commit=False),
@@ -369,24 +369,33 @@ def test_an_upgrade_gives_sends_left_by_the_previous_version_their_entries(
         try:
             customers_with_email(db, 3)
             DunningService(ctx(db)).run(d("2026-03-01"))
-            with db.session() as s:  # as the previous version left them
+            with db.session() as s:
                 first, second, third = s.scalars(
                     select(Action.id).order_by(Action.customer_id)
                 ).all()
-                s.execute(
-                    update(Action)
-                    .where(Action.id.in_([first, second]))
-                    .values(status=ActionStatus.QUEUED)
+            # The previous version's schema, and its sends as it left them.
+            command.downgrade(cfg, "0007")
+            old = table(
+                "action",
+                column("id", Uuid),
+                column("status", String),
+                column("updated_at", UTCDateTime),
+            )
+            with engine.begin() as conn:
+                conn.execute(
+                    update(old)
+                    .where(old.c.id.in_([first, second]))
+                    .values(status=ActionStatus.QUEUED.value)
                 )
-                s.execute(
-                    update(Action)
-                    .where(Action.id == third)
+                conn.execute(
+                    update(old)
+                    .where(old.c.id == third)
                     .values(
-                        status=ActionStatus.SENDING,
+                        status=ActionStatus.SENDING.value,
                         updated_at=utcnow() - dt.timedelta(hours=1),
                     )
                 )
-            command.upgrade(cfg, "0008")
+            command.upgrade(cfg, "head")  # 0008 gives them their entries
             documents = DocumentService(ctx(db), config(port))
             report = DunningService(ctx(db), documents).resume_sending()
             # Queued ones go once; the one cut off is handed to a human.
