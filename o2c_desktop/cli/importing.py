@@ -97,6 +97,13 @@ def register(subparsers: Any) -> None:
     )
     imp.add_argument("--dry-run", action="store_true", help="check, write nothing")
     imp.add_argument(
+        "--history",
+        action="store_true",
+        help="a file of paid invoices only: every row is a settled item (it needs "
+        "a settlement date); never closes nor reopens open items. Without it, "
+        "rows with a settlement date are read as paid history anyway",
+    )
+    imp.add_argument(
         "--confirm-close",
         action="store_true",
         help="let a full import close more than --max-close-share of the open "
@@ -166,7 +173,11 @@ def _import(args: argparse.Namespace) -> Result:
     if profile:
         options = _profile_options(profile)
     options = replace(
-        options, sheet=args.sheet, as_of=args.as_of, default_terms_days=args.terms_days
+        options,
+        sheet=args.sheet,
+        as_of=args.as_of,
+        default_terms_days=args.terms_days,
+        history=args.history,
     )
     with app_context() as ctx:
         service = ImportService(ctx.db, ctx.user_login)
@@ -258,7 +269,9 @@ def _import(args: argparse.Namespace) -> Result:
         f"{verb} into {result.entity} at {result.as_of}: "
         f"{result.customers_created} customers created, {result.customers_updated} "
         f"renamed; items {result.items_created} created, {result.items_updated} "
-        f"updated, {result.items_unchanged} unchanged, {result.items_closed} closed; "
+        f"updated, {result.items_unchanged} unchanged, {result.items_closed} closed"
+        + (f" ({result.items_settled} as paid)" if result.items_settled else "")
+        + "; "
         f"outstanding {result.outstanding_before} -> {result.outstanding_after}"
         + (f" (import {result.import_id})" if result.import_id is not None else "")
     )
