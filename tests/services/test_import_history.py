@@ -11,7 +11,11 @@ from sqlalchemy import select
 
 from o2c_desktop.engine.types import ItemStatus
 from o2c_desktop.models import Item
-from o2c_desktop.services.importing import ImportRefusedError, ImportService
+from o2c_desktop.services.importing import (
+    ImportOutcome,
+    ImportRefusedError,
+    ImportService,
+)
 from o2c_desktop.sync.importing.parse import ImportOptions
 from tests.sync.import_builders import write_csv
 
@@ -41,9 +45,9 @@ def _book(db: Database) -> dict[str, tuple[ItemStatus, Decimal, dt.date | None]]
         return {i.number: (i.status, i.remaining, i.closed_on) for i in items}
 
 
-def _import(db: Database, path: Path, **options: bool) -> object:
+def _import(db: Database, path: Path, *, history: bool = False) -> ImportOutcome:
     service = ImportService(db)
-    parsed = service.preview(path, ImportOptions(**options))
+    parsed = service.preview(path, ImportOptions(history=history))
     return service.apply(parsed, as_of=AS_OF, confirm_close=True)
 
 
@@ -58,15 +62,11 @@ def test_settled_rows_close_known_items_and_create_the_unknown_ones(
         "INV-2": (closed, Decimal("0.00"), D(2026, 1, 2)),  # history, never open here
         "INV-3": (ItemStatus.OPEN, Decimal("80.00"), None),
     }
-    assert getattr(result, "items_settled") == 2  # noqa: B009
-    assert getattr(result, "outstanding_after") == Decimal("80.00")  # noqa: B009
+    assert result.items_settled == 2
+    assert result.outstanding_after == Decimal("80.00")
     # The same history again changes nothing.
     again = _import(db, write_csv(tmp_path / "again.csv", [HEAD, *MIXED], sep=","))
-    assert (
-        getattr(again, "items_created"),  # noqa: B009
-        getattr(again, "items_updated"),  # noqa: B009
-        getattr(again, "items_closed"),  # noqa: B009
-    ) == (0, 0, 0)
+    assert (again.items_created, again.items_updated, again.items_closed) == (0, 0, 0)
 
 
 def test_forced_history_never_closes_nor_reopens_open_items(
