@@ -1,7 +1,8 @@
 """Import benchmarks (#3): run `python -m benchmarks.import_ops [PG_URL]`.
 
 Budgets: 100k x 10 xlsx end to end <= 3x calamine alone; 1M-row CSV <= 40 s
-and <= 1.5 GB peak; re-import faster than first; preview of 100k <= 2 s.
+and <= 1.5 GB peak; re-import faster than first; preview of 100k <= 2 s;
+100k paid invoices (--history) end to end <= 3x calamine alone (#17).
 """
 
 from __future__ import annotations
@@ -61,6 +62,48 @@ def make_xlsx(path: Path, rows: int = 100_000) -> Path:
     return path
 
 
+HISTORY_HEAD = [*HEAD, "Date de règlement"]
+
+
+def make_history_xlsx(path: Path, rows: int = 100_000) -> Path:
+    """100k paid invoices: each row settled 0-59 days after its due date."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Historique")
+    sheet.append(HISTORY_HEAD)
+    day = dt.date(2025, 1, 1)
+    for i in range(rows):
+        issue = day + dt.timedelta(days=i % 300)
+        due = issue + dt.timedelta(days=30)
+        sheet.append(
+            [
+                f"C{i % 10000:05d}",
+                f"Client {i % 10000}",
+                f"H{i:07d}",
+                issue,
+                due,
+                1234.56,
+                0,
+                "EUR",
+                f"PO{i}",
+                "Facture",
+                due + dt.timedelta(days=i % 60),
+            ]
+        )
+    book.save(path)
+    return path
+
+
+def history_import(service: ImportService, path: Path) -> float:
+    from o2c_desktop.sync.importing.parse import ImportOptions
+
+    start = time.perf_counter()
+    parsed = service.preview(path, ImportOptions(history=True))
+    service.apply(parsed, as_of=AS_OF)
+    return time.perf_counter() - start
+
+
 def make_csv(path: Path, rows: int = 1_000_000) -> Path:
     with path.open("w", encoding="utf-8") as fh:
         fh.write(";".join(HEAD) + "\n")
@@ -106,6 +149,7 @@ def main(urls: list[str]) -> None:
     xlsx = make_xlsx(tmp / "b100k.xlsx")
     big = make_csv(tmp / "b1m.csv")
     warm = make_xlsx(tmp / "warm.xlsx", rows=200)
+    history = make_history_xlsx(tmp / "h100k.xlsx")
     for url in urls or [f"sqlite:///{tmp / 'bench.sqlite3'}"]:
         # One small import first: module imports (pyarrow, pandas) and SQL
         # compilation are paid once per process, not per file.
@@ -120,6 +164,13 @@ def main(urls: list[str]) -> None:
             f"{first:.2f} s ({first / calamine:.1f}x), re-import {again:.2f} s, "
             f"preview {preview_time(service, xlsx):.2f} s "
             f"(warm-up import of 200 rows before: {cold:.2f} s)"
+        )
+        service = ImportService(database(url))
+        calamine_h = calamine_only(history)
+        paid = history_import(service, history)
+        print(
+            f"[{engine}] 100k paid history xlsx (--history): calamine "
+            f"{calamine_h:.2f} s, import {paid:.2f} s ({paid / calamine_h:.1f}x)"
         )
         service = ImportService(database(url))
         million = end_to_end(service, big)

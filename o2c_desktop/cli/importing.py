@@ -14,6 +14,13 @@ dispute, litigation, under a promise or a payment plan, it is refused unless
 ``o2c import history`` lists the imports; ``o2c import undo IMPORT`` puts the
 book back as it was before one (and reopens the cases the review closed
 because of it), until a later import or dunning run has built on it.
+``o2c import profiles`` lists the saved mapping profiles; a file whose headers
+are those of a saved profile is read with it unless ``--profile`` says another.
+
+The dry run prints, for each column, the field it is read as, the confidence
+and why (header words, the values below it: dates, amounts with cents, an
+index, an empty column...), with sample values; columns marked "please
+confirm" are the ones the mapper was unsure of.
 """
 
 from __future__ import annotations
@@ -32,11 +39,14 @@ from o2c_desktop.services.importing import (
     CloseNotConfirmedError,
     ImportRefusedError,
     UndoRefusedError,
+    detect_profile,
+    list_profiles,
     load_profile,
 )
 from o2c_desktop.sync.importing.parse import ImportOptions
 
 if TYPE_CHECKING:
+    from o2c_desktop.sync.importing.detect import ColumnMapping
     from o2c_desktop.sync.importing.parse import ParsedImport
 
 
@@ -47,11 +57,14 @@ def register(subparsers: Any) -> None:
         help="import an aged balance (xlsx, xlsm, xls, ods, csv); history; undo",
         description=__doc__,
         usage="%(prog)s [options] FILE\n       %(prog)s history [--entity CODE] "
-        "[--json]\n       %(prog)s undo IMPORT [--json]",
+        "[--json]\n       %(prog)s undo IMPORT [--json]\n       %(prog)s profiles "
+        "[--json]",
     )
     # `history` and `undo IMPORT` ride on the FILE argument: argparse can't mix
     # a positional file with sub-commands, and `o2c import FILE` must stay.
-    imp.add_argument("file", type=Path, help="the file, or history, or undo")
+    imp.add_argument(
+        "file", type=Path, help="the file, or history, or undo, or profiles"
+    )
     imp.add_argument("import_id", nargs="?", type=int, help=argparse.SUPPRESS)
     imp.add_argument("--profile", help="saved mapping profile to use")
     imp.add_argument(
@@ -82,6 +95,13 @@ def register(subparsers: Any) -> None:
         "--partial", action="store_true", help="only add and update; close nothing"
     )
     imp.add_argument("--dry-run", action="store_true", help="check, write nothing")
+    imp.add_argument(
+        "--history",
+        action="store_true",
+        help="a file of paid invoices only: every row is a settled item (it needs "
+        "a settlement date); never closes nor reopens open items. Without it, "
+        "rows with a settlement date are read as paid history anyway",
+    )
     imp.add_argument(
         "--confirm-close",
         action="store_true",
@@ -139,6 +159,8 @@ def _close_line(check: CloseCheck) -> str:
 def _import(args: argparse.Namespace) -> Result:
     if str(args.file) == "history" and args.import_id is None:
         return _history(args)
+    if str(args.file) == "profiles" and args.import_id is None:
+        return _profiles()
     if str(args.file) == "undo":
         if args.import_id is None:
             raise CommandError("which import? o2c import undo IMPORT (see history)")
@@ -146,17 +168,27 @@ def _import(args: argparse.Namespace) -> Result:
     if args.import_id is not None:
         raise CommandError(f"unexpected argument {args.import_id} after the file")
     options = ImportOptions(default_terms_days=args.terms_days)
-    if args.profile:
-        try:
-            options = load_profile(args.profile)
-        except LookupError as exc:
-            raise CommandError(str(exc)) from exc
+    profile = args.profile
+    if profile:
+        options = _profile_options(profile)
     options = replace(
-        options, sheet=args.sheet, as_of=args.as_of, default_terms_days=args.terms_days
+        options,
+        sheet=args.sheet,
+        as_of=args.as_of,
+        default_terms_days=args.terms_days,
+        history=args.history,
     )
     with services() as built:
         service = built.importer
         parsed = service.preview(args.file, options)
+        if not profile and (found := detect_profile(_headers(parsed))):
+            # The user's corrections for this source, saved in the app.
+            profile = found
+            detected = _profile_options(found)
+            options = replace(
+                options, profile=detected.profile, day_first=detected.day_first
+            )
+            parsed = service.preview(args.file, options)
         if parsed.fatal:  # the file itself can't be read: the reason, alone
             raise CommandError(str(parsed.problems[0]) if parsed.problems else "")
         _check_mapping(args, parsed)
@@ -166,8 +198,10 @@ def _import(args: argparse.Namespace) -> Result:
             "file": str(args.file),
             "sheet": parsed.sheet,
             "layout": parsed.layout,
+            "profile": profile,
             "header_row": parsed.header_row,
             "rows": parsed.row_count,
+            "settled": parsed.settled_count,
             "errors": parsed.error_count,
             "as_of": as_of.isoformat(),
             "mapping": [
@@ -177,21 +211,26 @@ def _import(args: argparse.Namespace) -> Result:
                     "field": c.field.value,
                     "confidence": c.confidence,
                     "reason": c.reason,
+                    "why": c.why,
+                    "samples": list(c.samples),
+                    "uncertain": c.uncertain,
                 }
                 for c in parsed.columns
             ],
             "problems": [p.__dict__ for p in parsed.problems],
         }
+        how = parsed.layout_label or "mapped by headers and values"
+        if profile:
+            how = f"profile {profile!r}" + (" (detected)" if not args.profile else "")
+        settled = (
+            f", {parsed.settled_count} settled" if parsed.settled is not None else ""
+        )
         lines = [
-            f"{args.file}: {parsed.layout_label or 'mapped by headers'}"
+            f"{args.file}: {how}"
             f"{f', sheet {parsed.sheet!r}' if parsed.sheet else ''}, header on row "
-            f"{parsed.header_row}, {parsed.row_count} items, {parsed.error_count} "
-            "with errors",
-            *(
-                f"  {c.letter:>3} {c.header!r} -> {c.field.value}"
-                f"{'  (please confirm)' if c.uncertain else ''}"
-                for c in parsed.columns
-            ),
+            f"{parsed.header_row}, {parsed.row_count} items{settled}, "
+            f"{parsed.error_count} with errors",
+            *(_column_line(c) for c in parsed.columns),
             *(f"  {p.severity}: {p}" for p in parsed.problems[:50]),
         ]
         if len(parsed.problems) > 50:
@@ -228,7 +267,9 @@ def _import(args: argparse.Namespace) -> Result:
         f"{verb} into {result.entity} at {result.as_of}: "
         f"{result.customers_created} customers created, {result.customers_updated} "
         f"renamed; items {result.items_created} created, {result.items_updated} "
-        f"updated, {result.items_unchanged} unchanged, {result.items_closed} closed; "
+        f"updated, {result.items_unchanged} unchanged, {result.items_closed} closed"
+        + (f" ({result.items_settled} as paid)" if result.items_settled else "")
+        + "; "
         f"outstanding {result.outstanding_before} -> {result.outstanding_after}"
         + (f" (import {result.import_id})" if result.import_id is not None else "")
     )
@@ -241,6 +282,37 @@ def _import(args: argparse.Namespace) -> Result:
         data["imported"] = False
         return Result(data=data, text="\n".join(lines), exit_code=1)
     return Result(data=data, text="\n".join(lines))
+
+
+def _column_line(c: ColumnMapping) -> str:
+    """One column of the proposal: field, confidence, why, sample values."""
+    line = f"  {c.letter:>3} {c.header!r} -> {c.field.value} ({c.confidence:.2f})"
+    if c.uncertain:
+        line += "  (please confirm)"
+    if c.why:
+        line += f": {c.why}"
+    if c.samples:
+        line += f"; e.g. {', '.join(c.samples)}"
+    return line
+
+
+def _profile_options(name: str) -> ImportOptions:
+    try:
+        return load_profile(name)
+    except LookupError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def _headers(parsed: ParsedImport) -> list[str]:
+    return [c.header for c in parsed.columns]
+
+
+def _profiles() -> Result:
+    names = list_profiles()
+    return Result(
+        data={"profiles": names},
+        text="\n".join(names) or "no mapping profiles yet (save one in the app)",
+    )
 
 
 def _check_mapping(args: argparse.Namespace, parsed: ParsedImport) -> None:

@@ -50,6 +50,7 @@ from o2c_desktop.models import (
     SnapshotLine,
 )
 from o2c_desktop.models.base import utcnow
+from o2c_desktop.services.import_history import history_snapshots, known_items
 from o2c_desktop.services.import_undo import CaseUndo
 from o2c_desktop.services.snapshot import (
     KEY,
@@ -59,7 +60,7 @@ from o2c_desktop.services.snapshot import (
     lock_entity,
 )
 from o2c_desktop.sync.importing.export import ExportRow, check_suffix, write_items
-from o2c_desktop.sync.importing.fields import Field
+from o2c_desktop.sync.importing.fields import Field, normalize
 from o2c_desktop.sync.importing.outcome import (
     EntityChoice,
     ImportCancelledError,
@@ -81,6 +82,7 @@ __all__ = [
     "ImportService",
     "UndoRefusedError",
     "UndoResult",
+    "detect_profile",
     "list_profiles",
     "load_profile",
     "save_profile",
@@ -199,19 +201,33 @@ class ImportService:
             raise ImportRefusedError(str(first) if first else "nothing to import")
         rows = parsed.rows
         assert rows is not None
-        errors = rows["error"].to_numpy() != ""
-        if errors.any() and not valid_only:
+        errors = int((rows["error"].to_numpy() != "").sum())
+        if parsed.settled is not None:
+            errors += int((parsed.settled["error"].to_numpy() != "").sum())
+        if errors and not valid_only:
             raise ImportRefusedError(
-                f"{int(errors.sum())} rows have errors; nothing was imported. Fix "
+                f"{errors} rows have errors; nothing was imported. Fix "
                 "the file, or import the valid rows only."
             )
+        paid: pd.DataFrame | None = None
+        history: list[Snapshot] = []
+        if parsed.settled is not None:
+            known = known_items(self._db, entity_code)
+            paid, history = history_snapshots(parsed, entity_code, as_of, known)
         # Our own export names each row's entity: each part goes into its
         # entity, in this one transaction (parts come in code order, so two
-        # imports lock entities alike).
+        # imports lock entities alike). A file of paid invoices only
+        # (--history) never closes nor reopens the book's open items.
         snapshots = [
-            _snapshot(parsed, wanted, part, as_of, partial)
+            _snapshot(parsed, wanted, part, as_of, partial, paid)
             for wanted, part in _entity_parts(rows, entity_code)
-        ]
+            if not parsed.options.history
+        ] + history
+        if not snapshots:
+            raise ImportRefusedError(
+                "the paid history holds no item the book does not have already; "
+                "nothing to import"
+            )
         applier = SnapshotApplier(
             self._db,
             self._user,
@@ -520,6 +536,7 @@ def _snapshot(
     rows: pd.DataFrame,
     as_of: dt.date,
     partial: bool,
+    settled: pd.DataFrame | None = None,
 ) -> Snapshot:
     """One entity's part of a parsed file, as the snapshot apply takes it."""
     ok = (rows["error"] == "").to_numpy()
@@ -533,6 +550,7 @@ def _snapshot(
         scope="delta" if partial else "full",
         # A row the file lists but could not read never closes its item.
         rejected=rows[~ok][KEY],
+        settled=settled,
         default_terms_days=parsed.options.default_terms_days,
     )
 
@@ -630,3 +648,23 @@ def list_profiles() -> list[str]:
         except (ValueError, KeyError, OSError):
             log.warning("Ignoring unreadable import profile %s", path)
     return names
+
+
+def detect_profile(headers: list[str]) -> str | None:
+    """The saved profile made for a file with these headers, if one was (#17).
+
+    A profile is recognised by its header signature: the same headers,
+    folded as the mapper folds them, in any order.
+    """
+    signature = {normalize(h) for h in headers} - {""}
+    if not signature or not profiles_dir().exists():
+        return None
+    for path in sorted(profiles_dir().glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            saved = {normalize(h) for h in data.get("columns", {})} - {""}
+            if saved == signature:
+                return str(data["name"])
+        except (ValueError, KeyError, OSError, AttributeError):
+            log.warning("Ignoring unreadable import profile %s", path)
+    return None

@@ -870,18 +870,28 @@ def _combined(results: list[ImportOutcome]) -> ImportOutcome:
         "items_updated",
         "items_unchanged",
         "items_closed",
+        "items_settled",
+        "items_vanished",
     )
-    amounts = ("outstanding_before", "outstanding_after", "overdue_after")
     currencies = {r.currency for r in results}
     changes: dict[str, Any] = {
         name: sum(getattr(r, name) for r in results) for name in counts
     }
-    changes.update(
-        {name: sum((getattr(r, name) for r in results), Decimal(0)) for name in amounts}
+    # Several snapshots of one entity (a file's paid history) run one after
+    # the other: its book before the first, after the last.
+    first: dict[str, ImportOutcome] = {}
+    last: dict[str, ImportOutcome] = {}
+    for r in results:
+        first.setdefault(r.entity, r)
+        last[r.entity] = r
+    changes["outstanding_before"] = sum(
+        (r.outstanding_before for r in first.values()), Decimal(0)
     )
+    for name in ("outstanding_after", "overdue_after"):
+        changes[name] = sum((getattr(r, name) for r in last.values()), Decimal(0))
     return replace(
         results[0],
-        entity=", ".join(r.entity for r in results),
+        entity=", ".join(first),
         entity_created=any(r.entity_created for r in results),
         snapshot_id=results[-1].snapshot_id,
         currency=currencies.pop() if len(currencies) == 1 else "",

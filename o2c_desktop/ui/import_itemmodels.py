@@ -49,6 +49,9 @@ FIELD_LABELS: dict[Field, str] = {
     Field.LETTERING: N_("Lettering"),
     Field.LETTERING_DATE: N_("Lettering date"),
     Field.ENTITY: N_("Entity"),
+    Field.SETTLED_DATE: N_("Settled on (paid history)"),
+    Field.PAID_AMOUNT: N_("Paid amount"),
+    Field.DISPUTED: N_("Disputed"),
 }
 _REASONS = {
     "layout": N_("known layout"),
@@ -59,6 +62,10 @@ _REASONS = {
     "values": N_("guessed from the values, please check"),
     "duplicate": N_("same field as another column"),
     "unknown": N_("unknown header"),
+    "words": N_("header words"),
+    "empty": N_("empty column"),
+    "index": N_("row numbers (an index)"),
+    "weaker": N_("another column fits better"),
 }
 _KIND_LABELS = {
     "invoice": N_("Invoice"),

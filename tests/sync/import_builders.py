@@ -802,7 +802,7 @@ def guessed_columns(path: Path) -> Path:
         path,
         [
             ["Client", "Facture", "Echeance", "Montant", "Bidule"],
-            ["Dupont", "F1", "31/01/2026", "10,00", "X1"],
-            ["Durand", "F2", "31/01/2026", "20,00", "X2"],
+            ["Dupont", "F1", "31/01/2026", "10,00", "02/01/2026"],
+            ["Durand", "F2", "31/01/2026", "20,00", "05/01/2026"],
         ],
     )

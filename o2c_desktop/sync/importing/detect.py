@@ -23,7 +23,12 @@ from o2c_desktop.sync.importing.fields import (
     Layout,
     normalize,
 )
-from o2c_desktop.sync.importing.values import amount_column, date_column
+from o2c_desktop.sync.importing.mapper import (
+    Choice,
+    empty_profile,
+    profile_columns,
+    solve,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,7 +46,7 @@ for _field, _names in SYNONYMS.items():
     for _name in _names:
         _ALL_KNOWN.setdefault(_name, _field)
 _LAYOUT_HEADERS = frozenset(h for layout in LAYOUTS for h in layout.columns)
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_EMPTY = empty_profile(0)
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,13 @@ class ColumnMapping:
         letter: spreadsheet column letter ("C"), or the 1-based number for CSV.
         header: the header as written in the file.
         field: the target field (IGNORE: not imported).
-        confidence: 1.0 known layout or profile, 0.95 synonym, 0.7 partial
-            synonym, 0.5 guessed from values.
-        reason: "layout", "profile", "user", "header", "values"...
+        confidence: 1.0 known layout or profile; else the header score (0.95
+            synonym, 0.8-0.9 header words, 0.7 partial) times the fit of the
+            values, lowered when another column fits almost as well.
+        reason: "layout", "profile", "user", "header", "words", "values",
+            "duplicate", "empty", "index", "unknown".
+        why: the reasons in a sentence, for the preview and the dry run.
+        samples: up to three values of the column.
     """
 
     index: int
@@ -64,6 +73,8 @@ class ColumnMapping:
     field: Field
     confidence: float
     reason: str
+    why: str = ""
+    samples: tuple[str, ...] = ()
 
     @property
     def uncertain(self) -> bool:
@@ -191,15 +202,12 @@ def find_layout(headers: list[str]) -> Layout | None:
     return None
 
 
-def _partial(name: str) -> Field | None:
-    """A synonym found as whole words inside a longer header."""
-    best: tuple[int, Field] | None = None
-    padded = f" {name} "
-    for synonym, target in _ALL_KNOWN.items():
-        longer = best is None or len(synonym) > best[0]
-        if len(synonym) > 3 and f" {synonym} " in padded and longer:
-            best = (len(synonym), target)
-    return best[1] if best else None
+REQUIRED_GROUPS = [
+    frozenset({Field.CUSTOMER_REF, Field.CUSTOMER_NAME}),
+    frozenset({Field.NUMBER}),
+    frozenset({Field.REMAINING, Field.AMOUNT, Field.DEBIT}),
+    frozenset({Field.DUE_DATE, Field.ISSUE_DATE}),
+]
 
 
 def map_columns(
@@ -209,96 +217,62 @@ def map_columns(
     profile: Mapping[str, Field] | None = None,
     overrides: Mapping[int, Field] | None = None,
     letters: bool = True,
+    first_col: int = 0,
+    data: pd.DataFrame | None = None,
 ) -> list[ColumnMapping]:
-    """Map each column by override, profile, layout, synonym, partial synonym."""
+    """Map each column: the user's choice, a profile, a layout, else the mapper.
+
+    Without a layout (or for the columns a profile does not name), header and
+    value evidence are combined and solved as a whole (`mapper.solve`).
+    """
     profile_n = {normalize(k): v for k, v in (profile or {}).items()}
+    profiles = (
+        profile_columns(data, len(headers))
+        if data is not None
+        else [_EMPTY] * len(headers)
+    )
+    fixed: dict[int, Choice] = {}
     taken: set[Field] = set()
-    out: list[ColumnMapping] = []
     for c, header in enumerate(headers):
         name = normalize(header)
-        letter = column_letter(c) if letters else str(c + 1)
         if overrides and c in overrides:
-            target, conf, reason = overrides[c], 1.0, "user"
+            choice = Choice(overrides[c], 1.0, "user", "your choice")
         elif name in profile_n:
-            target, conf, reason = profile_n[name], 1.0, "profile"
-        elif layout is not None and name in layout.columns:
-            target, conf, reason = layout.columns[name], 1.0, "layout"
+            choice = Choice(profile_n[name], 1.0, "profile", "saved profile")
         elif layout is not None:
-            target, conf, reason = Field.IGNORE, 1.0, "layout"
-        elif name in _ALL_KNOWN:
-            target, conf, reason = _ALL_KNOWN[name], 0.95, "header"
-        elif name in KNOWN_IGNORED:
-            target, conf, reason = Field.IGNORE, 0.95, "header"
-        elif (found := _partial(name)) is not None:
-            target, conf, reason = found, 0.7, "header (partial)"
+            target = layout.columns.get(name, Field.IGNORE)
+            choice = Choice(target, 1.0, "layout", f"layout {layout.label}")
         else:
-            target, conf, reason = Field.IGNORE, 0.3, "unknown"
-        if target is not Field.IGNORE and target in taken and reason != "user":
-            target, conf, reason = Field.IGNORE, 0.6, "duplicate"
-        taken.add(target)
-        out.append(ColumnMapping(c, letter, header, target, conf, reason))
+            continue
+        duplicate = choice.field is not Field.IGNORE and choice.field in taken
+        if duplicate and choice.reason != "user":
+            choice = Choice(Field.IGNORE, 0.6, "duplicate", "field already taken")
+        taken.add(choice.field)
+        fixed[c] = choice
+    solved = solve(
+        headers,
+        profiles,
+        _ALL_KNOWN,
+        {c: ch.field for c, ch in fixed.items()},
+        REQUIRED_GROUPS,
+    )
+    out = []
+    for c, header in enumerate(headers):
+        ch = fixed.get(c) or solved[c]
+        letter = column_letter(first_col + c) if letters else str(first_col + c + 1)
+        out.append(
+            ColumnMapping(
+                c,
+                letter,
+                header,
+                ch.field,
+                round(ch.confidence, 2),
+                ch.reason,
+                ch.why,
+                profiles[c].samples,
+            )
+        )
     return out
-
-
-def guess_from_values(
-    mapping: list[ColumnMapping], data: pd.DataFrame
-) -> list[ColumnMapping]:
-    """Fill missing required fields from unmapped columns' values (confidence 0.5)."""
-    import pandas as pd
-
-    have = {m.field for m in mapping}
-    sample = data.iloc[:300]
-    kinds: dict[int, str] = {}
-    uniq: dict[int, float] = {}
-    for m in mapping:
-        if m.reason not in {"unknown", "duplicate"} or m.index >= sample.shape[1]:
-            continue
-        col = sample.iloc[:, m.index]
-        filled = col[[bool(_cell_text(v)) for v in col]]
-        if len(filled) == 0:
-            continue
-        series = pd.Series(filled.to_numpy(dtype=object), dtype=object)
-        dates = date_column(series)
-        amounts = amount_column(series)
-        texts = [_cell_text(v) for v in series]
-        uniq[m.index] = len(set(texts)) / len(texts)
-        if dates.ok.mean() > 0.9 and not all(_looks_numeric(t) for t in texts):
-            kinds[m.index] = "date"
-        elif amounts.ok.mean() > 0.9:
-            kinds[m.index] = "amount"
-        elif all(_CURRENCY.match(t) for t in texts):
-            kinds[m.index] = "currency"
-        else:
-            kinds[m.index] = "text"
-    guesses: dict[int, Field] = {}
-
-    def pick(kind: str, target: Field, *, last: bool = False, key: Any = None) -> None:
-        if target in have or target in guesses.values():
-            return
-        free = [c for c, k in kinds.items() if k == kind and c not in guesses]
-        if key is not None:
-            free.sort(key=key)
-        if free:
-            guesses[free[-1] if last else free[0]] = target
-
-    date_cols = [c for c, k in kinds.items() if k == "date"]
-    if not have & {Field.DUE_DATE, Field.ISSUE_DATE} and len(date_cols) >= 2:
-        pick("date", Field.ISSUE_DATE)
-    pick("date", Field.DUE_DATE, last=True)
-    pick("date", Field.ISSUE_DATE)
-    amount_cols = [c for c, k in kinds.items() if k == "amount"]
-    if not have & {Field.REMAINING, Field.AMOUNT} and len(amount_cols) >= 2:
-        pick("amount", Field.AMOUNT)
-    pick("amount", Field.REMAINING, last=True)
-    pick("currency", Field.CURRENCY)
-    pick("text", Field.NUMBER, last=True, key=lambda c: uniq.get(c, 0))
-    pick("text", Field.CUSTOMER_REF, key=lambda c: uniq.get(c, 0))
-    return [
-        ColumnMapping(m.index, m.letter, m.header, guesses[m.index], 0.5, "values")
-        if m.index in guesses
-        else m
-        for m in mapping
-    ]
 
 
 def heading_rows(data: pd.DataFrame) -> np.ndarray[Any, Any]:

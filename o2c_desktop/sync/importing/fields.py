@@ -37,21 +37,31 @@ class Field(StrEnum):
     LETTERING = "lettering"  # FEC EcritureLet: matched entries are closed
     LETTERING_DATE = "lettering_date"
     ENTITY = "entity"  # our own export: the entity's code
+    SETTLED_DATE = "settled_date"  # paid history: the row is a settled item
+    PAID_AMOUNT = "paid_amount"
+    DISPUTED = "disputed"  # paid history: the item was disputed
     IGNORE = "ignore"
 
 
-AMOUNT_FIELDS = frozenset({Field.AMOUNT, Field.REMAINING, Field.DEBIT, Field.CREDIT})
-DATE_FIELDS = frozenset({Field.ISSUE_DATE, Field.DUE_DATE, Field.LETTERING_DATE})
+AMOUNT_FIELDS = frozenset(
+    {Field.AMOUNT, Field.REMAINING, Field.DEBIT, Field.CREDIT, Field.PAID_AMOUNT}
+)
+DATE_FIELDS = frozenset(
+    {Field.ISSUE_DATE, Field.DUE_DATE, Field.LETTERING_DATE, Field.SETTLED_DATE}
+)
 
 _SPACES = re.compile(r"[^0-9a-z#<>]+")
+# camelCase and PascalCase word breaks: "invoiceNo", "CompAuxNum", "clientID".
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 def normalize(header: object) -> str:
-    """Fold a header for comparison: "N° pièce" -> "no piece"."""
+    """Fold a header: "N° pièce" -> "no piece", "dueDate" -> "due date"."""
     if header is None:
         return ""
-    text = unicodedata.normalize("NFKD", str(header)).encode("ascii", "ignore")
-    folded = _SPACES.sub(" ", text.decode("ascii").lower()).strip()
+    text = unicodedata.normalize("NFKD", _CAMEL.sub(" ", str(header)))
+    ascii_text = text.encode("ascii", "ignore")
+    folded = _SPACES.sub(" ", ascii_text.decode("ascii").lower()).strip()
     # "N° facture" loses its degree sign: read the lone "n" as "no".
     if folded == "n" or folded.startswith("n "):
         folded = "no" + folded[1:]
@@ -299,7 +309,45 @@ SYNONYMS: dict[Field, frozenset[str]] = {
         "Idevise",
     ),
     Field.ACCOUNT: _n("Compte général", "G/L Account", "Sachkonto", "CompteNum"),
+    Field.SETTLED_DATE: _n(
+        "Settled date",
+        "Settlement date",
+        "Clearing date",
+        "Ausgleichsdatum",
+        "Date de compensation",
+        "Date settled",
+        "Cleared on",
+        "Paid date",
+        "Date paid",
+        "Paid on",
+        "Payment date",
+        "Date de règlement",
+        "Date règlement",
+        "Date de paiement",
+        "Date de lettrage",
+        "Date lettrage",
+        "Zahlungsdatum",
+        "Fecha de pago",
+        "Fecha de cobro",
+        "AUGDT",
+    ),
+    Field.PAID_AMOUNT: _n(
+        "Paid amount",
+        "Amount paid",
+        "Paid",
+        "Payment amount",
+        "Montant réglé",
+        "Montant payé",
+        "Réglé",
+        "Bezahlt",
+        "Importe pagado",
+        "Importe cobrado",
+    ),
+    Field.DISPUTED: _n(
+        "Disputed", "Dispute", "In dispute", "Litige", "En litige", "Strittig"
+    ),
     Field.JOURNAL: _n("Journal", "Code journal", "JournalCode"),
+    Field.LETTERING: _n("Lettrage", "Code lettrage", "Lettering", "EcritureLet"),
 }
 
 # Headers recognised as known but not imported (ageing buckets, days late...),
@@ -341,20 +389,13 @@ KNOWN_IGNORED = _n(
     "Class",
     "Exp. Date",
     "Arrears after net due date",
-    "Posting Date",
-    "Buchungsdatum",
     "Posting Key",
     "Profit Center",
     "Text",
     "Texte",
     "Billing Document",
     "Terms of Payment",
-    "Payment date",
     "Clearing Document",
-    "Clearing date",
-    "Ausgleichsdatum",
-    "Amount in local currency",
-    "Local Currency",
     "Account",
     "Compte",
     "Buchungsschlüssel",
@@ -387,7 +428,6 @@ KNOWN_IGNORED = _n(
     "Montantdevise",
     "Retard après échéance nette",
     "N° pièce compensation",
-    "Date de compensation",
 )
 
 
@@ -494,6 +534,7 @@ _SAP_EN = {
     "Reference": F.IGNORE,
     "Invoice reference": F.IGNORE,
     "G/L Account": F.IGNORE,
+    "Clearing date": F.SETTLED_DATE,
 }
 _SAP_DE = {
     "Konto": F.CUSTOMER_REF,
@@ -506,6 +547,7 @@ _SAP_DE = {
     "Belegnummer": F.NUMBER,
     "Betrag in Hauswährung": F.REMAINING,
     "Hauswährung": F.CURRENCY,
+    "Ausgleichsdatum": F.SETTLED_DATE,
 }
 _SAP_FR = {
     "Client": F.CUSTOMER_REF,
@@ -521,6 +563,7 @@ _SAP_FR = {
     "Montant en devise pièce": F.IGNORE,
     "Devise pièce": F.IGNORE,
     "Texte": F.IGNORE,
+    "Date de compensation": F.SETTLED_DATE,
 }
 
 LAYOUTS: tuple[Layout, ...] = (
@@ -647,6 +690,7 @@ REQUIRED_HELP = {
     Field.NUMBER: "item number",
     Field.REMAINING: "remaining amount (or amount, or debit and credit)",
     Field.DUE_DATE: "issue date or due date",
+    Field.SETTLED_DATE: "settlement date (a paid-history import needs one)",
 }
 
 # Values of a "type" column -> item kind (normalized text).

@@ -23,7 +23,6 @@ from o2c_desktop.sync.importing.detect import (
     fill_merged,
     find_layout,
     find_table,
-    guess_from_values,
     heading_rows,
     map_columns,
 )
@@ -33,6 +32,11 @@ from o2c_desktop.sync.importing.fields import (
     Field,
     Layout,
     normalize,
+)
+from o2c_desktop.sync.importing.history import (
+    disputed_flags,
+    paid_amounts,
+    settlement,
 )
 from o2c_desktop.sync.importing.reader import (
     CSV_HEAD_ROWS,
@@ -47,6 +51,7 @@ from o2c_desktop.sync.importing.values import (
     cents_to_decimal,
     date_column,
     find_date,
+    identifier_column,
     integer_column,
     text_column,
 )
@@ -100,6 +105,7 @@ ZERO_DECIMAL_CURRENCIES = frozenset(
 )
 _SYMBOLS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "CHF": "CHF"}
 _BANK_JOURNALS = ("BQ", "BAN", "BNK", "CAI", "CSH", "TRE")
+_IDENTIFIERS = frozenset({Field.CUSTOMER_REF, Field.NUMBER, Field.REFERENCE})
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,9 @@ class ImportOptions:
         day_first: order of ambiguous text dates (None: from layout or values).
         default_terms_days: due date = issue date + this, when the file has
             none and the customer has no payment terms (FEC).
-        as_of: balance date; FEC entries lettered after it are still open.
+        as_of: balance date; FEC entries lettered after it are still open,
+            and so are rows settled after it.
+        history: every row is a settled item (a file of paid invoices).
     """
 
     sheet: str | None = None
@@ -146,6 +154,7 @@ class ImportOptions:
     day_first: bool | None = None
     default_terms_days: int = 30
     as_of: dt.date | None = None
+    history: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,6 +198,9 @@ class ParsedImport:
         options: how the file was read.
         complete: every row was parsed (False for a preview of the first rows).
         data_rows: lines below the header in the file, when known.
+        settled: the settled rows (paid history), `ROW_COLUMNS` plus
+            `history.SETTLED_COLUMNS`; None when the file has no settlement
+            date column.
     """
 
     path: Path
@@ -207,6 +219,12 @@ class ParsedImport:
     options: ImportOptions = field(default_factory=ImportOptions)
     complete: bool = True
     data_rows: int | None = None
+    settled: pd.DataFrame | None = None
+
+    @property
+    def settled_count(self) -> int:
+        """Settled rows (paid history), valid or not."""
+        return 0 if self.settled is None else len(self.settled)
 
     @property
     def fatal(self) -> bool:
@@ -401,16 +419,16 @@ def parse_file(
     sheet, table = chosen
     layout = find_layout(table.headers)
     is_csv = not sheet.name
+    data = sheet.grid.iloc[table.header_row + 1 :]
     mapping = map_columns(
         table.headers,
         layout,
         profile=options.profile,
         overrides=options.overrides,
         letters=not is_csv,
+        first_col=sheet.first_col,
+        data=data,
     )
-    data = sheet.grid.iloc[table.header_row + 1 :]
-    if layout is None:
-        mapping = guess_from_values(mapping, data)
     preamble = fill_merged(sheet)[: table.header_row]
     hint = next(
         (d for row in preamble for c in row if c and (d := find_date(c)) is not None),
@@ -440,7 +458,7 @@ def parse_file(
             )
         )
         return result
-    missing = _missing(mapping, layout)
+    missing = _missing(mapping, layout, history=options.history)
     if missing:
         for target in missing:
             result.problems.append(
@@ -517,9 +535,11 @@ def _needed_columns(
     return sorted({m.index for m in mapping_fields(mapping)} | {0, 1, 2})
 
 
-def _missing(mapping: list[ColumnMapping], layout: Layout | None) -> list[Field]:
+def _missing(
+    mapping: list[ColumnMapping], layout: Layout | None, *, history: bool = False
+) -> list[Field]:
     have = {m.field for m in mapping}
-    missing = []
+    missing = [Field.SETTLED_DATE] if history and Field.SETTLED_DATE not in have else []
     group_rows = layout is not None and layout.group_rows
     if not have & {Field.CUSTOMER_REF, Field.CUSTOMER_NAME} and not group_rows:
         missing.append(Field.CUSTOMER_REF)
@@ -558,11 +578,15 @@ def _read_rows(
 
     def text(target: Field) -> np.ndarray[Any, Any]:
         c = col(target)
-        return text_column(c).values if c is not None else np.full(n, "", object)
+        if c is None:
+            return np.full(n, "", object)
+        if target in _IDENTIFIERS:
+            return identifier_column(c).values
+        return text_column(c).values
 
     number_col = col(Field.NUMBER)
     assert number_col is not None
-    number_parsed = text_column(number_col)
+    number_parsed = identifier_column(number_col)
     number = number_parsed.values
     no_number = number_parsed.empty
     # Totals, subtotals and headings have no item number: look only there.
@@ -596,6 +620,13 @@ def _read_rows(
     for target in (Field.ISSUE_DATE, Field.DUE_DATE):
         c = col(target)
         dates[target] = date_column(c, day_first) if c is not None else None
+    paid = settlement(
+        col(Field.SETTLED_DATE),
+        n,
+        day_first=day_first,
+        as_of=options.as_of,
+        forced=options.history,
+    )
     dated = np.zeros(n, dtype=bool)
     for parsed_date in dates.values():
         if parsed_date is not None:
@@ -789,30 +820,57 @@ def _read_rows(
             inst_col,
         )
         instalment = parsed_inst.values
+    settled = np.zeros(n, dtype=bool)
+    if paid is not None:
+        column = by_field.get(Field.SETTLED_DATE)
+        source = col(Field.SETTLED_DATE)
+        checks.flag(keep & paid.bad_date, "unknown date format", column, source)
+        checks.flag(keep & paid.missing, "missing settlement date (--history)", column)
+        settled = keep & paid.settled
+        keep &= ~settled
     # Lines with nothing left to pay are not open items.
     keep &= ~((remaining == 0) & has_remaining & (checks.error == ""))
-    frame = pd.DataFrame(
-        {
-            "row": rownums[keep],
-            "customer_ref": ref[keep],
-            "customer_name": pd.Series(name[keep], dtype=object).str.slice(0, 200),
-            "number": number[keep],
-            "instalment": instalment[keep],
-            "kind": kind[keep],
-            "reference": pd.Series(text(Field.REFERENCE)[keep], dtype=object).str.slice(
-                0, 100
-            ),
-            "issue_date": issue[keep],
-            "due_date": due[keep],
-            "amount": amount[keep].astype(np.int64),
-            "remaining": remaining[keep].astype(np.int64),
-            "currency": currency.to_numpy(dtype=object)[keep],
-            "entity": text(Field.ENTITY)[keep],
-            "error": checks.error[keep],
-        }
-    )
+    references = text(Field.REFERENCE)
+    entities = text(Field.ENTITY)
+    currencies = currency.to_numpy(dtype=object)
+
+    def rows_of(mask: np.ndarray[Any, Any]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "row": rownums[mask],
+                "customer_ref": ref[mask],
+                "customer_name": pd.Series(name[mask], dtype=object).str.slice(0, 200),
+                "number": number[mask],
+                "instalment": instalment[mask],
+                "kind": kind[mask],
+                "reference": pd.Series(references[mask], dtype=object).str.slice(
+                    0, 100
+                ),
+                "issue_date": issue[mask],
+                "due_date": due[mask],
+                "amount": amount[mask].astype(np.int64),
+                "remaining": remaining[mask].astype(np.int64),
+                "currency": currencies[mask],
+                "entity": entities[mask],
+                "error": checks.error[mask],
+            }
+        )
+
+    frame = rows_of(keep)
+    if paid is not None:
+        history = rows_of(settled)
+        history["paid_date"] = paid.paid_on[settled]
+        paid_cents = paid_amounts(col(Field.PAID_AMOUNT), amount)
+        history["paid_amount"] = paid_cents[settled]
+        history["disputed"] = disputed_flags(col(Field.DISPUTED), n)[settled]
+        # A settled item has nothing left to pay, whatever the file says.
+        history["remaining"] = np.zeros(len(history), dtype=np.int64)
+        result.settled = _instalments_and_duplicates(
+            history, checks, by_field, inst_col is not None
+        )
+    listed = keep | settled
     checks.problems = [
-        p for p in checks.problems if p.row is None or keep[p.row - rownums[0]]
+        p for p in checks.problems if p.row is None or listed[p.row - rownums[0]]
     ]
     label_col = by_field.get(Field.CUSTOMER_REF, by_field.get(Field.CUSTOMER_NAME))
     # Said apart from the problems: a total line is expected, not wrong.
@@ -822,7 +880,7 @@ def _read_rows(
     frame = _instalments_and_duplicates(frame, checks, by_field, inst_col is not None)
     result.rows = frame
     result.problems.extend(checks.problems)
-    result.skipped = int(n - keep.sum())
+    result.skipped = int(n - listed.sum())
 
 
 def _total_label(col: pd.Series[Any]) -> np.ndarray[Any, Any]:

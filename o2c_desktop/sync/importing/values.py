@@ -148,6 +148,33 @@ def text_column(col: pd.Series[Any]) -> Parsed:
     return Parsed(out, np.ones(len(values), dtype=bool), empty)
 
 
+def identifier_column(col: pd.Series[Any]) -> Parsed:
+    """Identifiers as text: a column pandas wrote as floats loses its ".0".
+
+    "4100023117.0" in every filled cell is the identifier 4100023117 (a float
+    column in the ERP's export); a column that also holds "AB-12" or "1.5" is
+    left as written. Leading zeros of text cells stay ("0040012345").
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parsed = text_column(col)
+    filled = ~parsed.empty
+    if not filled.any():
+        return parsed
+    floated = r"^-?\d+\.0+$"
+    head = pa.array(parsed.values[filled][:200], type=pa.string())
+    if not pc.all(pc.match_substring_regex(head, floated)).as_py():
+        return parsed  # most columns: decided on their first cells
+    cells = pa.array(parsed.values[filled], type=pa.string())
+    if not pc.all(pc.match_substring_regex(cells, floated)).as_py():
+        return parsed
+    out = parsed.values.copy()
+    trimmed = pc.replace_substring_regex(cells, r"\.0+$", "")
+    out[filled] = np.asarray(trimmed.to_numpy(zero_copy_only=False), dtype=object)
+    return Parsed(out, parsed.ok, parsed.empty)
+
+
 def _may_hold_controls(col: pd.Series[Any]) -> bool:
     """False when a column read by pyarrow has no control character at all.
 
@@ -283,7 +310,35 @@ def _text_cents(
         raw = pc.cast(pc.if_else(pa.array(long), digits, "0"), pa.int64())
         scale = 10 ** np.clip(frac_len - 2, 0, 18).astype(np.int64)
         value = np.where(long, numpy(raw).astype(np.int64) // scale, value)
+        noise = long & _float_noise(body, long)
+        if noise.any():
+            # 1520.1299999999999 is 1520.13 written by a float: round to the
+            # cent once, here, and say nothing (docs/importing.md).
+            dotted = pc.replace_substring(body, ",", ".")  # one separator only
+            units = pc.cast(pc.if_else(pa.array(noise), dotted, "0"), pa.float64())
+            rounded = np.round(numpy(units).astype(np.float64) * 100).astype(np.int64)
+            value = np.where(noise, rounded, value)
+            frac_len = np.where(noise, 2, frac_len)
     return value, neg, good, frac_len
+
+
+def _float_noise(body: Any, rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Amounts whose decimals past the cents are a float's residue.
+
+    Four zeros or four nines right after the cents ("...,1299999999999",
+    "...,1300000000002") and at least six decimals: within 0.0001 of a cent,
+    which no currency's real sub-unit writes.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    hits = pc.match_substring_regex(body, r"^\d+[.,]\d{2}(0000|9999)\d*$")
+    hits = pc.and_(hits, pa.array(rows))
+    lengthy = pc.match_substring_regex(body, r"[.,]\d{6,}$")
+    return np.asarray(
+        pc.fill_null(pc.and_(hits, lengthy), False).to_numpy(zero_copy_only=False),
+        dtype=bool,
+    )
 
 
 # Candidate formats for text dates, tried on the column's distinct values.
