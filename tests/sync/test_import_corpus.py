@@ -256,3 +256,18 @@ def test_forced_history_needs_a_settlement_date_on_every_row(tmp_path: Path) -> 
     assert refused.problems[0].message == (
         "missing required column: settlement date (a paid-history import needs one)"
     )
+
+
+def test_amounts_that_count_up_under_an_amount_header_are_amounts(
+    tmp_path: Path,
+) -> None:
+    from tests.sync.import_builders import xlsx
+
+    head = ["Code client", "N° facture", "Date d'échéance", "Montant TTC", "Reste dû"]
+    rows = [
+        [f"C{i % 4}", f"FA-{i}", dt.date(2026, 2, 1), 1200.0 + i, 1000.0 + i]
+        for i in range(40)
+    ]
+    parsed = parse_file(xlsx(tmp_path / "a.xlsx", [head, *rows]))
+    assert [c.field for c in parsed.columns][3:] == [F.AMOUNT, F.REMAINING]
+    assert parsed.sample(1)[0].remaining == Decimal("1000.00")

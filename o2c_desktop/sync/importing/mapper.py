@@ -17,12 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from o2c_desktop.sync.importing.fields import (
+    AMOUNT_FIELDS,
     KIND_VALUES,
     KNOWN_IGNORED,
     Field,
@@ -84,6 +85,7 @@ class ColumnProfile:
         cents: some amounts have cents, or are written with two decimals.
         small_whole: every amount is a whole number from 0 to 999.
         index: the column counts rows (1, 2, 3... or 5000, 5001...).
+        counts_rows: an index from 0 or 1 (the row numbers themselves).
         currency: share of three-letter codes or currency symbols.
         debit_credit: share of S, H, D, C indicators.
         kinds: share of known item types (invoice, avoir, RV...).
@@ -103,6 +105,7 @@ class ColumnProfile:
     cents: bool
     small_whole: bool
     index: bool
+    counts_rows: bool
     currency: float
     debit_credit: float
     kinds: float
@@ -131,7 +134,7 @@ class ColumnProfile:
             return "counts rows (an index)"
         if self.dates >= 0.9:
             return "dates"
-        if self.amounts >= 0.9:
+        if self.amounts >= 0.9 and (self.cents or self.texty < 0.5):
             kind = "amounts with cents" if self.cents else "whole numbers"
             return f"{kind}, {self.distinct} distinct"
         if self.filled and self.distinct == 1:
@@ -151,7 +154,7 @@ def empty_profile(rows: int) -> ColumnProfile:
     nat = np.full(rows, np.datetime64("NaT"), dtype="datetime64[D]")
     blank = np.full(rows, "", dtype=object)
     return ColumnProfile(
-        rows, 0, 0, 0, 0, False, False, False, 0, 0, 0, 0, 0, 0, nat, blank, ()
+        rows, 0, 0, 0, 0, False, False, False, False, 0, 0, 0, 0, 0, 0, nat, blank, ()
     )
 
 
@@ -225,6 +228,7 @@ def _profile(col: pd.Series[Any]) -> ColumnProfile:
             and (whole < 1000).all()
         ),
         index=index,
+        counts_rows=index and int(whole[0]) in {0, 1},
         currency=float(upper.str.match(_CURRENCY).mean()),
         debit_credit=float(upper.isin(["S", "H", "D", "C"]).mean()),
         kinds=float(kinds.mean()),
@@ -426,9 +430,14 @@ def solve(
         return {}
     evidence = {c: header_evidence(headers[c], known) for c in free}
     score: dict[tuple[int, Field], tuple[float, str]] = {}
+    profiles = list(profiles)
     for c in free:
         p, ev = profiles[c], evidence[c]
         strong = any(s >= 0.8 for s, _src in ev.header.values())
+        money = any(s >= 0.8 and t in AMOUNT_FIELDS for t, (s, _) in ev.header.items())
+        if p.index and money and not p.counts_rows:
+            # 1200, 1201, 1202... under "Montant TTC": amounts, not an index.
+            p = profiles[c] = replace(p, index=False)
         for t in targets:
             h, source = ev.header.get(t, (0.0, ""))
             s = h * value_fit(p, t)
